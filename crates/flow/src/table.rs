@@ -1,0 +1,660 @@
+//! The flow table: one per worker, keyed by canonical 5-tuple, with Zeek's connection lifetimes.
+
+use crate::community_id::community_id_v1;
+use crate::key::{FlowKey, FlowPacket, L4};
+use crate::ports::is_likely_server_port;
+use crate::record::{ConnRecord, Proto};
+use crate::tcp::{Segment, TcpConn};
+use crate::uid::Uid;
+use hashbrown::HashMap;
+use netloupe_decode::tcpflags::{ACK, SYN};
+use std::net::IpAddr;
+
+const SEC: i64 = 1_000_000_000;
+
+/// Timeouts and limits of the flow table. Defaults are Zeek's.
+#[derive(Debug, Clone, Copy)]
+pub struct FlowConfig {
+    pub tcp_inactivity_ns: i64,
+    pub udp_inactivity_ns: i64,
+    pub icmp_inactivity_ns: i64,
+    pub other_inactivity_ns: i64,
+    /// A connection attempt (SYN, no answer) ends this long after the first SYN.
+    pub tcp_attempt_delay_ns: i64,
+    /// A closed (or reset) connection is removed this long after its last packet.
+    pub tcp_close_delay_ns: i64,
+    /// Zeek's tcp_connection_linger: idle time before a half-closed connection may be reaped.
+    pub tcp_linger_ns: i64,
+    /// Zeek's tcp_SYN_timeout (first expire check) and tcp_session_timer (its period).
+    pub tcp_first_check_ns: i64,
+    pub tcp_check_period_ns: i64,
+    /// A flow active longer than this is reported and restarted (0 = never), like Zeek's
+    /// `active timeout` in flow exporters; off by default to match Zeek.
+    pub active_timeout_ns: i64,
+    /// Upper bound on tracked flows; beyond it the longest-idle flows are evicted (counted).
+    pub max_flows: usize,
+    /// Seed of Community ID.
+    pub community_id_seed: u16,
+}
+
+impl Default for FlowConfig {
+    fn default() -> Self {
+        FlowConfig {
+            tcp_inactivity_ns: 300 * SEC,
+            udp_inactivity_ns: 60 * SEC,
+            icmp_inactivity_ns: 60 * SEC,
+            other_inactivity_ns: 60 * SEC,
+            tcp_attempt_delay_ns: 5 * SEC,
+            tcp_close_delay_ns: 5 * SEC,
+            tcp_linger_ns: 5 * SEC,
+            tcp_first_check_ns: 5 * SEC,
+            tcp_check_period_ns: 6 * SEC,
+            active_timeout_ns: 0,
+            max_flows: 4_000_000,
+            community_id_seed: 0,
+        }
+    }
+}
+
+/// Counters a table reports in stats.json.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FlowStats {
+    pub packets: u64,
+    pub flows_created: u64,
+    pub flows_ended_timeout: u64,
+    pub flows_ended_reuse: u64,
+    pub flows_ended_active_timeout: u64,
+    pub flows_flushed_at_end: u64,
+    pub flows_evicted: u64,
+    pub peak_flows: u64,
+    pub tcp_bad_checksum: u64,
+}
+
+/// A connection's history string with Zeek's "seen" mask (letters appear once per kind unless
+/// Zeek's rules repeat them).
+#[derive(Debug, Clone, Default)]
+pub(crate) struct History {
+    buf: [u8; 23],
+    len: u8,
+    seen: u32,
+}
+
+impl History {
+    pub fn add(&mut self, c: u8) {
+        if (self.len as usize) < self.buf.len() {
+            self.buf[self.len as usize] = c;
+            self.len += 1;
+        }
+    }
+    /// Adds `c` unless its mask bit was seen; returns whether it had been seen already.
+    pub fn check(&mut self, mask: u32, c: u8) -> bool {
+        if self.seen & mask == 0 {
+            self.seen |= mask;
+            self.add(c);
+            false
+        } else {
+            true
+        }
+    }
+    /// Zeek's scaled entries: the letter is repeated at counts 1, 10, 100, ...
+    pub fn scaled(&mut self, c: u8, counter: &mut u32) {
+        *counter = counter.saturating_add(1);
+        let n = *counter;
+        if n > 0 && is_power_of_ten(n) {
+            self.add(c);
+        }
+    }
+    pub fn as_bytes(&self) -> &[u8] {
+        &self.buf[..self.len as usize]
+    }
+}
+
+fn is_power_of_ten(mut n: u32) -> bool {
+    while n >= 10 && n % 10 == 0 {
+        n /= 10;
+    }
+    n == 1
+}
+
+#[derive(Debug, Clone)]
+enum Kind {
+    Tcp(Box<TcpConn>),
+    /// UDP, ICMP, SCTP and other: payload lengths per side, -1 = side never active.
+    Datagram {
+        orig_len: i64,
+        resp_len: i64,
+        orig_chk: u32,
+        resp_chk: u32,
+    },
+}
+
+#[derive(Debug, Clone)]
+struct Conn {
+    orig_h: IpAddr,
+    resp_h: IpAddr,
+    orig_p: u16,
+    resp_p: u16,
+    proto: u8,
+    icmp_v6: bool,
+    start_ns: i64,
+    last_ns: i64,
+    orig_pkts: u64,
+    resp_pkts: u64,
+    orig_ip_bytes: u64,
+    resp_ip_bytes: u64,
+    history: History,
+    kind: Kind,
+    tunnel_parent: Option<Uid>,
+    vlan: Option<u16>,
+    inner_vlan: Option<u16>,
+}
+
+pub struct FlowTable {
+    cfg: FlowConfig,
+    flows: HashMap<FlowKey, Conn>,
+    stats: FlowStats,
+    now_ns: i64,
+    last_sweep_ns: i64,
+}
+
+impl FlowTable {
+    pub fn new(cfg: FlowConfig) -> Self {
+        FlowTable {
+            cfg,
+            flows: HashMap::new(),
+            stats: FlowStats::default(),
+            now_ns: i64::MIN,
+            last_sweep_ns: i64::MIN,
+        }
+    }
+
+    pub fn stats(&self) -> FlowStats {
+        self.stats
+    }
+
+    pub fn len(&self) -> usize {
+        self.flows.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.flows.is_empty()
+    }
+
+    /// Bytes the table's storage occupies (hash table slots + boxed TCP state), for the
+    /// memory-per-flow benchmark.
+    pub fn approx_memory_bytes(&self) -> usize {
+        let slot = std::mem::size_of::<(FlowKey, Conn)>() + 1;
+        let tcp = self
+            .flows
+            .values()
+            .filter(|c| matches!(c.kind, Kind::Tcp(_)))
+            .count();
+        self.flows.capacity() * slot + tcp * std::mem::size_of::<TcpConn>()
+    }
+
+    /// Processes one packet. Finished connections (ended by this packet's arrival: timeouts
+    /// passed, port reuse) are pushed to `out`.
+    pub fn process(&mut self, pkt: &FlowPacket, out: &mut Vec<ConnRecord>) {
+        self.stats.packets += 1;
+        if pkt.ts_ns > self.now_ns {
+            self.now_ns = pkt.ts_ns;
+        }
+        let key = pkt.key();
+        let (sport, dport, _) = pkt.ports();
+
+        // Does an existing connection end before this packet (timers) or because of it (reuse)?
+        if let Some(conn) = self.flows.get(&key) {
+            let ended = conn.removal_time(&self.cfg) <= pkt.ts_ns;
+            let reuse = !ended
+                && match (&conn.kind, pkt.l4) {
+                    (Kind::Tcp(t), L4::Tcp { flags, seq, .. }) => t.is_reuse(flags, seq),
+                    _ => false,
+                };
+            let active_expired = !ended
+                && !reuse
+                && self.cfg.active_timeout_ns > 0
+                && pkt.ts_ns - conn.start_ns >= self.cfg.active_timeout_ns;
+            if ended || reuse || active_expired {
+                if let Some(conn) = self.flows.remove(&key) {
+                    if ended {
+                        self.stats.flows_ended_timeout += 1;
+                    } else if reuse {
+                        self.stats.flows_ended_reuse += 1;
+                    } else {
+                        self.stats.flows_ended_active_timeout += 1;
+                    }
+                    out.push(conn.into_record(&key, &self.cfg));
+                }
+            }
+        }
+
+        if !self.flows.contains_key(&key) && self.flows.len() >= self.cfg.max_flows {
+            self.evict(out);
+        }
+        let cfg = self.cfg;
+        let stats = &mut self.stats;
+        let conn = self.flows.entry(key).or_insert_with(|| {
+            stats.flows_created += 1;
+            Conn::new(pkt, sport, dport)
+        });
+        conn.update(pkt, sport, &cfg, stats);
+        let n = self.flows.len() as u64;
+        if n > self.stats.peak_flows {
+            self.stats.peak_flows = n;
+        }
+    }
+
+    /// Ends every connection whose lifetime is over at packet time `now_ns` (call as time
+    /// advances; cheap when called often because it only scans every `interval`).
+    pub fn sweep(&mut self, now_ns: i64, out: &mut Vec<ConnRecord>) {
+        let interval = 10 * SEC;
+        if now_ns < self.last_sweep_ns.saturating_add(interval) {
+            return;
+        }
+        self.last_sweep_ns = now_ns;
+        let cfg = self.cfg;
+        let mut ended = 0;
+        self.flows.retain(|k, c| {
+            if c.removal_time(&cfg) <= now_ns {
+                out.push(c.clone().into_record(k, &cfg));
+                ended += 1;
+                false
+            } else {
+                true
+            }
+        });
+        self.stats.flows_ended_timeout += ended;
+    }
+
+    /// Ends every open connection (end of input), in a deterministic order.
+    pub fn flush(&mut self, out: &mut Vec<ConnRecord>) {
+        let cfg = self.cfg;
+        let mut all: Vec<(FlowKey, Conn)> = self.flows.drain().collect();
+        all.sort_by_key(|(k, c)| (c.start_ns, *k));
+        self.stats.flows_flushed_at_end += all.len() as u64;
+        for (k, c) in all {
+            out.push(c.into_record(&k, &cfg));
+        }
+    }
+
+    // The table is full: end the longest-idle tenth of the flows (counted as evictions).
+    fn evict(&mut self, out: &mut Vec<ConnRecord>) {
+        let mut lasts: Vec<i64> = self.flows.values().map(|c| c.last_ns).collect();
+        let nth = (lasts.len() / 10).max(1).min(lasts.len().saturating_sub(1));
+        let (_, cut, _) = lasts.select_nth_unstable(nth);
+        let cut = *cut;
+        let cfg = self.cfg;
+        let mut evicted = 0;
+        self.flows.retain(|k, c| {
+            if c.last_ns <= cut {
+                out.push(c.clone().into_record(k, &cfg));
+                evicted += 1;
+                false
+            } else {
+                true
+            }
+        });
+        self.stats.flows_evicted += evicted;
+    }
+}
+
+impl Conn {
+    fn new(pkt: &FlowPacket, sport: u16, dport: u16) -> Conn {
+        let (mut orig_h, mut resp_h, mut orig_p, mut resp_p) = (pkt.src, pkt.dst, sport, dport);
+        let mut flipped = false;
+        let kind = match pkt.l4 {
+            L4::Tcp { flags, .. } => {
+                // Zeek's TCP WantConnection: a connection seen starting without a plain SYN is
+                // oriented by likely server ports.
+                if flags & SYN == 0 || flags & ACK != 0 {
+                    let src_srv = is_likely_server_port(6, sport);
+                    let dst_srv = is_likely_server_port(6, dport);
+                    if src_srv {
+                        flipped = if dst_srv {
+                            flags & SYN == 0 && sport < dport
+                        } else {
+                            true
+                        };
+                    }
+                }
+                Kind::Tcp(Box::default())
+            }
+            L4::Udp { .. } => {
+                flipped = is_likely_server_port(17, sport) && !is_likely_server_port(17, dport);
+                Kind::Datagram {
+                    orig_len: -1,
+                    resp_len: -1,
+                    orig_chk: 0,
+                    resp_chk: 0,
+                }
+            }
+            _ => Kind::Datagram {
+                orig_len: -1,
+                resp_len: -1,
+                orig_chk: 0,
+                resp_chk: 0,
+            },
+        };
+        let mut history = History::default();
+        if flipped && !is_broadcast(pkt.dst) {
+            std::mem::swap(&mut orig_h, &mut resp_h);
+            std::mem::swap(&mut orig_p, &mut resp_p);
+            history.add(b'^');
+        }
+        Conn {
+            orig_h,
+            resp_h,
+            orig_p,
+            resp_p,
+            proto: pkt.proto,
+            icmp_v6: matches!(pkt.l4, L4::Icmp { v6: true, .. }),
+            start_ns: pkt.ts_ns,
+            last_ns: pkt.ts_ns,
+            orig_pkts: 0,
+            resp_pkts: 0,
+            orig_ip_bytes: 0,
+            resp_ip_bytes: 0,
+            history,
+            kind,
+            tunnel_parent: pkt.tunnel_parent,
+            vlan: pkt.vlan,
+            inner_vlan: pkt.inner_vlan,
+        }
+    }
+
+    fn update(&mut self, pkt: &FlowPacket, sport: u16, cfg: &FlowConfig, stats: &mut FlowStats) {
+        let is_orig = pkt.src == self.orig_h && sport == self.orig_p;
+        if pkt.tunnel_parent.is_some() && self.tunnel_parent.is_none() {
+            self.tunnel_parent = pkt.tunnel_parent;
+        }
+        match (&mut self.kind, pkt.l4) {
+            (
+                Kind::Tcp(tcp),
+                L4::Tcp {
+                    seq,
+                    ack,
+                    flags,
+                    window,
+                    window_scale,
+                    ..
+                },
+            ) => {
+                if pkt.bad_checksum {
+                    stats.tcp_bad_checksum += 1;
+                    tcp.checksum_error(is_orig, &mut self.history);
+                    return;
+                }
+                // Timers that fired before this packet without ending the connection are gone.
+                if tcp.attempt_at_ns > 0
+                    && tcp.attempt_at_ns + cfg.tcp_attempt_delay_ns <= pkt.ts_ns
+                {
+                    tcp.attempt_at_ns = -1;
+                }
+                let seg = Segment {
+                    is_orig,
+                    seq,
+                    ack,
+                    flags,
+                    window,
+                    window_scale,
+                    len: pkt.payload_len,
+                    ts_ns: pkt.ts_ns,
+                };
+                let outcome = tcp.process(&seg, &mut self.history, &mut self.last_ns);
+                if outcome.flipped {
+                    std::mem::swap(&mut self.orig_h, &mut self.resp_h);
+                    std::mem::swap(&mut self.orig_p, &mut self.resp_p);
+                    std::mem::swap(&mut self.orig_pkts, &mut self.resp_pkts);
+                    std::mem::swap(&mut self.orig_ip_bytes, &mut self.resp_ip_bytes);
+                }
+                // Counted with the direction the packet had on arrival (Zeek counts after
+                // processing, with the pre-flip direction).
+                self.count(is_orig, pkt.ip_len);
+            }
+            (
+                Kind::Datagram {
+                    orig_len,
+                    resp_len,
+                    orig_chk,
+                    resp_chk,
+                },
+                l4,
+            ) => {
+                match l4 {
+                    L4::Udp { ulen, .. } => {
+                        // Zeek counts UDP packets before checking the checksum.
+                        self.orig_pkts += u64::from(is_orig);
+                        self.resp_pkts += u64::from(!is_orig);
+                        if is_orig {
+                            self.orig_ip_bytes += u64::from(pkt.ip_len);
+                        } else {
+                            self.resp_ip_bytes += u64::from(pkt.ip_len);
+                        }
+                        if pkt.bad_checksum {
+                            if is_orig {
+                                self.history.scaled(b'C', orig_chk);
+                            } else {
+                                self.history.scaled(b'c', resp_chk);
+                            }
+                            return;
+                        }
+                        self.last_ns = pkt.ts_ns;
+                        let len = i64::from(ulen) - 8;
+                        if is_orig {
+                            self.history.check(0x1, b'D');
+                            *orig_len = if *orig_len < 0 { len } else { *orig_len + len };
+                        } else {
+                            self.history.check(0x2, b'd');
+                            *resp_len = if *resp_len < 0 { len } else { *resp_len + len };
+                        }
+                    }
+                    L4::Icmp { .. } => {
+                        if pkt.bad_checksum {
+                            return;
+                        }
+                        self.last_ns = pkt.ts_ns;
+                        let len = i64::from(pkt.payload_len);
+                        if is_orig {
+                            *orig_len = if *orig_len < 0 { len } else { *orig_len + len };
+                        } else {
+                            *resp_len = if *resp_len < 0 { len } else { *resp_len + len };
+                        }
+                        if pkt.complete {
+                            self.count(is_orig, pkt.ip_len);
+                        }
+                    }
+                    _ => {
+                        self.last_ns = pkt.ts_ns;
+                        let len = i64::from(pkt.payload_len);
+                        if is_orig {
+                            *orig_len = if *orig_len < 0 { len } else { *orig_len + len };
+                        } else {
+                            *resp_len = if *resp_len < 0 { len } else { *resp_len + len };
+                        }
+                        self.count(is_orig, pkt.ip_len);
+                    }
+                }
+            }
+            // A TCP connection receiving a non-TCP packet cannot happen (the key includes the
+            // protocol).
+            _ => {}
+        }
+    }
+
+    fn count(&mut self, is_orig: bool, ip_len: u32) {
+        if is_orig {
+            self.orig_pkts += 1;
+            self.orig_ip_bytes += u64::from(ip_len);
+        } else {
+            self.resp_pkts += 1;
+            self.resp_ip_bytes += u64::from(ip_len);
+        }
+    }
+
+    /// Packet time at which Zeek would have removed this connection, given that nothing
+    /// arrives for it any more. State does not change between packets, so this is exact.
+    fn removal_time(&self, cfg: &FlowConfig) -> i64 {
+        match &self.kind {
+            Kind::Tcp(t) => {
+                use crate::tcp::EpState::*;
+                let inactivity = if t.handshake_over {
+                    cfg.tcp_inactivity_ns
+                } else {
+                    cfg.udp_inactivity_ns
+                };
+                let mut at = self.last_ns.saturating_add(inactivity);
+                if t.close_complete {
+                    return at.min(self.last_ns + cfg.tcp_close_delay_ns);
+                }
+                let (os, rs) = (t.orig.state, t.resp.state);
+                if t.attempt_at_ns > 0 && matches!(os, SynSent | SynAckSent) && rs == Inactive {
+                    at = at.min(t.attempt_at_ns + cfg.tcp_attempt_delay_ns);
+                }
+                // Zeek's periodic expire check: removal at the first check after
+                // last + linger when one side closed (and the other closed, reset or never
+                // spoke) or when neither side ever became active.
+                let closed_cond = (t.orig.did_close || t.resp.did_close)
+                    && ((t.orig.did_close && t.resp.did_close)
+                        || os == Reset
+                        || rs == Reset
+                        || os == Inactive
+                        || rs == Inactive);
+                let idle_cond = os == Inactive && rs == Inactive;
+                if closed_cond || idle_cond {
+                    let threshold = self.last_ns + cfg.tcp_linger_ns;
+                    let first = self.start_ns + cfg.tcp_first_check_ns;
+                    at = at.min(next_tick_after(first, cfg.tcp_check_period_ns, threshold));
+                    if t.half_close_at_ns != 0 {
+                        let first = t.half_close_at_ns + cfg.tcp_check_period_ns;
+                        at = at.min(next_tick_after(first, cfg.tcp_check_period_ns, threshold));
+                    }
+                }
+                at
+            }
+            Kind::Datagram { .. } => {
+                let timeout = match self.proto {
+                    17 => cfg.udp_inactivity_ns,
+                    1 | 58 => cfg.icmp_inactivity_ns,
+                    _ => cfg.other_inactivity_ns,
+                };
+                self.last_ns.saturating_add(timeout)
+            }
+        }
+    }
+
+    fn into_record(self, key: &FlowKey, cfg: &FlowConfig) -> ConnRecord {
+        let uid = Uid::for_flow(key, self.start_ns);
+        let (proto, ip_proto) = match self.proto {
+            6 => (Proto::Tcp, 6),
+            17 => (Proto::Udp, 17),
+            1 | 58 => (Proto::Icmp, self.proto),
+            132 => (Proto::Sctp, 132),
+            p => (Proto::Unknown, p),
+        };
+        let duration = self.last_ns - self.start_ns;
+        let (orig_size, resp_size, state, missed) = match &self.kind {
+            Kind::Tcp(t) => {
+                let (o, r) = (t.size(true), t.size(false));
+                (
+                    o,
+                    r,
+                    t.conn_state(o, r, self.history.as_bytes()),
+                    t.missed_bytes,
+                )
+            }
+            Kind::Datagram {
+                orig_len, resp_len, ..
+            } => {
+                let state = if self.proto == 17 {
+                    match (*orig_len >= 0, *resp_len >= 0) {
+                        (true, true) => "SF",
+                        (true, false) => "S0",
+                        (false, true) => "SHR",
+                        (false, false) => "OTH",
+                    }
+                } else {
+                    "OTH"
+                };
+                (
+                    (*orig_len).max(0) as u64,
+                    (*resp_len).max(0) as u64,
+                    state,
+                    0,
+                )
+            }
+        };
+        // Zeek logs duration and sizes only for connections that lasted (duration > 0).
+        let (duration_ns, orig_bytes, resp_bytes) = if duration > 0 {
+            (Some(duration), Some(orig_size), Some(resp_size))
+        } else {
+            (None, None, None)
+        };
+        let (icmp_t, icmp_c) = (self.orig_p, self.resp_p);
+        let community_id = if matches!(self.proto, 1 | 58) {
+            // Community ID wants the ICMP type and code of the originator's packets; the
+            // counterpart mapping inside gives the same ID for both directions.
+            let code = if crate::key::icmp4_counterpart(icmp_t as u8).is_some() && !self.icmp_v6
+                || self.icmp_v6 && crate::key::icmp6_counterpart(icmp_t as u8).is_some()
+            {
+                0
+            } else {
+                icmp_c
+            };
+            community_id_v1(
+                cfg.community_id_seed,
+                self.orig_h,
+                self.resp_h,
+                self.proto,
+                icmp_t,
+                code,
+            )
+        } else {
+            community_id_v1(
+                cfg.community_id_seed,
+                self.orig_h,
+                self.resp_h,
+                self.proto,
+                self.orig_p,
+                self.resp_p,
+            )
+        };
+        ConnRecord {
+            ts_ns: self.start_ns,
+            uid,
+            orig_h: self.orig_h,
+            orig_p: self.orig_p,
+            resp_h: self.resp_h,
+            resp_p: self.resp_p,
+            proto,
+            ip_proto,
+            service: Vec::new(),
+            duration_ns,
+            orig_bytes,
+            resp_bytes,
+            conn_state: state,
+            missed_bytes: missed,
+            history: String::from_utf8_lossy(self.history.as_bytes()).into_owned(),
+            orig_pkts: self.orig_pkts,
+            orig_ip_bytes: self.orig_ip_bytes,
+            resp_pkts: self.resp_pkts,
+            resp_ip_bytes: self.resp_ip_bytes,
+            tunnel_parents: self.tunnel_parent.into_iter().collect(),
+            vlan: self.vlan,
+            inner_vlan: self.inner_vlan,
+            community_id,
+        }
+    }
+}
+
+/// First time `first + k * period` (k >= 0) strictly after `threshold`.
+fn next_tick_after(first: i64, period: i64, threshold: i64) -> i64 {
+    if first > threshold {
+        return first;
+    }
+    let k = (threshold - first) / period + 1;
+    first + k * period
+}
+
+fn is_broadcast(a: IpAddr) -> bool {
+    matches!(a, IpAddr::V4(v) if v.is_broadcast())
+}
