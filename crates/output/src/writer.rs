@@ -47,7 +47,12 @@ pub struct LogWriter {
 
 impl LogWriter {
     /// Creates `<dir>/<kind>.log` (JSON) or `<dir>/zeek/<kind>.log` (TSV, with header).
-    pub fn create(dir: &Path, kind: LogKind, format: LogFormat, open_ts: &str) -> std::io::Result<LogWriter> {
+    pub fn create(
+        dir: &Path,
+        kind: LogKind,
+        format: LogFormat,
+        open_ts: &str,
+    ) -> std::io::Result<LogWriter> {
         let path = match format {
             LogFormat::Json => dir.join(format!("{}.log", kind.name())),
             LogFormat::ZeekTsv => {
@@ -56,9 +61,16 @@ impl LogWriter {
                 d.join(format!("{}.log", kind.name()))
             }
         };
-        let file = File::create(&path)
-            .map_err(|e| std::io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display())))?;
-        let mut w = LogWriter { kind, format, out: BufWriter::with_capacity(1 << 20, file), line: String::new(), records: 0 };
+        let file = File::create(&path).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display()))
+        })?;
+        let mut w = LogWriter {
+            kind,
+            format,
+            out: BufWriter::with_capacity(1 << 20, file),
+            line: String::new(),
+            records: 0,
+        };
         if format == LogFormat::ZeekTsv {
             let names: Vec<&str> = kind.fields().iter().map(|f| f.0).collect();
             let types: Vec<&str> = kind.fields().iter().map(|f| f.1).collect();

@@ -1,0 +1,122 @@
+//! Run statistics: every packet accounted for, every drop and eviction counted.
+
+use netloupe_decode::defrag::DefragStats;
+use netloupe_flow::FlowStats;
+use serde_json::{json, Map, Value};
+use std::collections::BTreeMap;
+
+#[derive(Debug, Clone, Default)]
+pub struct InputStats {
+    pub path: String,
+    pub packets: u64,
+    /// The file ended in the middle of a record (results up to there are kept).
+    pub truncated: bool,
+    pub error: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct RunStats {
+    pub packets_read: u64,
+    /// Captured bytes (sum of caplen).
+    pub bytes_captured: u64,
+    /// Bytes on the wire (sum of orig_len).
+    pub bytes_wire: u64,
+    /// Packets that reached flow tracking.
+    pub to_flows: u64,
+    pub arp: u64,
+    /// Valid frames without IP, by kind.
+    pub non_ip: BTreeMap<&'static str, u64>,
+    /// Fragments stored for reassembly (their data reaches flows inside the reassembled datagram).
+    pub fragments_held: u64,
+    /// Packets that could not be decoded far enough to form a flow, by reason.
+    pub dropped: BTreeMap<&'static str, u64>,
+    /// Every anomaly seen, by name (a packet may have several; some do not drop it).
+    pub anomalies: BTreeMap<&'static str, u64>,
+    pub flow: FlowStats,
+    pub defrag: DefragStats,
+    pub tunnels_tracked: u64,
+    pub tunnels_evicted: u64,
+    pub conn_records: u64,
+    pub weird_records_written: u64,
+    pub weird_records_suppressed: u64,
+    pub inputs: Vec<InputStats>,
+    pub elapsed_s: f64,
+    pub threads: usize,
+    /// conn records by transport protocol, and by (proto, responder port) for the summary.
+    pub by_proto: BTreeMap<&'static str, u64>,
+    pub top_ports: Vec<(String, u64)>,
+    pub first_ts_ns: Option<i64>,
+    pub last_ts_ns: Option<i64>,
+}
+
+impl RunStats {
+    /// The accounting identity: every packet read ended in exactly one of these buckets.
+    pub fn accounted(&self) -> u64 {
+        self.to_flows
+            + self.arp
+            + self.non_ip.values().sum::<u64>()
+            + self.fragments_held
+            + self.dropped.values().sum::<u64>()
+    }
+
+    pub fn to_json(&self) -> Value {
+        let map = |m: &BTreeMap<&'static str, u64>| -> Value {
+            Value::Object(
+                m.iter()
+                    .map(|(k, v)| ((*k).to_string(), json!(v)))
+                    .collect::<Map<_, _>>(),
+            )
+        };
+        let f = &self.flow;
+        let d = &self.defrag;
+        json!({
+            "packets": {
+                "read": self.packets_read,
+                "to_flows": self.to_flows,
+                "arp": self.arp,
+                "non_ip": map(&self.non_ip),
+                "fragments_held": self.fragments_held,
+                "dropped": map(&self.dropped),
+                "accounted": self.accounted(),
+                "balanced": self.accounted() == self.packets_read,
+            },
+            "bytes": { "captured": self.bytes_captured, "wire": self.bytes_wire },
+            "anomalies": map(&self.anomalies),
+            "flows": {
+                "created": f.flows_created,
+                "records": self.conn_records,
+                "ended_by_timeout": f.flows_ended_timeout,
+                "ended_by_reuse": f.flows_ended_reuse,
+                "ended_by_active_timeout": f.flows_ended_active_timeout,
+                "flushed_at_end": f.flows_flushed_at_end,
+                "evicted_table_full": f.flows_evicted,
+                "peak_concurrent": f.peak_flows,
+                "tcp_bad_checksum_packets": f.tcp_bad_checksum,
+                "by_proto": map(&self.by_proto),
+            },
+            "defrag": {
+                "fragments": d.fragments,
+                "datagrams_completed": d.datagrams_completed,
+                "datagrams_timed_out": d.datagrams_timed_out,
+                "datagrams_evicted": d.datagrams_evicted,
+                "fragments_dropped": d.fragments_dropped,
+                "overlaps": d.overlaps,
+                "overlaps_different_data": d.overlaps_different_data,
+                "peak_bytes_held": d.peak_bytes_held,
+            },
+            "tunnels": { "tracked": self.tunnels_tracked, "evicted": self.tunnels_evicted },
+            "weird_log": { "written": self.weird_records_written, "suppressed": self.weird_records_suppressed },
+            "inputs": self.inputs.iter().map(|i| json!({
+                "path": i.path, "packets": i.packets, "truncated": i.truncated, "error": i.error,
+            })).collect::<Vec<_>>(),
+            "time": {
+                "first_packet": self.first_ts_ns.map(|t| t as f64 / 1e9),
+                "last_packet": self.last_ts_ns.map(|t| t as f64 / 1e9),
+                "elapsed_s": self.elapsed_s,
+                "packets_per_s": if self.elapsed_s > 0.0 { self.packets_read as f64 / self.elapsed_s } else { 0.0 },
+                "gbit_per_s": if self.elapsed_s > 0.0 { self.bytes_captured as f64 * 8.0 / self.elapsed_s / 1e9 } else { 0.0 },
+            },
+            "threads": self.threads,
+        })
+    }
+}
