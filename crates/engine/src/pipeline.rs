@@ -5,7 +5,7 @@ use crate::convert::{flow_packet, TunnelRegistry};
 use crate::sink::{open_logs, run_sink, SinkMsg, SinkSummary};
 use crate::stats::{InputStats, RunStats};
 use crossbeam_channel::{bounded, Receiver, Sender};
-use netloupe_capture::{CaptureError, CaptureErrorKind, MergedSource};
+use netloupe_capture::{CaptureError, MergedSource};
 use netloupe_decode::anomaly::AnomalyDetail;
 use netloupe_decode::{Anomaly, Decoded, Decoder};
 use netloupe_flow::{ConnRecord, FlowPacket, FlowStats, FlowTable};
@@ -33,7 +33,7 @@ impl RunOutcome {
     pub fn damaged_input(&self) -> bool {
         self.input_errors
             .iter()
-            .any(|e| !matches!(e.kind, CaptureErrorKind::Truncated))
+            .any(|e| !e.is_truncation())
     }
 }
 
@@ -86,7 +86,7 @@ pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutc
             .iter_mut()
             .find(|i| std::path::Path::new(&i.path) == e.file)
         {
-            if matches!(e.kind, CaptureErrorKind::Truncated) {
+            if e.is_truncation() {
                 i.truncated = true;
             }
             i.error = Some(e.to_string());

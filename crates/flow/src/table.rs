@@ -398,6 +398,7 @@ impl Conn {
                     window,
                     window_scale,
                     len: pkt.payload_len,
+                    complete: pkt.complete,
                     ts_ns: pkt.ts_ns,
                 };
                 let outcome = tcp.process(&seg, &mut self.history, &mut self.last_ns);

@@ -50,8 +50,109 @@ pub(crate) struct Endpoint {
     rxmt_cnt: u32,
     win0_cnt: u32,
     gap_cnt: u32,
-    /// Full sequence number up to which missing data was already counted as a gap.
-    gap_mark: u64,
+    /// Relative sequence number just past this endpoint's FIN (Zeek's FIN_seq).
+    fin_seq: u64,
+    /// Which of this endpoint's bytes were seen, for gap accounting.
+    coverage: Coverage,
+}
+
+/// The sequence space an endpoint was seen sending, in Zeek's relative numbering: everything
+/// below `contiguous` was seen or already declared missing; `blocks` are seen ranges above it
+/// (out-of-order arrivals). When the peer acknowledges data, the holes below the acknowledged
+/// point are content gaps (Zeek's reassembler does the same in `TrimToSeq`/`Undelivered`).
+#[derive(Debug, Clone)]
+struct Coverage {
+    contiguous: u64,
+    trimmed: u64,
+    blocks: Option<Box<Vec<(u64, u64)>>>,
+}
+
+impl Default for Coverage {
+    fn default() -> Self {
+        // Relative sequence 1 is the first data byte (0 is the SYN, real or assumed).
+        Coverage { contiguous: 1, trimmed: 0, blocks: None }
+    }
+}
+
+/// Out-of-order ranges remembered per endpoint; beyond this the oldest are forgotten (they are
+/// then counted as missing if acknowledged, which errs towards reporting gaps).
+const MAX_BLOCKS: usize = 32;
+
+impl Coverage {
+    fn data(&mut self, seq: u64, upper: u64) {
+        if upper <= self.contiguous {
+            return;
+        }
+        if seq <= self.contiguous {
+            self.contiguous = upper;
+            self.absorb();
+            return;
+        }
+        let blocks = self.blocks.get_or_insert_with(|| Box::new(Vec::with_capacity(4)));
+        blocks.push((seq, upper));
+        blocks.sort_unstable();
+        // Merge overlapping or touching ranges.
+        let mut merged: Vec<(u64, u64)> = Vec::with_capacity(blocks.len());
+        for &(s, u) in blocks.iter() {
+            match merged.last_mut() {
+                Some(last) if s <= last.1 => last.1 = last.1.max(u),
+                _ => merged.push((s, u)),
+            }
+        }
+        if merged.len() > MAX_BLOCKS {
+            merged.drain(..merged.len() - MAX_BLOCKS);
+        }
+        **blocks = merged;
+    }
+
+    fn absorb(&mut self) {
+        if let Some(b) = &mut self.blocks {
+            while let Some(&(s, u)) = b.first() {
+                if s > self.contiguous {
+                    break;
+                }
+                self.contiguous = self.contiguous.max(u);
+                b.remove(0);
+            }
+            if b.is_empty() {
+                self.blocks = None;
+            }
+        }
+    }
+
+    /// The peer acknowledged everything below `up_to`: returns the sizes of the holes below it.
+    fn ack(&mut self, up_to: u64, gaps: &mut impl FnMut(u64)) {
+        if up_to <= self.trimmed {
+            return;
+        }
+        self.trimmed = up_to;
+        if up_to <= self.contiguous {
+            return;
+        }
+        if let Some(b) = &mut self.blocks {
+            while let Some(&(s, u)) = b.first() {
+                if s >= up_to {
+                    break;
+                }
+                if s > self.contiguous {
+                    gaps(s - self.contiguous);
+                }
+                self.contiguous = self.contiguous.max(u);
+                b.remove(0);
+            }
+            if b.is_empty() {
+                self.blocks = None;
+            }
+        }
+        if up_to > self.contiguous {
+            gaps(up_to - self.contiguous);
+            self.contiguous = up_to;
+        }
+    }
+}
+
+fn is_clean(e: &Endpoint) -> bool {
+    e.state == EpState::Established || (e.state == EpState::Closed && e.prev_state == EpState::Established)
 }
 
 impl Endpoint {
@@ -161,6 +262,8 @@ pub(crate) struct Segment {
     pub window: u16,
     pub window_scale: Option<u8>,
     pub len: u32,
+    /// The whole payload was captured (a snap-length cut segment is not data Zeek saw).
+    pub complete: bool,
     pub ts_ns: i64,
 }
 
@@ -424,11 +527,14 @@ impl TcpConn {
         if fin {
             let (ep, _) = self.eps(is_orig);
             ep.fin_cnt = ep.fin_cnt.saturating_add(1);
+            ep.fin_seq = rel_seq.wrapping_add(seg_len as u64);
         }
 
+        let mut rel_ack: u64 = 0;
         if ackf {
             let (_, peer) = self.eps(is_orig);
             if peer.state == EpState::Inactive {
+                rel_ack = 1;
                 // init_peer: number the peer as though we had seen its SYN.
                 let a = seg.ack.wrapping_sub(1);
                 peer.init_start_seq(a);
@@ -436,9 +542,10 @@ impl TcpConn {
                 peer.init_last_seq(a);
             } else {
                 let mut ack_underflow = false;
-                let _rel_ack =
-                    peer.relative_seq(seg.ack, peer.ack_seq, peer.ack_wraps, &mut ack_underflow);
-                if !ack_underflow && !rst {
+                rel_ack = peer.relative_seq(seg.ack, peer.ack_seq, peer.ack_wraps, &mut ack_underflow);
+                if ack_underflow {
+                    rel_ack = 0;
+                } else if !rst {
                     let delta = seq_delta(seg.ack, peer.ack_seq);
                     if !(seg.ack == 0 && delta > TOO_LARGE_SEQ_DELTA) && delta > 0 {
                         peer.update_ack_seq(seg.ack);
@@ -591,18 +698,46 @@ impl TcpConn {
             EpState::Reset => {}
         }
 
-        // Content gaps: an ACK for sequence space the peer was never seen sending means the
-        // capture missed it (Zeek's `missed_bytes` and history 'G'/'g').
-        if ackf && !rst && !fin {
-            let (_, peer) = self.eps(is_orig);
-            if !matches!(peer.state, EpState::Inactive | EpState::Reset) {
-                let acked = Endpoint::full(peer.ack_seq, peer.ack_wraps);
-                let seen = Endpoint::full(peer.last_seq, peer.seq_wraps).max(peer.gap_mark);
-                if acked > seen && acked - seen < (1 << 31) {
-                    peer.gap_mark = acked;
-                    hist.scaled(if is_orig { b'g' } else { b'G' }, &mut peer.gap_cnt);
-                    self.missed_bytes += acked - seen;
+        // The acknowledgement may reveal data the capture never showed (Zeek's content gaps:
+        // history 'G'/'g' and missed_bytes, counted only while both sides are cleanly
+        // established or closing, as Zeek does).
+        if ackf {
+            let partial_start = self.is_partial;
+            let (ep, peer) = if is_orig { (&self.orig, &mut self.resp) } else { (&self.resp, &mut self.orig) };
+            let mut up_to = rel_ack;
+            if peer.fin_cnt > 0 && up_to >= peer.fin_seq {
+                up_to = peer.fin_seq.saturating_sub(1);
+            }
+            let clean = is_clean(ep) && is_clean(peer);
+            if !(up_to <= 2 && partial_start) {
+                let mut missed = 0u64;
+                let mut events = 0u32;
+                peer.coverage.ack(up_to, &mut |n| {
+                    missed += n;
+                    events += 1;
+                });
+                if clean && events > 0 {
+                    for _ in 0..events {
+                        hist.scaled(if is_orig { b'g' } else { b'G' }, &mut peer.gap_cnt);
+                    }
+                    self.missed_bytes += missed;
                 }
+            } else if up_to > peer.coverage.trimmed {
+                peer.coverage.trimmed = up_to;
+            }
+        }
+
+        if len > 0 && seg.complete && !rst && !seq_underflow {
+            let (ep, _) = self.eps(is_orig);
+            let mut seq = if syn { rel_seq.wrapping_add(1) } else { rel_seq };
+            let upper = seq.wrapping_add(u64::from(len));
+            // Data the peer already acknowledged is old news (Zeek's DataSent trims it).
+            let acked = ep.to_relative(ep.ack_seq, ep.ack_wraps);
+            if seq < acked {
+                seq = acked.min(upper);
+            }
+            if seq < upper && upper - seq <= (1 << 31) {
+                ep.coverage.data(seq, upper);
             }
         }
 

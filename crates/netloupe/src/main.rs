@@ -212,7 +212,7 @@ fn analyze(a: AnalyzeArgs) -> ExitCode {
         Err(e) => return fail(&e),
     };
     for e in &outcome.input_errors {
-        let level = if matches!(e.kind, netloupe_engine::CaptureErrorKind::Truncated) {
+        let level = if e.is_truncation() {
             "warning"
         } else {
             "error"
