@@ -51,6 +51,20 @@ pub enum AnomalyKind {
     ArpTruncated,
     LandAttack,
     SnapLengthCut,
+    /// IPv4 total length of zero (TCP segmentation offload on the capturing host): the
+    /// captured length is used instead.
+    IpLenZero,
+    BadIpv4Option,
+    BadTcpOption,
+    UnknownPppProtocol,
+    /// A link-layer protocol/family field (BSD NULL/LOOP address family, ...) naming nothing
+    /// the decoder knows.
+    UnknownLinkProtocol,
+    TooManyVlanTags,
+    UnknownGeneveProtocol,
+    /// A fragment inside a datagram that was itself just reassembled (only one reassembly per
+    /// packet is possible).
+    NestedFragment,
     Other(&'static str),
 }
 
@@ -102,6 +116,14 @@ impl AnomalyKind {
             ArpTruncated => "truncated_ARP",
             LandAttack => "land_attack",
             SnapLengthCut => "snap_length_cut",
+            IpLenZero => "ip_hdr_len_zero",
+            BadIpv4Option => "bad_IPv4_option",
+            BadTcpOption => "bad_TCP_option",
+            UnknownPppProtocol => "unknown_PPP_protocol",
+            UnknownLinkProtocol => "unknown_link_protocol",
+            TooManyVlanTags => "too_many_VLAN_tags",
+            UnknownGeneveProtocol => "unknown_Geneve_protocol",
+            NestedFragment => "fragment_in_reassembled_datagram",
             Other(s) => s,
         }
     }

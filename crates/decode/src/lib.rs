@@ -14,8 +14,14 @@
 #![forbid(unsafe_code)]
 
 pub mod anomaly;
-pub mod defrag;
+mod checksum;
 mod decoder;
+pub mod defrag;
+#[doc(hidden)]
+pub mod fuzzing;
+
+#[cfg(test)]
+mod corpus_tests;
 
 pub use anomaly::{Anomaly, AnomalyKind};
 pub use decoder::{DecodeConfig, Decoder};
@@ -75,9 +81,15 @@ pub struct IpLayer {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Transport {
     Tcp(TcpHeader),
-    Udp { src_port: u16, dst_port: u16 },
+    Udp {
+        src_port: u16,
+        dst_port: u16,
+    },
     Icmp(IcmpHeader),
-    Sctp { src_port: u16, dst_port: u16 },
+    Sctp {
+        src_port: u16,
+        dst_port: u16,
+    },
     /// Any other IP protocol (ESP, unknown numbers, ...): an opaque flow keyed by addresses and
     /// protocol number only.
     Other,
@@ -209,11 +221,15 @@ impl TunnelStack {
     }
     /// The innermost tunnel layer (the one that directly carried the inner packet).
     pub fn innermost(&self) -> Option<&TunnelLayer> {
-        self.len.checked_sub(1).and_then(|i| self.layers[i as usize].as_ref())
+        self.len
+            .checked_sub(1)
+            .and_then(|i| self.layers[i as usize].as_ref())
     }
 }
 
 /// What the decoder made of one packet.
+// Returned by value once per packet: boxing the large variant would allocate per packet.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Clone, Copy)]
 pub enum Decoded<'a> {
     /// An IP packet (possibly reassembled, possibly from inside tunnels) ready for flow tracking.
