@@ -31,9 +31,7 @@ impl RunOutcome {
     }
     /// Some input was damaged beyond a truncated ending.
     pub fn damaged_input(&self) -> bool {
-        self.input_errors
-            .iter()
-            .any(|e| !e.is_truncation())
+        self.input_errors.iter().any(|e| !e.is_truncation())
     }
 }
 
@@ -223,7 +221,8 @@ fn record_anomaly(
     let n = seen.entry(name).or_default();
     *n += 1;
     let keep = *n <= cfg.weird_log_first
-        || (cfg.weird_log_every > 0 && (*n - cfg.weird_log_first) % cfg.weird_log_every == 0);
+        || (cfg.weird_log_every > 0
+            && (*n - cfg.weird_log_first).is_multiple_of(cfg.weird_log_every));
     if !keep {
         stats.weird_records_suppressed += 1;
         return;
@@ -355,8 +354,12 @@ impl FlowBackend {
                 mut out,
                 sink,
             } => {
-                table.flush(&mut out);
+                let mut failed = false;
+                table.flush(&mut out, &mut |o| failed |= send_records(&sink, o).is_err());
                 send_records(&sink, &mut out)?;
+                if failed {
+                    return Err("log writer stopped (see its error)".into());
+                }
                 Ok(table.stats())
             }
             FlowBackend::Sharded { workers, .. } => {
@@ -422,7 +425,9 @@ fn worker(
             let _ = send_records(&sink, &mut out);
         }
     }
-    table.flush(&mut out);
+    table.flush(&mut out, &mut |o| {
+        let _ = send_records(&sink, o);
+    });
     let _ = send_records(&sink, &mut out);
     table.stats()
 }

@@ -84,8 +84,7 @@ fn v6(a: IpAddr) -> Ipv6Addr {
 pub fn tcp(
     src: IpAddr,
     dst: IpAddr,
-    sport: u16,
-    dport: u16,
+    (sport, dport): (u16, u16),
     seq: u32,
     ack: u32,
     flags: u8,
@@ -209,8 +208,7 @@ impl TcpConv {
         let t = tcp(
             IpAddr::V4(src),
             IpAddr::V4(dst),
-            sp,
-            dp,
+            (sp, dp),
             seq,
             if flags & ACK != 0 { ack } else { 0 },
             flags,
@@ -396,7 +394,7 @@ pub fn demo_packets() -> Vec<(i64, Vec<u8>)> {
                 a6,
                 b6,
                 6,
-                &tcp(a6.into(), b6.into(), 50000, 443, 1, 0, SYN, b""),
+                &tcp(a6.into(), b6.into(), (50000, 443), 1, 0, SYN, b""),
             ),
         ),
     ));
@@ -410,7 +408,7 @@ pub fn demo_packets() -> Vec<(i64, Vec<u8>)> {
                 b6,
                 a6,
                 6,
-                &tcp(b6.into(), a6.into(), 443, 50000, 9, 2, SYN | ACK, b""),
+                &tcp(b6.into(), a6.into(), (443, 50000), 9, 2, SYN | ACK, b""),
             ),
         ),
     ));
@@ -441,7 +439,7 @@ pub fn demo_packets() -> Vec<(i64, Vec<u8>)> {
             6,
             8,
             (false, 0),
-            &tcp(inner_a.into(), inner_b.into(), 33000, 22, 42, 0, SYN, b""),
+            &tcp(inner_a.into(), inner_b.into(), (33000, 22), 42, 0, SYN, b""),
         ),
     );
     let mut vx = vec![0x08, 0, 0, 0, 0, 0, 0x64, 0];
@@ -469,7 +467,7 @@ pub fn demo_packets() -> Vec<(i64, Vec<u8>)> {
         6,
         10,
         (false, 0),
-        &tcp(client.into(), web.into(), 49154, 80, 1, 0, SYN, b""),
+        &tcp(client.into(), web.into(), (49154, 80), 1, 0, SYN, b""),
     );
     bad.truncate(30);
     p.push((t, ether(0x0800, None, &bad)));
@@ -498,8 +496,7 @@ pub fn write_many_flows_pcap(path: &Path, n: u32) -> std::io::Result<()> {
         let seg = tcp(
             client.into(),
             server.into(),
-            sport,
-            443,
+            (sport, 443),
             i.wrapping_mul(2_654_435_761),
             0,
             SYN,

@@ -110,7 +110,7 @@ impl History {
 }
 
 fn is_power_of_ten(mut n: u32) -> bool {
-    while n >= 10 && n % 10 == 0 {
+    while n >= 10 && n.is_multiple_of(10) {
         n /= 10;
     }
     n == 1
@@ -130,10 +130,11 @@ enum Kind {
 
 #[derive(Debug, Clone)]
 struct Conn {
-    orig_h: IpAddr,
-    resp_h: IpAddr,
-    orig_p: u16,
-    resp_p: u16,
+    /// The originator is the key's first endpoint (else its second): addresses and ports live
+    /// in the key only, which keeps a tracked flow small.
+    orig_is_a: bool,
+    /// A tunnel parent is recorded in the table's side map (few flows are tunnelled).
+    tunnelled: bool,
     proto: u8,
     icmp_v6: bool,
     start_ns: i64,
@@ -144,14 +145,18 @@ struct Conn {
     resp_ip_bytes: u64,
     history: History,
     kind: Kind,
-    tunnel_parent: Option<Uid>,
     vlan: Option<u16>,
     inner_vlan: Option<u16>,
 }
 
 pub struct FlowTable {
     cfg: FlowConfig,
-    flows: HashMap<FlowKey, Conn>,
+    /// Key → slot in `slab`. Keeping the (large) connection state out of the hash table means
+    /// the table's spare capacity costs a few bytes per slot, not a whole connection.
+    flows: HashMap<FlowKey, u32>,
+    slab: Vec<Option<Conn>>,
+    free: Vec<u32>,
+    tunnel_parents: HashMap<FlowKey, Uid>,
     stats: FlowStats,
     now_ns: i64,
     last_sweep_ns: i64,
@@ -162,6 +167,9 @@ impl FlowTable {
         FlowTable {
             cfg,
             flows: HashMap::new(),
+            slab: Vec::new(),
+            free: Vec::new(),
+            tunnel_parents: HashMap::new(),
             stats: FlowStats::default(),
             now_ns: i64::MIN,
             last_sweep_ns: i64::MIN,
@@ -180,16 +188,30 @@ impl FlowTable {
         self.flows.is_empty()
     }
 
-    /// Bytes the table's storage occupies (hash table slots + boxed TCP state), for the
-    /// memory-per-flow benchmark.
+    /// Bytes the table's storage occupies (index slots, connection slab, boxed TCP state), for
+    /// the memory-per-flow benchmark.
     pub fn approx_memory_bytes(&self) -> usize {
-        let slot = std::mem::size_of::<(FlowKey, Conn)>() + 1;
+        let index = self.flows.capacity() * (std::mem::size_of::<(FlowKey, u32)>() + 1);
+        let slab = self.slab.capacity() * std::mem::size_of::<Option<Conn>>();
         let tcp = self
-            .flows
-            .values()
+            .slab
+            .iter()
+            .flatten()
             .filter(|c| matches!(c.kind, Kind::Tcp(_)))
             .count();
-        self.flows.capacity() * slot + tcp * std::mem::size_of::<TcpConn>()
+        index + slab + tcp * std::mem::size_of::<TcpConn>()
+    }
+
+    fn take(&mut self, key: &FlowKey) -> Option<(Conn, Option<Uid>)> {
+        let idx = self.flows.remove(key)?;
+        let conn = self.slab.get_mut(idx as usize)?.take()?;
+        self.free.push(idx);
+        let parent = if conn.tunnelled {
+            self.tunnel_parents.remove(key)
+        } else {
+            None
+        };
+        Some((conn, parent))
     }
 
     /// Processes one packet. Finished connections (ended by this packet's arrival: timeouts
@@ -203,7 +225,11 @@ impl FlowTable {
         let (sport, dport, _) = pkt.ports();
 
         // Does an existing connection end before this packet (timers) or because of it (reuse)?
-        if let Some(conn) = self.flows.get(&key) {
+        if let Some(conn) = self
+            .flows
+            .get(&key)
+            .and_then(|&i| self.slab[i as usize].as_ref())
+        {
             let ended = conn.removal_time(&self.cfg) <= pkt.ts_ns;
             let reuse = !ended
                 && match (&conn.kind, pkt.l4) {
@@ -215,7 +241,7 @@ impl FlowTable {
                 && self.cfg.active_timeout_ns > 0
                 && pkt.ts_ns - conn.start_ns >= self.cfg.active_timeout_ns;
             if ended || reuse || active_expired {
-                if let Some(conn) = self.flows.remove(&key) {
+                if let Some((conn, parent)) = self.take(&key) {
                     if ended {
                         self.stats.flows_ended_timeout += 1;
                     } else if reuse {
@@ -223,7 +249,7 @@ impl FlowTable {
                     } else {
                         self.stats.flows_ended_active_timeout += 1;
                     }
-                    out.push(conn.into_record(&key, &self.cfg));
+                    out.push(conn.into_record(&key, parent, &self.cfg));
                 }
             }
         }
@@ -232,12 +258,32 @@ impl FlowTable {
             self.evict(out);
         }
         let cfg = self.cfg;
-        let stats = &mut self.stats;
-        let conn = self.flows.entry(key).or_insert_with(|| {
-            stats.flows_created += 1;
-            Conn::new(pkt, sport, dport)
-        });
-        conn.update(pkt, sport, &cfg, stats);
+        let idx = match self.flows.get(&key) {
+            Some(&i) => i,
+            None => {
+                self.stats.flows_created += 1;
+                let conn = Conn::new(pkt, &key, sport, dport);
+                let i = match self.free.pop() {
+                    Some(i) => {
+                        self.slab[i as usize] = Some(conn);
+                        i
+                    }
+                    None => {
+                        self.slab.push(Some(conn));
+                        (self.slab.len() - 1) as u32
+                    }
+                };
+                self.flows.insert(key, i);
+                i
+            }
+        };
+        if let Some(parent) = pkt.tunnel_parent {
+            self.tunnel_parents.entry(key).or_insert(parent);
+        }
+        if let Some(conn) = self.slab[idx as usize].as_mut() {
+            conn.tunnelled |= pkt.tunnel_parent.is_some();
+            conn.update(pkt, &key, sport, &cfg, &mut self.stats);
+        }
         let n = self.flows.len() as u64;
         if n > self.stats.peak_flows {
             self.stats.peak_flows = n;
@@ -253,54 +299,70 @@ impl FlowTable {
         }
         self.last_sweep_ns = now_ns;
         let cfg = self.cfg;
-        let mut ended = 0;
-        self.flows.retain(|k, c| {
-            if c.removal_time(&cfg) <= now_ns {
-                out.push(c.clone().into_record(k, &cfg));
-                ended += 1;
-                false
-            } else {
-                true
-            }
-        });
+        let ended = self.end_where(out, &mut |_| {}, |c| c.removal_time(&cfg) <= now_ns);
         self.stats.flows_ended_timeout += ended;
     }
 
-    /// Ends every open connection (end of input), in a deterministic order.
-    pub fn flush(&mut self, out: &mut Vec<ConnRecord>) {
+    /// Ends every open connection (end of input). Records are handed to `emit` in batches so
+    /// that ending millions of flows does not hold all their records at once.
+    pub fn flush(&mut self, out: &mut Vec<ConnRecord>, emit: &mut dyn FnMut(&mut Vec<ConnRecord>)) {
+        let n = self.end_where(out, emit, |_| true);
+        self.stats.flows_flushed_at_end += n;
+        self.flows = HashMap::new();
+        self.slab = Vec::new();
+        self.free = Vec::new();
+    }
+
+    // Removes (and reports) every connection matching `pred`.
+    fn end_where(
+        &mut self,
+        out: &mut Vec<ConnRecord>,
+        emit: &mut dyn FnMut(&mut Vec<ConnRecord>),
+        pred: impl Fn(&Conn) -> bool,
+    ) -> u64 {
         let cfg = self.cfg;
-        let mut all: Vec<(FlowKey, Conn)> = self.flows.drain().collect();
-        all.sort_by_key(|(k, c)| (c.start_ns, *k));
-        self.stats.flows_flushed_at_end += all.len() as u64;
-        for (k, c) in all {
-            out.push(c.into_record(&k, &cfg));
-        }
+        let mut ended = 0;
+        let (slab, free, parents) = (&mut self.slab, &mut self.free, &mut self.tunnel_parents);
+        self.flows.retain(|k, &mut i| {
+            let Some(slot) = slab.get_mut(i as usize) else {
+                return false;
+            };
+            match slot {
+                Some(c) if pred(c) => {
+                    if let Some(c) = slot.take() {
+                        let parent = if c.tunnelled { parents.remove(k) } else { None };
+                        out.push(c.into_record(k, parent, &cfg));
+                        free.push(i);
+                        ended += 1;
+                        if out.len() >= 256 {
+                            emit(out);
+                        }
+                    }
+                    false
+                }
+                Some(_) => true,
+                None => false,
+            }
+        });
+        ended
     }
 
     // The table is full: end the longest-idle tenth of the flows (counted as evictions).
     fn evict(&mut self, out: &mut Vec<ConnRecord>) {
-        let mut lasts: Vec<i64> = self.flows.values().map(|c| c.last_ns).collect();
-        let nth = (lasts.len() / 10).max(1).min(lasts.len().saturating_sub(1));
+        let mut lasts: Vec<i64> = self.slab.iter().flatten().map(|c| c.last_ns).collect();
+        if lasts.is_empty() {
+            return;
+        }
+        let nth = (lasts.len() / 10).min(lasts.len() - 1);
         let (_, cut, _) = lasts.select_nth_unstable(nth);
         let cut = *cut;
-        let cfg = self.cfg;
-        let mut evicted = 0;
-        self.flows.retain(|k, c| {
-            if c.last_ns <= cut {
-                out.push(c.clone().into_record(k, &cfg));
-                evicted += 1;
-                false
-            } else {
-                true
-            }
-        });
+        let evicted = self.end_where(out, &mut |_| {}, |c| c.last_ns <= cut);
         self.stats.flows_evicted += evicted;
     }
 }
 
 impl Conn {
-    fn new(pkt: &FlowPacket, sport: u16, dport: u16) -> Conn {
-        let (mut orig_h, mut resp_h, mut orig_p, mut resp_p) = (pkt.src, pkt.dst, sport, dport);
+    fn new(pkt: &FlowPacket, key: &FlowKey, sport: u16, dport: u16) -> Conn {
         let mut flipped = false;
         let kind = match pkt.l4 {
             L4::Tcp { flags, .. } => {
@@ -336,16 +398,15 @@ impl Conn {
             },
         };
         let mut history = History::default();
+        let src_is_a = key.endpoints().0 == (pkt.src, sport);
+        let mut orig_is_a = src_is_a;
         if flipped && !is_broadcast(pkt.dst) {
-            std::mem::swap(&mut orig_h, &mut resp_h);
-            std::mem::swap(&mut orig_p, &mut resp_p);
+            orig_is_a = !src_is_a;
             history.add(b'^');
         }
         Conn {
-            orig_h,
-            resp_h,
-            orig_p,
-            resp_p,
+            orig_is_a,
+            tunnelled: false,
             proto: pkt.proto,
             icmp_v6: matches!(pkt.l4, L4::Icmp { v6: true, .. }),
             start_ns: pkt.ts_ns,
@@ -356,17 +417,31 @@ impl Conn {
             resp_ip_bytes: 0,
             history,
             kind,
-            tunnel_parent: pkt.tunnel_parent,
             vlan: pkt.vlan,
             inner_vlan: pkt.inner_vlan,
         }
     }
 
-    fn update(&mut self, pkt: &FlowPacket, sport: u16, cfg: &FlowConfig, stats: &mut FlowStats) {
-        let is_orig = pkt.src == self.orig_h && sport == self.orig_p;
-        if pkt.tunnel_parent.is_some() && self.tunnel_parent.is_none() {
-            self.tunnel_parent = pkt.tunnel_parent;
+    /// (originator, responder) endpoints.
+    fn roles(&self, key: &FlowKey) -> ((IpAddr, u16), (IpAddr, u16)) {
+        let (a, b) = key.endpoints();
+        if self.orig_is_a {
+            (a, b)
+        } else {
+            (b, a)
         }
+    }
+
+    fn update(
+        &mut self,
+        pkt: &FlowPacket,
+        key: &FlowKey,
+        sport: u16,
+        cfg: &FlowConfig,
+        stats: &mut FlowStats,
+    ) {
+        let (orig, _) = self.roles(key);
+        let is_orig = (pkt.src, sport) == orig;
         match (&mut self.kind, pkt.l4) {
             (
                 Kind::Tcp(tcp),
@@ -403,8 +478,7 @@ impl Conn {
                 };
                 let outcome = tcp.process(&seg, &mut self.history, &mut self.last_ns);
                 if outcome.flipped {
-                    std::mem::swap(&mut self.orig_h, &mut self.resp_h);
-                    std::mem::swap(&mut self.orig_p, &mut self.resp_p);
+                    self.orig_is_a = !self.orig_is_a;
                     std::mem::swap(&mut self.orig_pkts, &mut self.resp_pkts);
                     std::mem::swap(&mut self.orig_ip_bytes, &mut self.resp_ip_bytes);
                 }
@@ -543,7 +617,13 @@ impl Conn {
         }
     }
 
-    fn into_record(self, key: &FlowKey, cfg: &FlowConfig) -> ConnRecord {
+    fn into_record(
+        self,
+        key: &FlowKey,
+        tunnel_parent: Option<Uid>,
+        cfg: &FlowConfig,
+    ) -> ConnRecord {
+        let ((orig_h, orig_p), (resp_h, resp_p)) = self.roles(key);
         let uid = Uid::for_flow(key, self.start_ns);
         let (proto, ip_proto) = match self.proto {
             6 => (Proto::Tcp, 6),
@@ -590,7 +670,7 @@ impl Conn {
         } else {
             (None, None, None)
         };
-        let (icmp_t, icmp_c) = (self.orig_p, self.resp_p);
+        let (icmp_t, icmp_c) = (orig_p, resp_p);
         let community_id = if matches!(self.proto, 1 | 58) {
             // Community ID wants the ICMP type and code of the originator's packets; the
             // counterpart mapping inside gives the same ID for both directions.
@@ -603,8 +683,8 @@ impl Conn {
             };
             community_id_v1(
                 cfg.community_id_seed,
-                self.orig_h,
-                self.resp_h,
+                orig_h,
+                resp_h,
                 self.proto,
                 icmp_t,
                 code,
@@ -612,20 +692,20 @@ impl Conn {
         } else {
             community_id_v1(
                 cfg.community_id_seed,
-                self.orig_h,
-                self.resp_h,
+                orig_h,
+                resp_h,
                 self.proto,
-                self.orig_p,
-                self.resp_p,
+                orig_p,
+                resp_p,
             )
         };
         ConnRecord {
             ts_ns: self.start_ns,
             uid,
-            orig_h: self.orig_h,
-            orig_p: self.orig_p,
-            resp_h: self.resp_h,
-            resp_p: self.resp_p,
+            orig_h,
+            orig_p,
+            resp_h,
+            resp_p,
             proto,
             ip_proto,
             service: Vec::new(),
@@ -639,7 +719,7 @@ impl Conn {
             orig_ip_bytes: self.orig_ip_bytes,
             resp_pkts: self.resp_pkts,
             resp_ip_bytes: self.resp_ip_bytes,
-            tunnel_parents: self.tunnel_parent.into_iter().collect(),
+            tunnel_parents: tunnel_parent.into_iter().collect(),
             vlan: self.vlan,
             inner_vlan: self.inner_vlan,
             community_id,
@@ -658,4 +738,21 @@ fn next_tick_after(first: i64, period: i64, threshold: i64) -> i64 {
 
 fn is_broadcast(a: IpAddr) -> bool {
     matches!(a, IpAddr::V4(v) if v.is_broadcast())
+}
+
+#[cfg(test)]
+mod size_tests {
+    use super::*;
+
+    #[test]
+    fn print_sizes() {
+        println!(
+            "Conn {} Option<Conn> {} TcpConn {} Endpoint {} index slot {}",
+            std::mem::size_of::<Conn>(),
+            std::mem::size_of::<Option<Conn>>(),
+            std::mem::size_of::<TcpConn>(),
+            std::mem::size_of::<crate::tcp::Endpoint>(),
+            std::mem::size_of::<(FlowKey, u32)>()
+        );
+    }
 }

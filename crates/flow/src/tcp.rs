@@ -37,15 +37,13 @@ pub(crate) struct Endpoint {
     seq_wraps: u32,
     ack_wraps: u32,
     window_scale: u8,
-    window: u32,
-    window_seq: u32,
-    window_ack_seq: u32,
     pub fin_cnt: u16,
     pub did_close: bool,
     // Low 32 bits of Zeek's 64-bit relative sequence numbers: only compared for equality.
     hist_last_syn: u32,
     hist_last_fin: u32,
     hist_last_rst: u32,
+    // Counters behind Zeek's scaled history letters (repeated at 1, 10, 100, ...).
     chk_cnt: u32,
     rxmt_cnt: u32,
     win0_cnt: u32,
@@ -64,13 +62,20 @@ pub(crate) struct Endpoint {
 struct Coverage {
     contiguous: u64,
     trimmed: u64,
+    // Boxed so that the common case (no out-of-order data) costs one pointer, not a Vec header:
+    // this struct lives in every tracked TCP flow.
+    #[allow(clippy::box_collection)]
     blocks: Option<Box<Vec<(u64, u64)>>>,
 }
 
 impl Default for Coverage {
     fn default() -> Self {
         // Relative sequence 1 is the first data byte (0 is the SYN, real or assumed).
-        Coverage { contiguous: 1, trimmed: 0, blocks: None }
+        Coverage {
+            contiguous: 1,
+            trimmed: 0,
+            blocks: None,
+        }
     }
 }
 
@@ -88,7 +93,9 @@ impl Coverage {
             self.absorb();
             return;
         }
-        let blocks = self.blocks.get_or_insert_with(|| Box::new(Vec::with_capacity(4)));
+        let blocks = self
+            .blocks
+            .get_or_insert_with(|| Box::new(Vec::with_capacity(4)));
         blocks.push((seq, upper));
         blocks.sort_unstable();
         // Merge overlapping or touching ranges.
@@ -152,7 +159,8 @@ impl Coverage {
 }
 
 fn is_clean(e: &Endpoint) -> bool {
-    e.state == EpState::Established || (e.state == EpState::Closed && e.prev_state == EpState::Established)
+    e.state == EpState::Established
+        || (e.state == EpState::Closed && e.prev_state == EpState::Established)
 }
 
 impl Endpoint {
@@ -490,15 +498,8 @@ impl TcpConn {
             if window == 0 && !rst && !peer_closed && ep.state != EpState::Reset {
                 hist.scaled(if is_orig { b'W' } else { b'w' }, &mut ep.win0_cnt);
             }
-            if !syn && !fin && !rst && ep.state != EpState::Closed && ep.state != EpState::Reset {
-                if seq_delta(seg.seq, ep.window_seq) >= 0
-                    && seq_delta(seg.ack, ep.window_ack_seq) >= 0
-                {
-                    ep.window = window;
-                    ep.window_ack_seq = seg.ack;
-                    ep.window_seq = seg.seq;
-                }
-            }
+            // (Zeek also tracks the advertised window to report recisions as weirds; netloupe
+            // does not keep that state per flow.)
         }
 
         if !self.orig.did_close || !self.resp.did_close {
@@ -515,13 +516,7 @@ impl TcpConn {
                         peer.window_scale = 0;
                     }
                 }
-                Some(s) => {
-                    ep.window_scale = s.min(14);
-                    ep.window_seq = seg.seq;
-                    ep.window_ack_seq = seg.ack;
-                    peer.window_seq = seg.ack;
-                    peer.window_ack_seq = seg.seq;
-                }
+                Some(s) => ep.window_scale = s.min(14),
             }
         }
         if fin {
@@ -542,7 +537,8 @@ impl TcpConn {
                 peer.init_last_seq(a);
             } else {
                 let mut ack_underflow = false;
-                rel_ack = peer.relative_seq(seg.ack, peer.ack_seq, peer.ack_wraps, &mut ack_underflow);
+                rel_ack =
+                    peer.relative_seq(seg.ack, peer.ack_seq, peer.ack_wraps, &mut ack_underflow);
                 if ack_underflow {
                     rel_ack = 0;
                 } else if !rst {
@@ -703,7 +699,11 @@ impl TcpConn {
         // established or closing, as Zeek does).
         if ackf {
             let partial_start = self.is_partial;
-            let (ep, peer) = if is_orig { (&self.orig, &mut self.resp) } else { (&self.resp, &mut self.orig) };
+            let (ep, peer) = if is_orig {
+                (&self.orig, &mut self.resp)
+            } else {
+                (&self.resp, &mut self.orig)
+            };
             let mut up_to = rel_ack;
             if peer.fin_cnt > 0 && up_to >= peer.fin_seq {
                 up_to = peer.fin_seq.saturating_sub(1);
@@ -729,7 +729,11 @@ impl TcpConn {
 
         if len > 0 && seg.complete && !rst && !seq_underflow {
             let (ep, _) = self.eps(is_orig);
-            let mut seq = if syn { rel_seq.wrapping_add(1) } else { rel_seq };
+            let mut seq = if syn {
+                rel_seq.wrapping_add(1)
+            } else {
+                rel_seq
+            };
             let upper = seq.wrapping_add(u64::from(len));
             // Data the peer already acknowledged is old news (Zeek's DataSent trims it).
             let acked = ep.to_relative(ep.ack_seq, ep.ack_wraps);

@@ -8,7 +8,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Mutex;
 
 fn sorted_lines(p: &Path) -> Vec<String> {
-    let mut v: Vec<String> = std::fs::read_to_string(p).unwrap_or_default().lines().map(str::to_string).collect();
+    let mut v: Vec<String> = std::fs::read_to_string(p)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect();
     v.sort();
     v
 }
@@ -32,17 +36,31 @@ fn run(capture: &Path, out: &Path, threads: &str) -> Result<(), String> {
 
 #[test]
 fn every_capture_one_and_two_threads_same_records_no_panic() {
-    let Some(corpus) = common::corpus_dir() else { return };
+    let Some(corpus) = common::corpus_dir() else {
+        return;
+    };
     let manifest = std::fs::read_to_string(corpus.join("MANIFEST.tsv")).expect("MANIFEST.tsv");
     // Every file of the corpus, captures and the baseline/result files beside them alike: the
     // latter are garbage input as far as a capture reader is concerned, which must not panic either.
-    let files: Vec<PathBuf> = manifest.lines().skip(1).filter_map(|l| l.split('\t').next()).map(|f| corpus.join(f)).collect();
-    let captures = manifest.lines().skip(1).filter(|l| l.split('\t').nth(6).is_some_and(|t| t != "-")).count();
+    let files: Vec<PathBuf> = manifest
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split('\t').next())
+        .map(|f| corpus.join(f))
+        .collect();
+    let captures = manifest
+        .lines()
+        .skip(1)
+        .filter(|l| l.split('\t').nth(6).is_some_and(|t| t != "-"))
+        .count();
     let root = common::tmp_dir("robustness");
     let next = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::<String>::new());
     let stats = Mutex::new((0usize, 0u64, 0u64));
-    let workers = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(2).clamp(2, 8);
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(2)
+        .clamp(2, 8);
     std::thread::scope(|s| {
         for w in 0..workers {
             let (next, failures, stats, files, root) = (&next, &failures, &stats, &files, &root);
@@ -53,7 +71,10 @@ fn every_capture_one_and_two_threads_same_records_no_panic() {
                 for (o, t) in [(&o1, "1"), (&o2, "2")] {
                     let _ = std::fs::remove_dir_all(o);
                     if let Err(e) = run(f, o, t) {
-                        failures.lock().unwrap().push(format!("{} (--threads {t}): {e}", f.display()));
+                        failures
+                            .lock()
+                            .unwrap()
+                            .push(format!("{} (--threads {t}): {e}", f.display()));
                     }
                 }
                 for log in ["conn.log", "weird.log"] {
@@ -67,13 +88,17 @@ fn every_capture_one_and_two_threads_same_records_no_panic() {
                         ));
                     }
                 }
-                let st: serde_json::Value =
-                    serde_json::from_str(&std::fs::read_to_string(o1.join("stats.json")).unwrap_or_else(|_| "{}".into()))
-                        .unwrap_or_default();
+                let st: serde_json::Value = serde_json::from_str(
+                    &std::fs::read_to_string(o1.join("stats.json")).unwrap_or_else(|_| "{}".into()),
+                )
+                .unwrap_or_default();
                 let read = st["packets"]["read"].as_u64().unwrap_or(0);
                 let accounted = st["packets"]["accounted"].as_u64().unwrap_or(u64::MAX);
                 if read != accounted {
-                    failures.lock().unwrap().push(format!("{}: packets read {read} != accounted {accounted}", f.display()));
+                    failures.lock().unwrap().push(format!(
+                        "{}: packets read {read} != accounted {accounted}",
+                        f.display()
+                    ));
                 }
                 let mut s = stats.lock().unwrap();
                 s.0 += 1;
@@ -91,6 +116,10 @@ fn every_capture_one_and_two_threads_same_records_no_panic() {
         println!("FAILURE: {f}");
     }
     let _ = std::fs::remove_dir_all(&root);
-    assert!(failures.is_empty(), "{} failures (listed above)", failures.len());
+    assert!(
+        failures.is_empty(),
+        "{} failures (listed above)",
+        failures.len()
+    );
     assert_eq!(n, files.len());
 }

@@ -41,9 +41,12 @@ fn field(v: &Value, f: &str) -> String {
 
 #[test]
 fn conn_log_agrees_with_zeek() {
-    let Some(corpus) = common::corpus_dir() else { return };
+    let Some(corpus) = common::corpus_dir() else {
+        return;
+    };
     let zeek = corpus.join("zeek");
-    let index = std::fs::read_to_string(zeek.join("baseline_index.tsv")).expect("baseline_index.tsv");
+    let index =
+        std::fs::read_to_string(zeek.join("baseline_index.tsv")).expect("baseline_index.tsv");
     let out_root = common::tmp_dir("zeek-fidelity");
     let mut t = Tally::default();
     let mut diffs: Vec<String> = Vec::new();
@@ -53,7 +56,8 @@ fn conn_log_agrees_with_zeek() {
             continue;
         }
         let (bdir, trace) = (cols[0], cols[1]);
-        let text = std::fs::read_to_string(zeek.join(bdir).join("conn.log")).expect("baseline conn.log");
+        let text =
+            std::fs::read_to_string(zeek.join(bdir).join("conn.log")).expect("baseline conn.log");
         let mut fields: Vec<&str> = Vec::new();
         let mut base: Vec<HashMap<&str, &str>> = Vec::new();
         for l in text.lines() {
@@ -74,24 +78,51 @@ fn conn_log_agrees_with_zeek() {
             .arg(zeek.join(trace))
             .status()
             .expect("run netloupe");
-        assert!(status.code().is_some(), "netloupe killed by a signal on {trace}");
+        assert!(
+            status.code().is_some(),
+            "netloupe killed by a signal on {trace}"
+        );
         let ours = common::read_jsonl(&out.join("conn.log"));
-        let mut by_key: HashMap<(String, String, String, String, String), Vec<&Value>> = HashMap::new();
+        let mut by_key: HashMap<(String, String, String, String, String), Vec<&Value>> =
+            HashMap::new();
         for o in &ours {
-            let k = (field(o, "id.orig_h"), field(o, "id.orig_p"), field(o, "id.resp_h"), field(o, "id.resp_p"), field(o, "proto"));
+            let k = (
+                field(o, "id.orig_h"),
+                field(o, "id.orig_p"),
+                field(o, "id.resp_h"),
+                field(o, "id.resp_p"),
+                field(o, "proto"),
+            );
             by_key.entry(k).or_default().push(o);
         }
         for b in &base {
             t.zeek += 1;
             let g = |f: &str| b.get(f).copied().unwrap_or("-").to_string();
-            let k = (g("id.orig_h"), g("id.orig_p"), g("id.resp_h"), g("id.resp_p"), g("proto"));
-            let Some(o) = by_key.get_mut(&k).and_then(|v| if v.is_empty() { None } else { Some(v.remove(0)) }) else {
-                diffs.push(format!("{trace}: missing {k:?} (zeek history {})", g("history")));
+            let k = (
+                g("id.orig_h"),
+                g("id.orig_p"),
+                g("id.resp_h"),
+                g("id.resp_p"),
+                g("proto"),
+            );
+            let Some(o) = by_key.get_mut(&k).and_then(|v| {
+                if v.is_empty() {
+                    None
+                } else {
+                    Some(v.remove(0))
+                }
+            }) else {
+                diffs.push(format!(
+                    "{trace}: missing {k:?} (zeek history {})",
+                    g("history")
+                ));
                 continue;
             };
             t.found += 1;
             let same = |f: &str| g(f) == field(o, f);
-            let counts = ["orig_pkts", "resp_pkts", "orig_ip_bytes", "resp_ip_bytes"].iter().all(|f| same(f));
+            let counts = ["orig_pkts", "resp_pkts", "orig_ip_bytes", "resp_ip_bytes"]
+                .iter()
+                .all(|f| same(f));
             let (st, hi) = (same("conn_state"), same("history"));
             let bytes = same("orig_bytes") && same("resp_bytes");
             let missed = g("missed_bytes") == field(o, "missed_bytes");
@@ -103,30 +134,83 @@ fn conn_log_agrees_with_zeek() {
             t.duration += usize::from(same("duration"));
             t.missed += usize::from(missed);
             if !(counts && st && hi && bytes && missed) {
-                let fs = ["conn_state", "history", "orig_pkts", "resp_pkts", "orig_ip_bytes", "resp_ip_bytes", "orig_bytes", "resp_bytes", "missed_bytes"];
-                let d: Vec<String> =
-                    fs.iter().filter(|f| g(f) != field(o, f)).map(|f| format!("{f}: zeek {} ours {}", g(f), field(o, f))).collect();
+                let fs = [
+                    "conn_state",
+                    "history",
+                    "orig_pkts",
+                    "resp_pkts",
+                    "orig_ip_bytes",
+                    "resp_ip_bytes",
+                    "orig_bytes",
+                    "resp_bytes",
+                    "missed_bytes",
+                ];
+                let d: Vec<String> = fs
+                    .iter()
+                    .filter(|f| g(f) != field(o, f))
+                    .map(|f| format!("{f}: zeek {} ours {}", g(f), field(o, f)))
+                    .collect();
                 diffs.push(format!("{trace}: {k:?}: {}", d.join(", ")));
             }
         }
     }
     let pct = |n: usize| 100.0 * n as f64 / t.zeek.max(1) as f64;
     println!("Zeek conn.log fidelity over {} connections ({} more in baselines without 5-tuple columns):", t.zeek, t.unmatchable);
-    println!("  found (5-tuple + proto):           {:>4} ({:.1}%)", t.found, pct(t.found));
-    println!("  orig/resp packets and IP bytes:     {:>4} ({:.1}%)", t.counts, pct(t.counts));
-    println!("  conn_state:                         {:>4} ({:.1}%)", t.state, pct(t.state));
-    println!("  history:                            {:>4} ({:.1}%)", t.history, pct(t.history));
-    println!("  conn_state and history:             {:>4} ({:.1}%)", t.state_and_history, pct(t.state_and_history));
-    println!("  orig_bytes/resp_bytes:              {:>4} ({:.1}%)", t.bytes, pct(t.bytes));
-    println!("  duration:                           {:>4} ({:.1}%)", t.duration, pct(t.duration));
-    println!("  missed_bytes:                       {:>4} ({:.1}%)", t.missed, pct(t.missed));
+    println!(
+        "  found (5-tuple + proto):           {:>4} ({:.1}%)",
+        t.found,
+        pct(t.found)
+    );
+    println!(
+        "  orig/resp packets and IP bytes:     {:>4} ({:.1}%)",
+        t.counts,
+        pct(t.counts)
+    );
+    println!(
+        "  conn_state:                         {:>4} ({:.1}%)",
+        t.state,
+        pct(t.state)
+    );
+    println!(
+        "  history:                            {:>4} ({:.1}%)",
+        t.history,
+        pct(t.history)
+    );
+    println!(
+        "  conn_state and history:             {:>4} ({:.1}%)",
+        t.state_and_history,
+        pct(t.state_and_history)
+    );
+    println!(
+        "  orig_bytes/resp_bytes:              {:>4} ({:.1}%)",
+        t.bytes,
+        pct(t.bytes)
+    );
+    println!(
+        "  duration:                           {:>4} ({:.1}%)",
+        t.duration,
+        pct(t.duration)
+    );
+    println!(
+        "  missed_bytes:                       {:>4} ({:.1}%)",
+        t.missed,
+        pct(t.missed)
+    );
     for d in &diffs {
         println!("  difference: {d}");
     }
     assert!(t.zeek > 0, "no baselines compared");
     let ratio = |n: usize| n as f64 / t.zeek as f64;
-    assert!(ratio(t.found) >= MIN_FOUND, "found {:.3} < {MIN_FOUND}", ratio(t.found));
-    assert!(ratio(t.counts) >= MIN_COUNTS, "counts {:.3} < {MIN_COUNTS}", ratio(t.counts));
+    assert!(
+        ratio(t.found) >= MIN_FOUND,
+        "found {:.3} < {MIN_FOUND}",
+        ratio(t.found)
+    );
+    assert!(
+        ratio(t.counts) >= MIN_COUNTS,
+        "counts {:.3} < {MIN_COUNTS}",
+        ratio(t.counts)
+    );
     assert!(
         ratio(t.state_and_history) >= MIN_STATE_AND_HISTORY,
         "state+history {:.3} < {MIN_STATE_AND_HISTORY}",

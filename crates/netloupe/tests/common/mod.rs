@@ -11,7 +11,10 @@ pub fn corpus_dir() -> Option<PathBuf> {
     if dir.join("MANIFEST.tsv").is_file() {
         Some(dir)
     } else {
-        println!("skipping: corpus not found at {} (expected ../shared/corpus from the repo root)", dir.display());
+        println!(
+            "skipping: corpus not found at {} (expected ../shared/corpus from the repo root)",
+            dir.display()
+        );
         None
     }
 }
@@ -30,5 +33,8 @@ pub fn tmp_dir(name: &str) -> PathBuf {
 /// Reads a JSON-lines log.
 pub fn read_jsonl(path: &Path) -> Vec<serde_json::Value> {
     let text = std::fs::read_to_string(path).unwrap_or_default();
-    text.lines().filter(|l| !l.is_empty()).map(|l| serde_json::from_str(l).expect("valid JSON line")).collect()
+    text.lines()
+        .filter(|l| !l.is_empty())
+        .map(|l| serde_json::from_str(l).expect("valid JSON line"))
+        .collect()
 }
