@@ -1246,6 +1246,8 @@ impl<'a, 'v> Walk<'a, 'v> {
             proto: ipproto::UDP,
             src_port,
             dst_port,
+            ip_len: ip.ip_len,
+            payload_len: (datagram_len - 8) as u32,
         };
         if dst_port == VXLAN_PORT {
             self.vxlan(layer, payload, outer)
@@ -1350,6 +1352,8 @@ impl<'a, 'v> Walk<'a, 'v> {
             proto: ip.proto,
             src_port: 0,
             dst_port: 0,
+            ip_len: ip.ip_len,
+            payload_len: 0,
         };
         let inner: Inner<'a, 'v> = if ip.proto == ipproto::IPIP {
             Self::ipv4
@@ -1475,6 +1479,8 @@ impl<'a, 'v> Walk<'a, 'v> {
             proto: ipproto::GRE,
             src_port: 0,
             dst_port: 0,
+            ip_len: ip.ip_len,
+            payload_len: 0,
         };
         self.tunnel(layer, outer, inner, body)
     }

@@ -163,6 +163,10 @@ pub struct TunnelLayer {
     /// UDP ports of the outer datagram for UDP tunnels, 0 otherwise.
     pub src_port: u16,
     pub dst_port: u16,
+    /// Bytes of the outer IP datagram per its header (for the outer flow's IP byte count).
+    pub ip_len: u32,
+    /// For UDP tunnels, the outer UDP payload length (UDP length - 8); 0 otherwise.
+    pub payload_len: u32,
 }
 
 /// Maximum tunnel nesting that is decoded; deeper packets are reported as an anomaly.

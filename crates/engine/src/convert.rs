@@ -11,16 +11,20 @@ pub(crate) struct TunnelRegistry {
     tunnels: HashMap<FlowKey, (i64, i64)>,
     max: usize,
     idle_ns: i64,
+    udp_idle_ns: i64,
     pub evicted: u64,
 }
 
 impl TunnelRegistry {
-    pub fn new(max: usize) -> Self {
+    /// `udp_idle_ns` is the flow table's UDP inactivity timeout: a UDP tunnel is also a UDP
+    /// connection, and its uid must be that connection's uid, which restarts after that long.
+    pub fn new(max: usize, udp_idle_ns: i64) -> Self {
         // Zeek forgets a tunnel after an hour without traffic (Tunnel::expiration_interval).
         TunnelRegistry {
             tunnels: HashMap::new(),
             max: max.max(1),
             idle_ns: 3600 * 1_000_000_000,
+            udp_idle_ns,
             evicted: 0,
         }
     }
@@ -44,9 +48,13 @@ impl TunnelRegistry {
             self.tunnels.retain(|_, v| v.1 > cut);
             self.evicted += (before - self.tunnels.len()) as u64;
         }
-        let idle = self.idle_ns;
+        let idle = if layer.proto == 17 {
+            self.udp_idle_ns
+        } else {
+            self.idle_ns
+        };
         let e = self.tunnels.entry(key).or_insert((ts_ns, ts_ns));
-        if ts_ns - e.1 > idle {
+        if ts_ns - e.1 >= idle {
             *e = (ts_ns, ts_ns);
         }
         e.1 = e.1.max(ts_ns);
@@ -58,11 +66,44 @@ impl TunnelRegistry {
     }
 }
 
-pub(crate) fn flow_packet(
+/// The flow-layer packets of one decoded packet: the innermost flow and, for each UDP-based
+/// tunnel it came through (VXLAN, Geneve), the outer UDP flow, which Zeek also logs as a
+/// connection. Each inner flow names its tunnel's uid as its parent.
+pub(crate) fn flow_packets(
     ts_ns: i64,
     p: &IpPacket<'_>,
     tunnels: &mut TunnelRegistry,
-) -> FlowPacket {
+    mut emit: impl FnMut(FlowPacket),
+) {
+    let mut parent: Option<Uid> = None;
+    for layer in p.tunnels.iter() {
+        let uid = tunnels.uid_for(layer, ts_ns);
+        if layer.proto == 17 {
+            emit(FlowPacket {
+                ts_ns,
+                src: layer.src,
+                dst: layer.dst,
+                proto: 17,
+                l4: L4::Udp {
+                    sport: layer.src_port,
+                    dport: layer.dst_port,
+                    ulen: layer.payload_len.saturating_add(8).min(u32::from(u16::MAX)) as u16,
+                },
+                ip_len: layer.ip_len,
+                payload_len: layer.payload_len,
+                complete: true,
+                bad_checksum: false,
+                tunnel_parent: parent,
+                vlan: None,
+                inner_vlan: None,
+            });
+        }
+        parent = Some(uid);
+    }
+    emit(flow_packet(ts_ns, p, parent));
+}
+
+fn flow_packet(ts_ns: i64, p: &IpPacket<'_>, tunnel_parent: Option<Uid>) -> FlowPacket {
     let l4 = match p.transport {
         Transport::Tcp(t) => L4::Tcp {
             sport: t.src_port,
@@ -89,7 +130,6 @@ pub(crate) fn flow_packet(
         },
         Transport::Other => L4::Other,
     };
-    let tunnel_parent = p.tunnels.innermost().map(|l| tunnels.uid_for(l, ts_ns));
     FlowPacket {
         ts_ns,
         src: p.ip.src,

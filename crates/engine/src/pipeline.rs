@@ -1,7 +1,7 @@
 //! Wiring of one run: read, decode, shard, track, write, account.
 
 use crate::config::EngineConfig;
-use crate::convert::{flow_packet, TunnelRegistry};
+use crate::convert::{flow_packets, TunnelRegistry};
 use crate::sink::{open_logs, run_sink, SinkMsg, SinkSummary};
 use crate::stats::{InputStats, RunStats};
 use crossbeam_channel::{bounded, Receiver, Sender};
@@ -96,7 +96,7 @@ pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutc
     }
 
     let mut decoder = Decoder::new(cfg.decode);
-    let mut tunnels = TunnelRegistry::new(cfg.max_tunnels);
+    let mut tunnels = TunnelRegistry::new(cfg.max_tunnels, cfg.flow.udp_inactivity_ns);
     let mut anomalies: Vec<Anomaly> = Vec::with_capacity(8);
     let mut weird_seen: HashMap<&'static str, u64> = HashMap::new();
     let mut weird_batch: Vec<WeirdRecord> = Vec::new();
@@ -138,8 +138,13 @@ pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutc
         match decoded {
             Decoded::Ip(ip) => {
                 stats.to_flows += 1;
-                let fp = flow_packet(ts, &ip, &mut tunnels);
-                flows.packet(fp)?;
+                let mut res = Ok(());
+                flow_packets(ts, &ip, &mut tunnels, |fp| {
+                    if res.is_ok() {
+                        res = flows.packet(fp);
+                    }
+                });
+                res?;
             }
             Decoded::Arp(..) => stats.arp += 1,
             Decoded::FragmentHeld => stats.fragments_held += 1,
