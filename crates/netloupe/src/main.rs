@@ -1,6 +1,8 @@
 //! netloupe: the command-line front end. A thin layer over `netloupe-engine`: parse options,
 //! show progress, run, print a summary, choose the exit code.
 
+#![forbid(unsafe_code)]
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use netloupe_engine::{EngineConfig, RunOutcome};
