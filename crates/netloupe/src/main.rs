@@ -196,13 +196,18 @@ fn analyze(a: AnalyzeArgs) -> ExitCode {
 
     let show_bar = !a.no_progress && !a.quiet && std::io::stderr().is_terminal();
     let bar = if show_bar { Some(new_bar()) } else { None };
+    let started = std::time::Instant::now();
     let progress = |done: u64, total: Option<u64>, packets: u64| {
         if let Some(b) = &bar {
             if let Some(t) = total {
                 b.set_length(t);
             }
             b.set_position(done);
-            b.set_message(format!("{packets} packets"));
+            let secs = started.elapsed().as_secs_f64().max(1e-3);
+            b.set_message(format!(
+                "{packets} packets, {:.0} packets/s",
+                packets as f64 / secs
+            ));
         }
     };
     let result = netloupe_engine::run(&cfg, if show_bar { Some(&progress) } else { None });
