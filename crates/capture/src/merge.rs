@@ -23,12 +23,19 @@ pub struct MergedSource {
     last: Option<usize>,
     /// The lone file, when there is exactly one: it is read directly, without the heap.
     single: Option<usize>,
-    errors: Vec<CaptureError>,
+    /// Errors with the index of the file they concern (the same path may be given twice).
+    errors: Vec<(usize, CaptureError)>,
 }
 
 impl MergedSource {
     /// Opens every file; files that cannot be opened are returned as errors and skipped.
     pub fn open(paths: &[PathBuf]) -> (Self, Vec<CaptureError>) {
+        let (m, errors) = Self::open_indexed(paths);
+        (m, errors.into_iter().map(|(_, e)| e).collect())
+    }
+
+    /// Like [`Self::open`], with each error paired with the index of its file in `paths`.
+    pub fn open_indexed(paths: &[PathBuf]) -> (Self, Vec<(usize, CaptureError)>) {
         let buffer = if paths.len() > MANY_FILES {
             SMALL_BUFFER
         } else {
@@ -37,10 +44,11 @@ impl MergedSource {
         let mut errors = Vec::new();
         let files = paths
             .iter()
-            .map(|p| match CaptureFile::open_with_buffer(p, buffer) {
+            .enumerate()
+            .map(|(i, p)| match CaptureFile::open_with_buffer(p, buffer) {
                 Ok(f) => Some(f),
                 Err(e) => {
-                    errors.push(e);
+                    errors.push((i, e));
                     None
                 }
             })
@@ -85,7 +93,7 @@ impl MergedSource {
         match f.advance_packet() {
             Ok(Some(cur)) => self.heap.push(Reverse((cur.ts_ns, i))),
             Ok(None) => {}
-            Err(e) => self.errors.push(e),
+            Err(e) => self.errors.push((i, e)),
         }
     }
 
@@ -98,7 +106,7 @@ impl MergedSource {
                 Ok(Some(_)) => self.files[i].as_ref()?.current(),
                 Ok(None) => None,
                 Err(e) => {
-                    self.errors.push(e);
+                    self.errors.push((i, e));
                     None
                 }
             };
@@ -113,6 +121,14 @@ impl MergedSource {
 
     /// Errors met since the last call.
     pub fn take_errors(&mut self) -> Vec<CaptureError> {
+        std::mem::take(&mut self.errors)
+            .into_iter()
+            .map(|(_, e)| e)
+            .collect()
+    }
+
+    /// Errors met since the last call, each with the index of its file.
+    pub fn take_indexed_errors(&mut self) -> Vec<(usize, CaptureError)> {
         std::mem::take(&mut self.errors)
     }
 

@@ -64,7 +64,7 @@ pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutc
         .spawn(move || run_sink(sink_rx, conn_logs, weird_logs, wall_clock_stamp))
         .map_err(|e| e.to_string())?;
 
-    let (mut source, open_errors) = MergedSource::open(&cfg.inputs);
+    let (mut source, open_errors) = MergedSource::open_indexed(&cfg.inputs);
     let mut stats = RunStats {
         threads: cfg.threads.max(1),
         ..RunStats::default()
@@ -78,19 +78,16 @@ pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutc
         })
         .collect();
     let mut input_errors: Vec<CaptureError> = Vec::new();
-    let note_error = |e: CaptureError, stats: &mut RunStats, errs: &mut Vec<CaptureError>| {
-        if let Some(i) = stats
-            .inputs
-            .iter_mut()
-            .find(|i| std::path::Path::new(&i.path) == e.file)
-        {
-            if e.is_truncation() {
-                i.truncated = true;
+    let note_error =
+        |(idx, e): (usize, CaptureError), stats: &mut RunStats, errs: &mut Vec<CaptureError>| {
+            if let Some(i) = stats.inputs.get_mut(idx) {
+                if e.is_truncation() {
+                    i.truncated = true;
+                }
+                i.error = Some(e.to_string());
             }
-            i.error = Some(e.to_string());
-        }
-        errs.push(e);
-    };
+            errs.push(e);
+        };
     for e in open_errors {
         note_error(e, &mut stats, &mut input_errors);
     }
@@ -164,7 +161,7 @@ pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutc
             }
         }
     }
-    for e in source.take_errors() {
+    for e in source.take_indexed_errors() {
         note_error(e, &mut stats, &mut input_errors);
     }
     // Fragments still waiting at the end will never complete: report them.

@@ -122,7 +122,18 @@ fn secs(s: f64) -> i64 {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    // clap exits with 2 on usage errors; netloupe documents 2 as "no input could be read".
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            let _ = e.print();
+            return ExitCode::from(if e.use_stderr() {
+                EXIT_USAGE_OR_OUTPUT
+            } else {
+                EXIT_OK
+            });
+        }
+    };
     match cli.command {
         Command::Analyze(a) => analyze(a),
         Command::Demo { out } => demo(out),

@@ -992,9 +992,6 @@ fn good_file_with_a_bad_one_keeps_the_good_flows() {
 }
 
 #[test]
-#[ignore = "bug: stats.json attributes input errors by path, so when the same path is given \
-            twice both errors land on inputs[0] and inputs[1] shows none \
-            (crates/engine/src/pipeline.rs, note_error)"]
 fn same_file_twice_gets_its_error_on_each_input() {
     let dir = common::tmp_dir("cli-same-twice");
     let demo = synth::demo_packets();
@@ -2003,8 +2000,6 @@ fn output_that_cannot_be_written_exits_1() {
 }
 
 #[test]
-#[ignore = "bug: usage errors found by clap (unknown option, missing FILE, bad value) exit 2, \
-            which `analyze --help` documents as 'no input could be read'; help says 1"]
 fn usage_errors_exit_1_as_documented() {
     for args in [
         &["analyze", "--no-such-option", "x.pcap"][..],
