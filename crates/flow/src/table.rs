@@ -139,6 +139,8 @@ struct Conn {
     icmp_v6: bool,
     start_ns: i64,
     last_ns: i64,
+    /// When Zeek would remove this connection if nothing else arrives for it.
+    expires_ns: i64,
     orig_pkts: u64,
     resp_pkts: u64,
     orig_ip_bytes: u64,
@@ -225,42 +227,43 @@ impl FlowTable {
         let (sport, dport, _) = pkt.ports();
 
         // Does an existing connection end before this packet (timers) or because of it (reuse)?
-        if let Some(conn) = self
-            .flows
-            .get(&key)
-            .and_then(|&i| self.slab[i as usize].as_ref())
-        {
-            let ended = conn.removal_time(&self.cfg) <= pkt.ts_ns;
-            let reuse = !ended
-                && match (&conn.kind, pkt.l4) {
-                    (Kind::Tcp(t), L4::Tcp { flags, seq, .. }) => t.is_reuse(flags, seq),
-                    _ => false,
-                };
-            let active_expired = !ended
-                && !reuse
-                && self.cfg.active_timeout_ns > 0
-                && pkt.ts_ns - conn.start_ns >= self.cfg.active_timeout_ns;
-            if ended || reuse || active_expired {
-                if let Some((conn, parent)) = self.take(&key) {
-                    if ended {
-                        self.stats.flows_ended_timeout += 1;
-                    } else if reuse {
-                        self.stats.flows_ended_reuse += 1;
-                    } else {
-                        self.stats.flows_ended_active_timeout += 1;
+        let mut slot = None;
+        if let Some(&i) = self.flows.get(&key) {
+            if let Some(conn) = self.slab[i as usize].as_ref() {
+                let ended = conn.expires_ns <= pkt.ts_ns;
+                let reuse = !ended
+                    && match (&conn.kind, pkt.l4) {
+                        (Kind::Tcp(t), L4::Tcp { flags, seq, .. }) => t.is_reuse(flags, seq),
+                        _ => false,
+                    };
+                let active_expired = !ended
+                    && !reuse
+                    && self.cfg.active_timeout_ns > 0
+                    && pkt.ts_ns - conn.start_ns >= self.cfg.active_timeout_ns;
+                if ended || reuse || active_expired {
+                    if let Some((conn, parent)) = self.take(&key) {
+                        if ended {
+                            self.stats.flows_ended_timeout += 1;
+                        } else if reuse {
+                            self.stats.flows_ended_reuse += 1;
+                        } else {
+                            self.stats.flows_ended_active_timeout += 1;
+                        }
+                        out.push(conn.into_record(&key, parent, &self.cfg));
                     }
-                    out.push(conn.into_record(&key, parent, &self.cfg));
+                } else {
+                    slot = Some(i);
                 }
             }
         }
 
-        if !self.flows.contains_key(&key) && self.flows.len() >= self.cfg.max_flows {
-            self.evict(out);
-        }
         let cfg = self.cfg;
-        let idx = match self.flows.get(&key) {
-            Some(&i) => i,
+        let idx = match slot {
+            Some(i) => i,
             None => {
+                if self.flows.len() >= self.cfg.max_flows {
+                    self.evict(out);
+                }
                 self.stats.flows_created += 1;
                 let conn = Conn::new(pkt, &key, sport, dport);
                 let i = match self.free.pop() {
@@ -283,6 +286,9 @@ impl FlowTable {
         if let Some(conn) = self.slab[idx as usize].as_mut() {
             conn.tunnelled |= pkt.tunnel_parent.is_some();
             conn.update(pkt, &key, sport, &cfg, &mut self.stats);
+            // State only changes when a packet arrives, so the removal time computed now holds
+            // until the next packet of this connection.
+            conn.expires_ns = conn.removal_time(&cfg);
         }
         let n = self.flows.len() as u64;
         if n > self.stats.peak_flows {
@@ -298,8 +304,7 @@ impl FlowTable {
             return;
         }
         self.last_sweep_ns = now_ns;
-        let cfg = self.cfg;
-        let ended = self.end_where(out, &mut |_| {}, |c| c.removal_time(&cfg) <= now_ns);
+        let ended = self.end_where(out, &mut |_| {}, |c| c.expires_ns <= now_ns);
         self.stats.flows_ended_timeout += ended;
     }
 
@@ -411,6 +416,7 @@ impl Conn {
             icmp_v6: matches!(pkt.l4, L4::Icmp { v6: true, .. }),
             start_ns: pkt.ts_ns,
             last_ns: pkt.ts_ns,
+            expires_ns: i64::MAX,
             orig_pkts: 0,
             resp_pkts: 0,
             orig_ip_bytes: 0,
