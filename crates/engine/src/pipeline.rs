@@ -161,6 +161,14 @@ pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutc
             }
         }
     }
+    for (i, input) in stats.inputs.iter_mut().enumerate() {
+        if let Some(f) = source.file(i) {
+            let w = f.warnings();
+            input.caplen_over_snaplen = w.caplen_over_snaplen;
+            input.caplen_over_orig_len = w.caplen_over_orig_len;
+            input.bad_tsresol = w.bad_tsresol;
+        }
+    }
     for e in source.take_indexed_errors() {
         note_error(e, &mut stats, &mut input_errors);
     }

@@ -12,6 +12,10 @@ pub struct InputStats {
     /// The file ended in the middle of a record (results up to there are kept).
     pub truncated: bool,
     pub error: Option<String>,
+    /// Oddities of the container that did not stop reading.
+    pub caplen_over_snaplen: u64,
+    pub caplen_over_orig_len: u64,
+    pub bad_tsresol: u64,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -108,6 +112,9 @@ impl RunStats {
             "weird_log": { "written": self.weird_records_written, "suppressed": self.weird_records_suppressed },
             "inputs": self.inputs.iter().map(|i| json!({
                 "path": i.path, "packets": i.packets, "truncated": i.truncated, "error": i.error,
+                "caplen_over_snaplen": i.caplen_over_snaplen,
+                "caplen_over_orig_len": i.caplen_over_orig_len,
+                "bad_tsresol": i.bad_tsresol,
             })).collect::<Vec<_>>(),
             "time": {
                 "first_packet": self.first_ts_ns.map(|t| t as f64 / 1e9),
