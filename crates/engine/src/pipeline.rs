@@ -132,9 +132,11 @@ pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutc
                 detail: AnomalyDetail::Number(u64::from(pkt.orig_len)),
             });
         }
+        let mut conn_id = None;
         match decoded {
             Decoded::Ip(ip) => {
                 stats.to_flows += 1;
+                conn_id = packet_id(&ip);
                 let mut res = Ok(());
                 flow_packets(ts, &ip, &mut tunnels, |fp| {
                     if res.is_ok() {
@@ -149,7 +151,17 @@ pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutc
             Decoded::Dropped(kind) => *stats.dropped.entry(kind.name()).or_default() += 1,
         }
         for a in anomalies.drain(..) {
-            record_anomaly(ts, &a, &mut stats, &mut weird_seen, &mut weird_batch, cfg);
+            // Anomalies about the packet's own (innermost) addresses carry its ports too.
+            let id = conn_id.filter(|&(s, _, d, _)| a.src == Some(s) && a.dst == Some(d));
+            record_anomaly(
+                ts,
+                &a,
+                id,
+                &mut stats,
+                &mut weird_seen,
+                &mut weird_batch,
+                cfg,
+            );
         }
         if weird_batch.len() >= RECORD_BATCH {
             let _ = sink_tx.send(SinkMsg::Weirds(std::mem::take(&mut weird_batch)));
@@ -180,6 +192,7 @@ pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutc
         record_anomaly(
             end_ts,
             &a,
+            None,
             &mut stats,
             &mut weird_seen,
             &mut weird_batch,
@@ -218,9 +231,27 @@ pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutc
     })
 }
 
+/// The packet's (src, sport, dst, dport), ICMP type and code standing in for ports as in Zeek.
+fn packet_id(
+    ip: &netloupe_decode::IpPacket<'_>,
+) -> Option<(std::net::IpAddr, u16, std::net::IpAddr, u16)> {
+    use netloupe_decode::Transport;
+    let (sp, dp) = match ip.transport {
+        Transport::Tcp(t) => (t.src_port, t.dst_port),
+        Transport::Udp { src_port, dst_port } | Transport::Sctp { src_port, dst_port } => {
+            (src_port, dst_port)
+        }
+        Transport::Icmp(i) => (u16::from(i.icmp_type), u16::from(i.code)),
+        Transport::Other => return None,
+    };
+    Some((ip.ip.src, sp, ip.ip.dst, dp))
+}
+
+#[allow(clippy::too_many_arguments)]
 fn record_anomaly(
     ts: i64,
     a: &Anomaly,
+    id: Option<(std::net::IpAddr, u16, std::net::IpAddr, u16)>,
     stats: &mut RunStats,
     seen: &mut HashMap<&'static str, u64>,
     batch: &mut Vec<WeirdRecord>,
@@ -245,7 +276,7 @@ fn record_anomaly(
     batch.push(WeirdRecord {
         ts_ns: ts,
         uid: None,
-        id: None,
+        id,
         src: a.src,
         dst: a.dst,
         name,
