@@ -15,6 +15,7 @@
 #![forbid(unsafe_code)]
 
 pub mod community_id;
+#[doc(hidden)] pub mod fuzzing;
 mod key;
 mod ports;
 mod record;
