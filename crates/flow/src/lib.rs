@@ -15,7 +15,8 @@
 #![forbid(unsafe_code)]
 
 pub mod community_id;
-#[doc(hidden)] pub mod fuzzing;
+#[doc(hidden)]
+pub mod fuzzing;
 mod key;
 mod ports;
 mod record;

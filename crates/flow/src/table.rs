@@ -4,7 +4,7 @@ use crate::community_id::community_id_v1;
 use crate::key::{FlowKey, FlowPacket, L4};
 use crate::ports::is_likely_server_port;
 use crate::record::{ConnRecord, Proto};
-use crate::tcp::{Segment, TcpConn};
+use crate::tcp::{Segment, TcpConn, FIRED, NO_TIME};
 use crate::uid::Uid;
 use hashbrown::HashMap;
 use netloupe_decode::tcpflags::{ACK, SYN};
@@ -74,17 +74,40 @@ pub struct FlowStats {
 /// Zeek's rules repeat them).
 #[derive(Debug, Clone, Default)]
 pub(crate) struct History {
-    buf: [u8; 23],
+    buf: [u8; HISTORY_INLINE],
     len: u8,
     seen: u32,
+    /// Letters beyond the inline ones: rare (long, eventful connections), so kept out of line.
+    #[allow(clippy::box_collection)]
+    more: Option<Box<Vec<u8>>>,
 }
+
+const HISTORY_INLINE: usize = 15;
+/// Zeek's history has no limit; ours has one so that a hostile connection (endless SYNs with new
+/// sequence numbers, say) cannot grow it without bound. Real histories stay far below.
+pub const MAX_HISTORY: usize = 256;
 
 impl History {
     pub fn add(&mut self, c: u8) {
-        if (self.len as usize) < self.buf.len() {
-            self.buf[self.len as usize] = c;
+        let n = self.len as usize;
+        if n < HISTORY_INLINE {
+            self.buf[n] = c;
             self.len += 1;
+        } else {
+            let more = self
+                .more
+                .get_or_insert_with(|| Box::new(Vec::with_capacity(16)));
+            if HISTORY_INLINE + more.len() < MAX_HISTORY {
+                more.push(c);
+            }
         }
+    }
+    fn letters(&self) -> Vec<u8> {
+        let mut v = self.buf[..self.len as usize].to_vec();
+        if let Some(m) = &self.more {
+            v.extend_from_slice(m);
+        }
+        v
     }
     /// Adds `c` unless its mask bit was seen; returns whether it had been seen already.
     pub fn check(&mut self, mask: u32, c: u8) -> bool {
@@ -96,6 +119,11 @@ impl History {
             true
         }
     }
+    pub fn scaled16(&mut self, c: u8, counter: &mut u16) {
+        let mut wide = u32::from(*counter);
+        self.scaled(c, &mut wide);
+        *counter = wide.min(u32::from(u16::MAX)) as u16;
+    }
     /// Zeek's scaled entries: the letter is repeated at counts 1, 10, 100, ...
     pub fn scaled(&mut self, c: u8, counter: &mut u32) {
         *counter = counter.saturating_add(1);
@@ -103,9 +131,6 @@ impl History {
         if n > 0 && is_power_of_ten(n) {
             self.add(c);
         }
-    }
-    pub fn as_bytes(&self) -> &[u8] {
-        &self.buf[..self.len as usize]
     }
 }
 
@@ -123,8 +148,9 @@ enum Kind {
     Datagram {
         orig_len: i64,
         resp_len: i64,
-        orig_chk: u32,
-        resp_chk: u32,
+        // Bad-checksum counters for the scaled 'C'/'c' letters (u16: letters stop at 10^4).
+        orig_chk: u16,
+        resp_chk: u16,
     },
 }
 
@@ -147,8 +173,9 @@ struct Conn {
     resp_ip_bytes: u64,
     history: History,
     kind: Kind,
-    vlan: Option<u16>,
-    inner_vlan: Option<u16>,
+    // 0 = none: VLAN id 0 only tags priority, and Zeek does not log it either.
+    vlan: u16,
+    inner_vlan: u16,
 }
 
 pub struct FlowTable {
@@ -239,7 +266,7 @@ impl FlowTable {
                 let active_expired = !ended
                     && !reuse
                     && self.cfg.active_timeout_ns > 0
-                    && pkt.ts_ns - conn.start_ns >= self.cfg.active_timeout_ns;
+                    && pkt.ts_ns.saturating_sub(conn.start_ns) >= self.cfg.active_timeout_ns;
                 if ended || reuse || active_expired {
                     if let Some((conn, parent)) = self.take(&key) {
                         if ended {
@@ -423,8 +450,8 @@ impl Conn {
             resp_ip_bytes: 0,
             history,
             kind,
-            vlan: pkt.vlan,
-            inner_vlan: pkt.inner_vlan,
+            vlan: pkt.vlan.unwrap_or(0),
+            inner_vlan: pkt.inner_vlan.unwrap_or(0),
         }
     }
 
@@ -466,10 +493,10 @@ impl Conn {
                     return;
                 }
                 // Timers that fired before this packet without ending the connection are gone.
-                if tcp.attempt_at_ns > 0
-                    && tcp.attempt_at_ns + cfg.tcp_attempt_delay_ns <= pkt.ts_ns
+                if tcp.attempt_at_ns > FIRED
+                    && tcp.attempt_at_ns.saturating_add(cfg.tcp_attempt_delay_ns) <= pkt.ts_ns
                 {
-                    tcp.attempt_at_ns = -1;
+                    tcp.attempt_at_ns = FIRED;
                 }
                 let seg = Segment {
                     is_orig,
@@ -513,9 +540,9 @@ impl Conn {
                         }
                         if pkt.bad_checksum {
                             if is_orig {
-                                self.history.scaled(b'C', orig_chk);
+                                self.history.scaled16(b'C', orig_chk);
                             } else {
-                                self.history.scaled(b'c', resp_chk);
+                                self.history.scaled16(b'c', resp_chk);
                             }
                             return;
                         }
@@ -585,11 +612,11 @@ impl Conn {
                 };
                 let mut at = self.last_ns.saturating_add(inactivity);
                 if t.close_complete {
-                    return at.min(self.last_ns + cfg.tcp_close_delay_ns);
+                    return at.min(t.close_at_ns.saturating_add(cfg.tcp_close_delay_ns));
                 }
                 let (os, rs) = (t.orig.state, t.resp.state);
-                if t.attempt_at_ns > 0 && matches!(os, SynSent | SynAckSent) && rs == Inactive {
-                    at = at.min(t.attempt_at_ns + cfg.tcp_attempt_delay_ns);
+                if t.attempt_at_ns > FIRED && matches!(os, SynSent | SynAckSent) && rs == Inactive {
+                    at = at.min(t.attempt_at_ns.saturating_add(cfg.tcp_attempt_delay_ns));
                 }
                 // Zeek's periodic expire check: removal at the first check after
                 // last + linger when one side closed (and the other closed, reset or never
@@ -602,11 +629,11 @@ impl Conn {
                         || rs == Inactive);
                 let idle_cond = os == Inactive && rs == Inactive;
                 if closed_cond || idle_cond {
-                    let threshold = self.last_ns + cfg.tcp_linger_ns;
-                    let first = self.start_ns + cfg.tcp_first_check_ns;
+                    let threshold = self.last_ns.saturating_add(cfg.tcp_linger_ns);
+                    let first = self.start_ns.saturating_add(cfg.tcp_first_check_ns);
                     at = at.min(next_tick_after(first, cfg.tcp_check_period_ns, threshold));
-                    if t.half_close_at_ns != 0 {
-                        let first = t.half_close_at_ns + cfg.tcp_check_period_ns;
+                    if t.half_close_at_ns != NO_TIME {
+                        let first = t.half_close_at_ns.saturating_add(cfg.tcp_check_period_ns);
                         at = at.min(next_tick_after(first, cfg.tcp_check_period_ns, threshold));
                     }
                 }
@@ -638,14 +665,14 @@ impl Conn {
             132 => (Proto::Sctp, 132),
             p => (Proto::Unknown, p),
         };
-        let duration = self.last_ns - self.start_ns;
+        let duration = self.last_ns.saturating_sub(self.start_ns);
         let (orig_size, resp_size, state, missed) = match &self.kind {
             Kind::Tcp(t) => {
                 let (o, r) = (t.size(true), t.size(false));
                 (
                     o,
                     r,
-                    t.conn_state(o, r, self.history.as_bytes()),
+                    t.conn_state(o, r, &self.history.letters()),
                     t.missed_bytes,
                 )
             }
@@ -720,14 +747,14 @@ impl Conn {
             resp_bytes,
             conn_state: state,
             missed_bytes: missed,
-            history: String::from_utf8_lossy(self.history.as_bytes()).into_owned(),
+            history: String::from_utf8_lossy(&self.history.letters()).into_owned(),
             orig_pkts: self.orig_pkts,
             orig_ip_bytes: self.orig_ip_bytes,
             resp_pkts: self.resp_pkts,
             resp_ip_bytes: self.resp_ip_bytes,
             tunnel_parents: tunnel_parent.into_iter().collect(),
-            vlan: self.vlan,
-            inner_vlan: self.inner_vlan,
+            vlan: Some(self.vlan).filter(|&v| v != 0),
+            inner_vlan: Some(self.inner_vlan).filter(|&v| v != 0),
             community_id,
         }
     }
@@ -738,8 +765,9 @@ fn next_tick_after(first: i64, period: i64, threshold: i64) -> i64 {
     if first > threshold {
         return first;
     }
-    let k = (threshold - first) / period + 1;
-    first + k * period
+    let period = period.max(1);
+    let k = (threshold.saturating_sub(first) / period).saturating_add(1);
+    first.saturating_add(k.saturating_mul(period))
 }
 
 fn is_broadcast(a: IpAddr) -> bool {

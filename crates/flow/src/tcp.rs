@@ -233,8 +233,13 @@ fn is_handshake(s: EpState) -> bool {
     )
 }
 
+/// "No such time" for the timer fields (a real capture may well start at time 0).
+pub(crate) const NO_TIME: i64 = i64::MIN;
+/// The attempt timer fired and did not end the connection.
+pub(crate) const FIRED: i64 = i64::MIN + 1;
+
 /// Both endpoints of one TCP connection plus the connection-level flags of Zeek's analyzer.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub(crate) struct TcpConn {
     pub orig: Endpoint,
     pub resp: Endpoint,
@@ -244,15 +249,35 @@ pub(crate) struct TcpConn {
     /// Set when the three-way handshake phase ended (Zeek then switches to the TCP inactivity
     /// timeout).
     pub handshake_over: bool,
-    /// Time of the first SYN from the originator (Zeek's connection-attempt timer), 0 if none,
-    /// -1 once the timer has fired without ending the connection.
+    /// Time of the first SYN from the originator (Zeek's connection-attempt timer), [`NO_TIME`]
+    /// if none, [`FIRED`] once the timer has fired without ending the connection.
     pub attempt_at_ns: i64,
-    /// Both sides closed (or one reset): the connection is removed `close_delay` after this.
+    /// Both sides closed (or one reset): the connection is removed `close_delay` after
+    /// `close_at_ns`, the last packet time when that first happened (Zeek schedules the removal
+    /// once, at the close).
     pub close_complete: bool,
-    /// A one-sided close started Zeek's periodic expire check at this time (0 if none).
+    pub close_at_ns: i64,
+    /// A one-sided close started Zeek's periodic expire check at this time ([`NO_TIME`] if none).
     pub half_close_at_ns: i64,
     /// Total bytes of sequence space acknowledged beyond what was seen (content gaps).
     pub missed_bytes: u64,
+}
+
+impl Default for TcpConn {
+    fn default() -> Self {
+        TcpConn {
+            orig: Endpoint::default(),
+            resp: Endpoint::default(),
+            is_partial: false,
+            first_packet_seen: 0,
+            handshake_over: false,
+            attempt_at_ns: NO_TIME,
+            close_complete: false,
+            close_at_ns: NO_TIME,
+            half_close_at_ns: NO_TIME,
+            missed_bytes: 0,
+        }
+    }
 }
 
 /// What processing one segment did to the connection.
@@ -586,7 +611,7 @@ impl TcpConn {
                                 EpState::SynSent
                             },
                         );
-                        if self.attempt_at_ns == 0 {
+                        if self.attempt_at_ns == NO_TIME {
                             self.attempt_at_ns = seg.ts_ns;
                         }
                     } else {
@@ -761,8 +786,11 @@ impl TcpConn {
         let complete =
             ep.state == EpState::Reset || peer.did_close || peer.state == EpState::Inactive;
         if complete {
-            self.close_complete = true;
-        } else if ep.prev_state != EpState::Inactive && self.half_close_at_ns == 0 {
+            if !self.close_complete {
+                self.close_complete = true;
+                self.close_at_ns = last_time;
+            }
+        } else if ep.prev_state != EpState::Inactive && self.half_close_at_ns == NO_TIME {
             self.half_close_at_ns = last_time;
         }
     }
