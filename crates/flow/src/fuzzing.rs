@@ -342,7 +342,7 @@ fn check_record(r: &ConnRecord, fed: u64) {
         ),
     }
     assert_eq!(r.orig_bytes.is_some(), r.resp_bytes.is_some(), "{r:?}");
-    assert!(r.community_id.starts_with("1:"), "{r:?}");
+    assert!(r.community_id().starts_with("1:"), "{r:?}");
     assert!(r.orig_ip_bytes >= 40 * r.orig_pkts, "{r:?}");
     assert!(r.resp_ip_bytes >= 40 * r.resp_pkts, "{r:?}");
     if r.proto != crate::Proto::Tcp {

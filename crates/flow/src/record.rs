@@ -1,5 +1,7 @@
 //! The finished-flow record (Zeek conn.log fields plus Community ID).
 
+use crate::community_id::community_id_v1;
+use crate::key::{icmp4_counterpart, icmp6_counterpart};
 use crate::uid::Uid;
 use std::net::IpAddr;
 
@@ -54,5 +56,43 @@ pub struct ConnRecord {
     pub tunnel_parents: Vec<Uid>,
     pub vlan: Option<u16>,
     pub inner_vlan: Option<u16>,
-    pub community_id: String,
+    /// Seed for [`ConnRecord::community_id`].
+    pub community_id_seed: u16,
+}
+
+impl ConnRecord {
+    /// The Community ID v1 of the connection. Computed on demand (by the log writer, off the
+    /// packet path) because it costs a SHA-1.
+    pub fn community_id(&self) -> String {
+        let proto = self.ip_proto;
+        if matches!(proto, 1 | 58) {
+            // The ICMP "ports" are (type, counterpart type) or, for one-way messages, (type,
+            // code); Community ID wants the originator's type and code.
+            let t = self.orig_p as u8;
+            let two_way = if proto == 1 {
+                icmp4_counterpart(t)
+            } else {
+                icmp6_counterpart(t)
+            }
+            .is_some();
+            let code = if two_way { 0 } else { self.resp_p };
+            community_id_v1(
+                self.community_id_seed,
+                self.orig_h,
+                self.resp_h,
+                proto,
+                self.orig_p,
+                code,
+            )
+        } else {
+            community_id_v1(
+                self.community_id_seed,
+                self.orig_h,
+                self.resp_h,
+                proto,
+                self.orig_p,
+                self.resp_p,
+            )
+        }
+    }
 }

@@ -1,6 +1,5 @@
 //! The flow table: one per worker, keyed by canonical 5-tuple, with Zeek's connection lifetimes.
 
-use crate::community_id::community_id_v1;
 use crate::key::{FlowKey, FlowPacket, L4};
 use crate::ports::is_likely_server_port;
 use crate::record::{ConnRecord, Proto};
@@ -162,7 +161,6 @@ struct Conn {
     /// A tunnel parent is recorded in the table's side map (few flows are tunnelled).
     tunnelled: bool,
     proto: u8,
-    icmp_v6: bool,
     start_ns: i64,
     last_ns: i64,
     /// When Zeek would remove this connection if nothing else arrives for it.
@@ -440,7 +438,6 @@ impl Conn {
             orig_is_a,
             tunnelled: false,
             proto: pkt.proto,
-            icmp_v6: matches!(pkt.l4, L4::Icmp { v6: true, .. }),
             start_ns: pkt.ts_ns,
             last_ns: pkt.ts_ns,
             expires_ns: i64::MAX,
@@ -703,35 +700,6 @@ impl Conn {
         } else {
             (None, None, None)
         };
-        let (icmp_t, icmp_c) = (orig_p, resp_p);
-        let community_id = if matches!(self.proto, 1 | 58) {
-            // Community ID wants the ICMP type and code of the originator's packets; the
-            // counterpart mapping inside gives the same ID for both directions.
-            let code = if crate::key::icmp4_counterpart(icmp_t as u8).is_some() && !self.icmp_v6
-                || self.icmp_v6 && crate::key::icmp6_counterpart(icmp_t as u8).is_some()
-            {
-                0
-            } else {
-                icmp_c
-            };
-            community_id_v1(
-                cfg.community_id_seed,
-                orig_h,
-                resp_h,
-                self.proto,
-                icmp_t,
-                code,
-            )
-        } else {
-            community_id_v1(
-                cfg.community_id_seed,
-                orig_h,
-                resp_h,
-                self.proto,
-                orig_p,
-                resp_p,
-            )
-        };
         ConnRecord {
             ts_ns: self.start_ns,
             uid,
@@ -755,7 +723,7 @@ impl Conn {
             tunnel_parents: tunnel_parent.into_iter().collect(),
             vlan: Some(self.vlan).filter(|&v| v != 0),
             inner_vlan: Some(self.inner_vlan).filter(|&v| v != 0),
-            community_id,
+            community_id_seed: cfg.community_id_seed,
         }
     }
 }

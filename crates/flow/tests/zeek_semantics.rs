@@ -891,7 +891,7 @@ fn icmp_unreachable_is_one_way() {
     assert_eq!(recs[0].orig_h, "10.0.0.9".parse::<IpAddr>().unwrap());
     assert_eq!(recs[1].orig_h, "10.0.0.1".parse::<IpAddr>().unwrap());
     assert_ne!(recs[0].uid, recs[1].uid);
-    assert_ne!(recs[0].community_id, recs[1].community_id);
+    assert_ne!(recs[0].community_id(), recs[1].community_id());
 }
 
 #[test]
@@ -985,22 +985,22 @@ fn community_id_matches_spec_example_from_either_side() {
     const ID: &str = "1:LQU9qZlK+B5F3KDmev6m5PMibrg=";
     let mut t = Tcp::new("128.232.110.120:34855", "66.35.250.204:80");
     t.syn();
-    assert_eq!(one(&t.pkts).community_id, ID);
+    assert_eq!(one(&t.pkts).community_id(), ID);
 
     // The server's SYN-ACK first (roles flip) and the server's data first: same ID.
     let mut t = Tcp::new("128.232.110.120:34855", "66.35.250.204:80");
     t.syn_ack();
-    assert_eq!(one(&t.pkts).community_id, ID);
+    assert_eq!(one(&t.pkts).community_id(), ID);
     let mut t = Tcp::new("128.232.110.120:34855", "66.35.250.204:80");
     t.s(PSH | ACK, 10);
-    assert_eq!(one(&t.pkts).community_id, ID);
+    assert_eq!(one(&t.pkts).community_id(), ID);
 }
 
 #[test]
 fn community_id_icmp_echo_same_for_request_and_reply_first() {
     let a = one(&[icmp(T0, "10.0.0.1", "10.0.0.2", 8, 0, 56)]);
     let b = one(&[icmp(T0, "10.0.0.2", "10.0.0.1", 0, 0, 56)]);
-    assert_eq!(a.community_id, b.community_id);
+    assert_eq!(a.community_id(), b.community_id());
 }
 
 fn mixed_traffic(shift: i64) -> Vec<FlowPacket> {

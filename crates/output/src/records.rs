@@ -157,7 +157,7 @@ pub(crate) fn conn_json(r: &ConnRecord, out: &mut String) {
     if let Some(v) = r.inner_vlan {
         o.raw("inner_vlan", v);
     }
-    o.str("community_id", &r.community_id);
+    o.str("community_id", &r.community_id());
     o.end();
 }
 
@@ -209,7 +209,7 @@ pub(crate) fn conn_tsv(r: &ConnRecord, out: &mut String) {
     f.disp(r.ip_proto);
     f.opt(r.vlan);
     f.opt(r.inner_vlan);
-    f.string(&r.community_id);
+    f.string(&r.community_id());
 }
 
 pub(crate) fn weird_json(r: &WeirdRecord, out: &mut String) {
