@@ -134,11 +134,11 @@ pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutc
         }
         let mut conn_id = None;
         match decoded {
-            Decoded::Ip(ip) => {
+            Decoded::Ip(ref ip) => {
                 stats.to_flows += 1;
-                conn_id = packet_id(&ip);
+                conn_id = packet_id(ip);
                 let mut res = Ok(());
-                flow_packets(ts, &ip, &mut tunnels, |fp| {
+                flow_packets(ts, ip, &mut tunnels, |fp| {
                     if res.is_ok() {
                         res = flows.packet(fp);
                     }
