@@ -19,6 +19,7 @@ pub mod community_id;
 pub mod fuzzing;
 mod key;
 mod ports;
+pub mod reassembly;
 mod record;
 mod table;
 mod tcp;

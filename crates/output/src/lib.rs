@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 mod escape;
+pub mod json;
 mod records;
 mod writer;
 

@@ -1,6 +1,6 @@
 //! Field layouts and serialisation of each record type, in Zeek's field order.
 
-use crate::escape::{json_escape_into, tsv_escape_into};
+use crate::escape::tsv_escape_into;
 use crate::{format_interval, format_ts, is_default_local};
 use netloupe_flow::ConnRecord;
 use std::fmt::Write;
@@ -65,44 +65,7 @@ pub struct WeirdRecord {
     pub source: &'static str,
 }
 
-/// A JSON object being built field by field.
-struct Obj<'a> {
-    out: &'a mut String,
-    first: bool,
-}
-
-impl<'a> Obj<'a> {
-    fn new(out: &'a mut String) -> Self {
-        out.push('{');
-        Obj { out, first: true }
-    }
-    fn key(&mut self, k: &str) {
-        if !self.first {
-            self.out.push(',');
-        }
-        self.first = false;
-        self.out.push('"');
-        self.out.push_str(k);
-        self.out.push_str("\":");
-    }
-    fn raw(&mut self, k: &str, v: impl std::fmt::Display) {
-        self.key(k);
-        let _ = write!(self.out, "{v}");
-    }
-    fn str(&mut self, k: &str, v: &str) {
-        self.key(k);
-        self.out.push('"');
-        json_escape_into(v, self.out);
-        self.out.push('"');
-    }
-    fn ts(&mut self, k: &str, ns: i64) {
-        self.key(k);
-        format_ts(ns, self.out);
-    }
-    fn end(self) {
-        self.out.push('}');
-    }
-}
+use crate::json::JsonObject as Obj;
 
 pub(crate) fn conn_json(r: &ConnRecord, out: &mut String) {
     let mut o = Obj::new(out);
@@ -117,8 +80,7 @@ pub(crate) fn conn_json(r: &ConnRecord, out: &mut String) {
         o.str("service", &r.service.join(","));
     }
     if let Some(d) = r.duration_ns {
-        o.key("duration");
-        format_interval(d, o.out);
+        o.interval("duration", d);
     }
     if let Some(b) = r.orig_bytes {
         o.raw("orig_bytes", b);

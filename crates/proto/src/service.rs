@@ -1,0 +1,114 @@
+//! Application protocols netloupe identifies, with Zeek's names for conn.log's `service`.
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Service {
+    Dns,
+    Http,
+    Tls,
+    Quic,
+    Ssh,
+    Smb,
+    DceRpc,
+    Kerberos,
+    Ntlm,
+    Rdp,
+    Ldap,
+    Dhcp,
+    Smtp,
+    Ftp,
+    Pop3,
+    Imap,
+    Snmp,
+    Ntp,
+    Sip,
+    Mdns,
+    Llmnr,
+    Nbns,
+    Mysql,
+    Postgresql,
+}
+
+impl Service {
+    /// The name Zeek writes in conn.log's `service` (and uses for its log files).
+    pub fn zeek_name(self) -> &'static str {
+        use Service::*;
+        match self {
+            Dns => "dns",
+            Http => "http",
+            Tls => "ssl",
+            Quic => "quic",
+            Ssh => "ssh",
+            Smb => "smb",
+            DceRpc => "dce_rpc",
+            Kerberos => "krb",
+            Ntlm => "ntlm",
+            Rdp => "rdp",
+            Ldap => "ldap",
+            Dhcp => "dhcp",
+            Smtp => "smtp",
+            Ftp => "ftp",
+            Pop3 => "pop3",
+            Imap => "imap",
+            Snmp => "snmp",
+            Ntp => "ntp",
+            Sip => "sip",
+            // Zeek's DNS analyzer handles mDNS and LLMNR and logs them as dns.
+            Mdns => "dns",
+            Llmnr => "dns",
+            Nbns => "netbios-ns",
+            Mysql => "mysql",
+            Postgresql => "postgresql",
+        }
+    }
+
+    /// IANA-registered (or customary) ports of the protocol, to tell "protocol on a port that is
+    /// not its own" and "registered port carrying something else".
+    pub fn registered_ports(self) -> &'static [(u8, u16)] {
+        use Service::*;
+        const TCP: u8 = 6;
+        const UDP: u8 = 17;
+        match self {
+            Dns => &[(UDP, 53), (TCP, 53)],
+            Http => &[
+                (TCP, 80),
+                (TCP, 8080),
+                (TCP, 8000),
+                (TCP, 8008),
+                (TCP, 3128),
+            ],
+            Tls => &[
+                (TCP, 443),
+                (TCP, 8443),
+                (TCP, 993),
+                (TCP, 995),
+                (TCP, 465),
+                (TCP, 636),
+                (TCP, 989),
+                (TCP, 990),
+                (TCP, 5223),
+                (TCP, 853),
+            ],
+            Quic => &[(UDP, 443)],
+            Ssh => &[(TCP, 22)],
+            Smb => &[(TCP, 445), (TCP, 139)],
+            DceRpc => &[(TCP, 135)],
+            Kerberos => &[(TCP, 88), (UDP, 88)],
+            Ntlm => &[],
+            Rdp => &[(TCP, 3389)],
+            Ldap => &[(TCP, 389), (UDP, 389), (TCP, 3268)],
+            Dhcp => &[(UDP, 67), (UDP, 68)],
+            Smtp => &[(TCP, 25), (TCP, 587)],
+            Ftp => &[(TCP, 21)],
+            Pop3 => &[(TCP, 110)],
+            Imap => &[(TCP, 143)],
+            Snmp => &[(UDP, 161), (UDP, 162)],
+            Ntp => &[(UDP, 123)],
+            Sip => &[(UDP, 5060), (TCP, 5060)],
+            Mdns => &[(UDP, 5353)],
+            Llmnr => &[(UDP, 5355)],
+            Nbns => &[(UDP, 137)],
+            Mysql => &[(TCP, 3306)],
+            Postgresql => &[(TCP, 5432)],
+        }
+    }
+}

@@ -1,0 +1,3 @@
+//! (skeleton: being written)
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SshRecord {}
