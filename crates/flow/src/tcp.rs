@@ -284,6 +284,15 @@ impl Default for TcpConn {
 pub(crate) struct SegmentOutcome {
     /// The roles flipped (SYN/SYN-ACK reversal): the caller swaps its orig/resp counters.
     pub flipped: bool,
+    /// The sender's role after this segment (differs from the input when roles flipped).
+    pub sender_is_orig: bool,
+    /// Relative sequence number of the segment's first payload byte, when its payload is
+    /// stream data (complete, not in a RST, not before the stream start): what the stream
+    /// reassembler of the sender's direction receives.
+    pub data_seq: Option<u64>,
+    /// The peer's stream is acknowledged up to here (relative, FIN clamped): what the
+    /// reassembler of the peer's direction may declare missing below.
+    pub peer_acked: Option<u64>,
 }
 
 /// The per-segment input.
@@ -406,7 +415,12 @@ impl TcpConn {
             flags & ACK != 0,
         );
         let len = seg.len;
-        let mut outcome = SegmentOutcome { flipped: false };
+        let mut outcome = SegmentOutcome {
+            flipped: false,
+            sender_is_orig: seg.is_orig,
+            data_seq: None,
+            peer_acked: None,
+        };
 
         self.set_partial_status(flags, is_orig);
 
@@ -734,6 +748,9 @@ impl TcpConn {
                 up_to = peer.fin_seq.saturating_sub(1);
             }
             let clean = is_clean(ep) && is_clean(peer);
+            if up_to > 1 {
+                outcome.peer_acked = Some(up_to);
+            }
             if !(up_to <= 2 && partial_start) {
                 let mut missed = 0u64;
                 let mut events = 0u32;
@@ -759,6 +776,7 @@ impl TcpConn {
             } else {
                 rel_seq
             };
+            outcome.data_seq = Some(seq);
             let upper = seq.wrapping_add(u64::from(len));
             // Data the peer already acknowledged is old news (Zeek's DataSent trims it).
             let acked = ep.to_relative(ep.ack_seq, ep.ack_wraps);
@@ -773,6 +791,7 @@ impl TcpConn {
         if do_close {
             self.connection_closed(is_orig, seg.ts_ns, *last_time);
         }
+        outcome.sender_is_orig = is_orig;
         let _ = (URG, seq_underflow);
         outcome
     }

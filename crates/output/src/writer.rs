@@ -19,6 +19,9 @@ pub enum LogFormat {
 pub enum LogKind {
     Conn,
     Weird,
+    /// A protocol log (dns, http, ssl, ...): its lines are formatted by the caller. JSON only
+    /// for now (the TSV layout needs each protocol's field list).
+    Protocol(&'static str),
 }
 
 impl LogKind {
@@ -26,12 +29,14 @@ impl LogKind {
         match self {
             LogKind::Conn => "conn",
             LogKind::Weird => "weird",
+            LogKind::Protocol(name) => name,
         }
     }
     fn fields(self) -> &'static [(&'static str, &'static str)] {
         match self {
             LogKind::Conn => crate::CONN_FIELDS,
             LogKind::Weird => crate::WEIRD_FIELDS,
+            LogKind::Protocol(_) => &[],
         }
     }
 }
@@ -104,6 +109,13 @@ impl LogWriter {
             LogFormat::Json => weird_json(r, &mut self.line),
             LogFormat::ZeekTsv => weird_tsv(r, &mut self.line),
         }
+        self.emit()
+    }
+
+    /// Writes one already formatted record (a JSON object without the newline).
+    pub fn write_line(&mut self, line: &str) -> std::io::Result<()> {
+        self.line.clear();
+        self.line.push_str(line);
         self.emit()
     }
 
