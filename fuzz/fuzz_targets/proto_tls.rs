@@ -1,5 +1,6 @@
 #![no_main]
-// Placeholder until the target is written.
+// TLS session parser over arbitrary bytes: both directions, split into deliveries by control
+// bytes (see netloupe_proto::tls::fuzz).
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let _ = data;
+    netloupe_proto::tls::fuzz(data);
 });

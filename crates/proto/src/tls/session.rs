@@ -1,0 +1,470 @@
+//! TLS session state: record framing per direction, handshake message reassembly, and the
+//! ssl.log/x509.log records.
+//!
+//! Caps: one record is at most 5 + 65535 bytes (the length field is 16 bits), so the per-direction
+//! record buffer never exceeds that; a handshake message being reassembled across records is
+//! capped at [`MAX_HANDSHAKE`] bytes (longer ones are skipped); a certificate chain at
+//! [`MAX_CERTS`] certificates. Once the handshake is over (encrypted application data both
+//! ways), the session stops looking at the bytes.
+
+use super::fingerprint::{self, ClientHelloInfo};
+use super::names;
+use super::record::{SslRecord, X509Record};
+use super::x509;
+use crate::{AppRecord, Ctx, Direction, Service, SessionParser};
+use tls_parser::{
+    parse_tls_client_hello_extension, parse_tls_handshake_client_hello,
+    parse_tls_handshake_server_hello, parse_tls_server_hello_extension, TlsExtension,
+};
+
+/// Longest handshake message reassembled (certificate chains can be large).
+pub const MAX_HANDSHAKE: usize = 1024 * 1024;
+/// Most certificates taken from one Certificate message.
+pub const MAX_CERTS: usize = 16;
+const MAX_HISTORY: usize = 100;
+const RECORD_HEADER: usize = 5;
+
+#[derive(Default)]
+struct DirState {
+    /// Bytes of an incomplete record.
+    buf: Vec<u8>,
+    /// Handshake bytes not yet forming a complete message.
+    hs: Vec<u8>,
+    /// Bytes of an over-long handshake message still to drop.
+    hs_skip: usize,
+    /// After this side's ChangeCipherSpec (TLS <= 1.2): handshake records are encrypted.
+    encrypted: bool,
+    ccs: bool,
+    app_data: bool,
+    certificate: bool,
+}
+
+/// One TLS connection.
+pub struct TlsSession {
+    dirs: [DirState; 2],
+    rec: SslRecord,
+    /// Whether `rec` has content (a TLS record was parsed).
+    started: bool,
+    emitted: bool,
+    confirmed: bool,
+    violated: bool,
+    /// Stopped looking at bytes (handshake over, or gave up).
+    stopped: bool,
+    client_hello: Option<ClientHelloInfo>,
+    client_session_id: Vec<u8>,
+    server_hello: bool,
+    /// Negotiated version (ServerHello, supported_versions first).
+    version: Option<u16>,
+    cipher: Option<u16>,
+    server_done: bool,
+    host_cert: Option<(X509Record, Vec<String>)>,
+    proto: char,
+}
+
+impl Default for TlsSession {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn idx(d: Direction) -> usize {
+    match d {
+        Direction::Orig => 0,
+        Direction::Resp => 1,
+    }
+}
+
+fn be16(b: &[u8]) -> u16 {
+    u16::from_be_bytes([b[0], b[1]])
+}
+
+impl TlsSession {
+    pub fn new() -> Self {
+        TlsSession {
+            dirs: [DirState::default(), DirState::default()],
+            rec: SslRecord::default(),
+            started: false,
+            emitted: false,
+            confirmed: false,
+            violated: false,
+            stopped: false,
+            client_hello: None,
+            client_session_id: Vec::new(),
+            server_hello: false,
+            version: None,
+            cipher: None,
+            server_done: false,
+            host_cert: None,
+            proto: 't',
+        }
+    }
+
+    /// The parsed ClientHello, if one was seen (for fingerprint consumers and tests).
+    pub fn client_hello(&self) -> Option<&ClientHelloInfo> {
+        self.client_hello.as_ref()
+    }
+
+    fn history(&mut self, dir: Direction, letter: u8) {
+        if self.rec.ssl_history.len() >= MAX_HISTORY {
+            return;
+        }
+        let c = match dir {
+            Direction::Orig => letter.to_ascii_uppercase(),
+            Direction::Resp => letter.to_ascii_lowercase(),
+        };
+        self.rec.ssl_history.push(c as char);
+    }
+
+    fn tls13(&self) -> bool {
+        self.version.is_some_and(names::is_tls13)
+    }
+
+    fn record(&mut self, ctx: Ctx, ctype: u8, body: &[u8], out: &mut Vec<AppRecord>) {
+        let d = idx(ctx.dir);
+        if !self.started {
+            self.started = true;
+            self.rec.ts_ns = ctx.ts_ns;
+        }
+        match ctype {
+            20 => {
+                self.history(ctx.dir, b'I');
+                self.dirs[d].ccs = true;
+                if !self.tls13() {
+                    self.dirs[d].encrypted = true;
+                    // A server that goes from its hello straight to ChangeCipherSpec resumed
+                    // a session (abbreviated handshake).
+                    if ctx.dir == Direction::Resp
+                        && self.server_hello
+                        && !self.dirs[1].certificate
+                        && !self.server_done
+                    {
+                        self.rec.resumed = true;
+                    }
+                }
+            }
+            21 if !self.dirs[d].encrypted && body.len() == 2 => {
+                self.history(ctx.dir, b'L');
+                self.rec.last_alert = Some(names::alert_name(body[1]));
+            }
+            22 => {
+                if self.dirs[d].encrypted {
+                    return; // encrypted Finished
+                }
+                self.handshake_bytes(ctx, body, out);
+            }
+            23 => {
+                self.dirs[d].app_data = true;
+            }
+            24 => self.history(ctx.dir, b'B'),
+            _ => {}
+        }
+        self.update_established();
+    }
+
+    fn update_established(&mut self) {
+        if self.rec.established {
+            return;
+        }
+        if self.tls13() {
+            if self.dirs[0].app_data && self.dirs[1].app_data {
+                self.rec.established = true;
+            }
+        } else if self.server_hello && self.dirs[0].ccs && self.dirs[1].ccs {
+            self.rec.established = true;
+        }
+    }
+
+    fn handshake_bytes(&mut self, ctx: Ctx, mut body: &[u8], out: &mut Vec<AppRecord>) {
+        let d = idx(ctx.dir);
+        if self.dirs[d].hs_skip > 0 {
+            let n = self.dirs[d].hs_skip.min(body.len());
+            self.dirs[d].hs_skip -= n;
+            body = &body[n..];
+        }
+        let mut hs = std::mem::take(&mut self.dirs[d].hs);
+        hs.extend_from_slice(body);
+        let mut pos = 0;
+        while hs.len() - pos >= 4 {
+            let t = hs[pos];
+            let len = u32::from_be_bytes([0, hs[pos + 1], hs[pos + 2], hs[pos + 3]]) as usize;
+            if len > MAX_HANDSHAKE {
+                // Too long to reassemble: note it and drop its bytes.
+                self.history(ctx.dir, names::handshake_letter(t));
+                let have = hs.len() - pos - 4;
+                if have >= len {
+                    pos += 4 + len;
+                    continue;
+                }
+                self.dirs[d].hs_skip = len - have;
+                pos = hs.len();
+                break;
+            }
+            if hs.len() - pos - 4 < len {
+                break;
+            }
+            let msg = &hs[pos + 4..pos + 4 + len];
+            self.handshake_message(ctx, t, msg, out);
+            pos += 4 + len;
+        }
+        hs.drain(..pos);
+        self.dirs[d].hs = hs;
+    }
+
+    fn handshake_message(&mut self, ctx: Ctx, t: u8, msg: &[u8], out: &mut Vec<AppRecord>) {
+        self.history(ctx.dir, names::handshake_letter(t));
+        match (t, ctx.dir) {
+            (1, Direction::Orig) => self.client_hello_msg(msg),
+            (2, Direction::Resp) => self.server_hello_msg(msg),
+            (11, _) if !self.tls13() => self.certificate_msg(ctx, msg, out),
+            (12, Direction::Resp) => self.server_key_exchange(msg),
+            (14, Direction::Resp) => self.server_done = true,
+            _ => {}
+        }
+    }
+
+    fn client_hello_msg(&mut self, msg: &[u8]) {
+        let Ok((_, ch)) = parse_tls_handshake_client_hello(msg) else {
+            return;
+        };
+        self.confirmed = true;
+        let mut info = ClientHelloInfo {
+            legacy_version: ch.version.0,
+            ciphers: ch.ciphers.iter().map(|c| c.0).collect(),
+            ..Default::default()
+        };
+        self.client_session_id = ch.session_id.unwrap_or_default().to_vec();
+        let mut rest = ch.ext.unwrap_or_default();
+        while rest.len() >= 4 {
+            let typ = be16(rest);
+            let len = be16(&rest[2..]) as usize;
+            if rest.len() < 4 + len {
+                break;
+            }
+            info.extensions.push(typ);
+            let one = &rest[..4 + len];
+            rest = &rest[4 + len..];
+            let Ok((_, ext)) = parse_tls_client_hello_extension(one) else {
+                continue;
+            };
+            match ext {
+                TlsExtension::SNI(names) => {
+                    if let Some((_, host)) = names.iter().find(|(t, _)| t.0 == 0) {
+                        info.sni = Some(String::from_utf8_lossy(host).into_owned());
+                    }
+                }
+                TlsExtension::EllipticCurves(g) => info.groups = g.iter().map(|g| g.0).collect(),
+                TlsExtension::EcPointFormats(f) => info.point_formats = f.to_vec(),
+                TlsExtension::SignatureAlgorithms(s) => info.sig_algs = s,
+                TlsExtension::SupportedVersions(v) => {
+                    info.supported_versions = v.iter().map(|v| v.0).collect()
+                }
+                TlsExtension::ALPN(a) => info.alpn = a.iter().map(|p| p.to_vec()).collect(),
+                _ => {}
+            }
+        }
+        if self.client_hello.is_none() {
+            self.rec.server_name = info.sni.clone();
+            self.rec.ja3 = Some(fingerprint::ja3(&info));
+            self.rec.ja4 = Some(fingerprint::ja4(&info, self.proto));
+            self.client_hello = Some(info);
+        }
+    }
+
+    fn server_hello_msg(&mut self, msg: &[u8]) {
+        // (legacy version, session id, cipher, extensions)
+        let parsed: Option<(u16, &[u8], u16, &[u8])> = match parse_tls_handshake_server_hello(msg) {
+            Ok((_, sh)) => Some((
+                sh.version.0,
+                sh.session_id.unwrap_or_default(),
+                sh.cipher.0,
+                sh.ext.unwrap_or_default(),
+            )),
+            // TLS 1.3 drafts before 22 and Google's experiments: version, random, cipher,
+            // extensions (no session id, no compression).
+            Err(_) if msg.len() >= 36 && matches!(msg[0], 0x7e | 0x7f) => {
+                let ext = msg.get(38..).unwrap_or_default();
+                Some((be16(msg), &[][..], be16(&msg[34..]), ext))
+            }
+            Err(_) => None,
+        };
+        let Some((legacy, sid, cipher, ext)) = parsed else {
+            return;
+        };
+        self.confirmed = true;
+        self.server_hello = true;
+        let mut version = legacy;
+        let mut ext_ids = Vec::new();
+        let mut rest = ext;
+        let mut psk = false;
+        while rest.len() >= 4 {
+            let typ = be16(rest);
+            let len = be16(&rest[2..]) as usize;
+            if rest.len() < 4 + len {
+                break;
+            }
+            ext_ids.push(typ);
+            let data = &rest[4..4 + len];
+            let one = &rest[..4 + len];
+            rest = &rest[4 + len..];
+            match typ {
+                // supported_versions: the selected version
+                43 if len == 2 => version = be16(data),
+                // key_share: the server's group first
+                51 | 40 if len >= 2 => self.rec.curve = Some(names::group_name(be16(data))),
+                41 => psk = true,
+                _ => {
+                    if let Ok((_, TlsExtension::ALPN(a))) = parse_tls_server_hello_extension(one) {
+                        if let Some(p) = a.first() {
+                            self.rec.next_protocol = Some(String::from_utf8_lossy(p).into_owned());
+                        }
+                    }
+                }
+            }
+        }
+        self.version = Some(version);
+        self.cipher = Some(cipher);
+        self.rec.version = Some(names::version_name(version));
+        self.rec.cipher = Some(names::cipher_name(cipher));
+        self.rec.ja3s = Some(fingerprint::ja3s(legacy, cipher, &ext_ids));
+        // TLS 1.3 servers echo the client's session id (middlebox compatibility): only a
+        // pre_shared_key means resumption there. Zeek does not treat Google's 0x7eXX
+        // experiment versions as 1.3 for this, and neither do we.
+        if version == 0x0304 || version >> 8 == 0x7f {
+            if psk {
+                self.rec.resumed = true;
+            }
+        } else if !sid.is_empty() && sid == self.client_session_id.as_slice() {
+            self.rec.resumed = true;
+        }
+    }
+
+    fn server_key_exchange(&mut self, msg: &[u8]) {
+        let kx = self
+            .cipher
+            .and_then(tls_parser::TlsCipherSuite::from_id)
+            .map(|c| c.kx);
+        use tls_parser::TlsCipherKx as Kx;
+        if !matches!(kx, Some(Kx::Ecdhe) | Some(Kx::Ecdh)) {
+            return;
+        }
+        if let Ok((_, p)) = tls_parser::parse_ecdh_params(msg) {
+            if let tls_parser::ECParametersContent::NamedGroup(g) = p.curve_params.params_content {
+                self.rec.curve = Some(names::group_name(g.0));
+            }
+        }
+    }
+
+    fn certificate_msg(&mut self, ctx: Ctx, msg: &[u8], out: &mut Vec<AppRecord>) {
+        let d = idx(ctx.dir);
+        self.dirs[d].certificate = true;
+        if self.rec.cert_chain_fps.is_none() {
+            self.rec.cert_chain_fps = Some(Vec::new());
+            self.rec.client_cert_chain_fps = Some(Vec::new());
+        }
+        let Ok((_, tls_parser::TlsMessageHandshake::Certificate(c))) =
+            tls_parser::parse_tls_handshake_msg_certificate(msg)
+        else {
+            return;
+        };
+        let client = ctx.dir == Direction::Orig;
+        for (i, raw) in c.cert_chain.iter().take(MAX_CERTS).enumerate() {
+            let fp = x509::fingerprint(raw.data);
+            let chain = if client {
+                &mut self.rec.client_cert_chain_fps
+            } else {
+                &mut self.rec.cert_chain_fps
+            };
+            if let Some(v) = chain {
+                v.push(fp);
+            }
+            if let Some((r, cns)) = x509::parse_certificate(raw.data, ctx.ts_ns, i == 0, client) {
+                if i == 0 && !client && self.host_cert.is_none() {
+                    self.host_cert = Some((r.clone(), cns));
+                }
+                out.push(AppRecord::X509(r));
+            }
+        }
+    }
+
+    fn finish_record(&mut self) -> SslRecord {
+        let mut r = self.rec.clone();
+        if let (Some(sni), Some((cert, cns))) = (&r.server_name, &self.host_cert) {
+            r.sni_matches_cert = Some(x509::names_match(cert, cns, sni));
+        }
+        r
+    }
+
+    fn emit(&mut self, out: &mut Vec<AppRecord>) {
+        if !self.emitted && self.started && (self.client_hello.is_some() || self.server_hello) {
+            self.emitted = true;
+            out.push(AppRecord::Ssl(self.finish_record()));
+        }
+    }
+}
+
+impl SessionParser for TlsSession {
+    fn service(&self) -> Service {
+        Service::Tls
+    }
+
+    fn data(&mut self, ctx: Ctx, data: &[u8], out: &mut Vec<AppRecord>) {
+        if self.stopped || self.violated {
+            return;
+        }
+        let d = idx(ctx.dir);
+        let mut buf = std::mem::take(&mut self.dirs[d].buf);
+        buf.extend_from_slice(data);
+        let mut pos = 0;
+        while buf.len() - pos >= RECORD_HEADER {
+            let h = &buf[pos..pos + RECORD_HEADER];
+            let (ctype, major, len) = (h[0], h[1], be16(&h[3..]) as usize);
+            if !(20..=24).contains(&ctype) || major != 3 {
+                // Not TLS (or lost framing): Zeek's analyzer violation.
+                if !self.confirmed {
+                    self.violated = true;
+                }
+                self.stopped = true;
+                buf.clear();
+                pos = 0;
+                break;
+            }
+            if buf.len() - pos - RECORD_HEADER < len {
+                break;
+            }
+            let body = buf[pos + RECORD_HEADER..pos + RECORD_HEADER + len].to_vec();
+            pos += RECORD_HEADER + len;
+            self.record(ctx, ctype, &body, out);
+            if self.rec.established && self.dirs[0].app_data && self.dirs[1].app_data {
+                // Handshake over: log now, stop looking at the encrypted stream.
+                self.emit(out);
+                self.stopped = true;
+                buf.clear();
+                pos = 0;
+                break;
+            }
+        }
+        buf.drain(..pos);
+        self.dirs[d].buf = buf;
+    }
+
+    fn gap(&mut self, dir: Direction, _len: u64) {
+        // Framing is lost for this direction: keep what was learnt, look no further.
+        let d = idx(dir);
+        self.dirs[d].buf.clear();
+        self.dirs[d].hs.clear();
+        self.stopped = true;
+    }
+
+    fn end(&mut self, _ts_ns: i64, out: &mut Vec<AppRecord>) {
+        self.emit(out);
+        self.stopped = true;
+    }
+
+    fn confirmed(&self) -> bool {
+        self.confirmed
+    }
+
+    fn violated(&self) -> bool {
+        self.violated
+    }
+}
