@@ -1,5 +1,6 @@
 #![no_main]
-// Placeholder until the target is written.
+// DNS sessions (UDP and TCP, both directions, gaps) over arbitrary bytes: the body lives in the
+// crate (`netloupe_proto::dns::fuzz`) so that unit tests run the very same code.
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let _ = data;
+    netloupe_proto::dns::fuzz(data);
 });

@@ -1,0 +1,396 @@
+//! DNS conversation state: message framing (UDP datagrams, TCP length prefixes) and the pairing
+//! of queries with responses into dns.log records.
+//!
+//! Pairing follows Zeek: a response takes the oldest pending query with its transaction id
+//! (among several, one asking the same question is preferred); a response with no such query is
+//! kept, and a later query with its id completes it; whatever is left is emitted at the end of
+//! the connection. On mDNS (port 5353) transaction id 0 carries no pairing meaning (RFC 6762
+//! 18.1), so each such message is a record of its own.
+//!
+//! Caps: at most [`MAX_PENDING`] unanswered queries and as many unmatched responses per
+//! connection (beyond, the oldest is emitted early and counted in [`DnsStats::evicted`]); TCP
+//! buffers at most one message (65,535 bytes) plus its 2-byte length per direction.
+
+use super::parser::{parse_message, Message, Section, OPCODE_UPDATE};
+use super::record::{DnsProto, DnsRecord};
+use crate::{AppRecord, Ctx, Direction, Service, SessionParser};
+use std::collections::VecDeque;
+
+/// Pending queries (and unmatched responses) kept per connection.
+pub const MAX_PENDING: usize = 64;
+/// Largest TCP DNS message plus its length prefix.
+pub const MAX_TCP_BUFFER: usize = 65535 + 2;
+
+/// Counters of one session.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DnsStats {
+    pub messages: u64,
+    /// Messages shorter than a header, or not parsed to their end.
+    pub malformed: u64,
+    /// Records emitted early because the pending table was full.
+    pub evicted: u64,
+    /// TCP bytes skipped after a gap (the direction is not parsed any further).
+    pub skipped_bytes: u64,
+    /// Weird name of the last malformed message.
+    pub last_weird: Option<&'static str>,
+}
+
+struct Pending {
+    rec: DnsRecord,
+    question: Option<(String, u16, u16)>,
+}
+
+/// One DNS conversation (UDP or TCP).
+pub struct DnsSession {
+    proto: DnsProto,
+    mdns: bool,
+    pending_queries: VecDeque<Pending>,
+    pending_replies: VecDeque<Pending>,
+    /// TCP per-direction buffers (index 0: originator).
+    bufs: [Vec<u8>; 2],
+    lost: [bool; 2],
+    confirmed: bool,
+    violated: bool,
+    pub stats: DnsStats,
+}
+
+fn di(d: Direction) -> usize {
+    match d {
+        Direction::Orig => 0,
+        Direction::Resp => 1,
+    }
+}
+
+impl DnsSession {
+    pub fn new(proto: DnsProto) -> Self {
+        DnsSession {
+            proto,
+            mdns: false,
+            pending_queries: VecDeque::new(),
+            pending_replies: VecDeque::new(),
+            bufs: [Vec::new(), Vec::new()],
+            lost: [false; 2],
+            confirmed: false,
+            violated: false,
+            stats: DnsStats::default(),
+        }
+    }
+    pub fn udp() -> Self {
+        Self::new(DnsProto::Udp)
+    }
+    pub fn tcp() -> Self {
+        Self::new(DnsProto::Tcp)
+    }
+    /// Marks the conversation as multicast DNS (either port 5353): transaction id 0 pairs
+    /// nothing.
+    pub fn with_mdns(mut self, mdns: bool) -> Self {
+        self.mdns = mdns;
+        self
+    }
+
+    fn deliver(&mut self, ts_ns: i64, bytes: &[u8], out: &mut Vec<AppRecord>) {
+        self.stats.messages += 1;
+        let Some(msg) = parse_message(bytes) else {
+            self.stats.malformed += 1;
+            self.stats.last_weird = Some("DNS_truncated_len_lt_hdr_len");
+            if !self.confirmed {
+                self.violated = true;
+            }
+            return;
+        };
+        if let Some(w) = msg.malformed {
+            self.stats.malformed += 1;
+            self.stats.last_weird = Some(w);
+        }
+        let plausible = matches!(msg.header.opcode, 0 | 1 | 2 | 4 | 5)
+            && (msg.header.qdcount as usize == msg.questions.len());
+        if !self.confirmed {
+            if plausible {
+                self.confirmed = true;
+            } else {
+                self.violated = true;
+                return;
+            }
+        }
+        self.on_message(ts_ns, msg, out);
+    }
+
+    fn new_record(&self, ts_ns: i64, id: u16) -> DnsRecord {
+        DnsRecord {
+            ts_ns,
+            proto: self.proto,
+            trans_id: id,
+            ..Default::default()
+        }
+    }
+
+    fn on_message(&mut self, ts_ns: i64, msg: Message, out: &mut Vec<AppRecord>) {
+        let h = msg.header;
+        let unpaired = self.mdns && h.id == 0;
+        let question = msg
+            .questions
+            .first()
+            .map(|q| (q.name.clone(), q.qtype, q.qclass));
+        if !h.qr {
+            let mut rec = match self.take_pending(true, h.id, &question, unpaired) {
+                Some(r) => r,
+                None => self.new_record(ts_ns, h.id),
+            };
+            let was_reply = rec.opcode.is_some();
+            apply_query(&mut rec, &msg);
+            if was_reply || unpaired {
+                out.push(AppRecord::Dns(rec));
+            } else {
+                self.push_pending(false, Pending { rec, question }, out);
+            }
+        } else {
+            let found = self.take_pending(false, h.id, &question, unpaired);
+            let paired = found.is_some();
+            let mut rec = found.unwrap_or_else(|| self.new_record(ts_ns, h.id));
+            apply_reply(&mut rec, &msg, ts_ns);
+            if paired || unpaired {
+                out.push(AppRecord::Dns(rec));
+            } else {
+                self.push_pending(true, Pending { rec, question }, out);
+            }
+        }
+    }
+
+    /// Takes the counterpart of a message: a pending reply for a query (`for_query`), a
+    /// pending query for a reply.
+    fn take_pending(
+        &mut self,
+        for_query: bool,
+        id: u16,
+        question: &Option<(String, u16, u16)>,
+        unpaired: bool,
+    ) -> Option<DnsRecord> {
+        if unpaired {
+            return None;
+        }
+        let q = if for_query {
+            &mut self.pending_replies
+        } else {
+            &mut self.pending_queries
+        };
+        let same_q = q
+            .iter()
+            .position(|p| p.rec.trans_id == id && question.is_some() && p.question == *question);
+        let i = same_q.or_else(|| q.iter().position(|p| p.rec.trans_id == id))?;
+        q.remove(i).map(|p| p.rec)
+    }
+
+    fn push_pending(&mut self, reply: bool, p: Pending, out: &mut Vec<AppRecord>) {
+        let q = if reply {
+            &mut self.pending_replies
+        } else {
+            &mut self.pending_queries
+        };
+        if q.len() >= MAX_PENDING {
+            if let Some(old) = q.pop_front() {
+                self.stats.evicted += 1;
+                out.push(AppRecord::Dns(old.rec));
+            }
+        }
+        q.push_back(p);
+    }
+
+    fn tcp_data(&mut self, ctx: Ctx, mut data: &[u8], out: &mut Vec<AppRecord>) {
+        let d = di(ctx.dir);
+        if self.lost[d] {
+            self.stats.skipped_bytes += data.len() as u64;
+            return;
+        }
+        while !data.is_empty() {
+            if self.violated {
+                return;
+            }
+            // Fast path: whole messages straight from the delivery.
+            if self.bufs[d].is_empty() && data.len() >= 2 {
+                let len = u16::from_be_bytes([data[0], data[1]]) as usize;
+                if data.len() >= 2 + len {
+                    self.deliver(ctx.ts_ns, &data[2..2 + len], out);
+                    data = &data[2 + len..];
+                    continue;
+                }
+            }
+            let buf = &mut self.bufs[d];
+            let need = if buf.len() < 2 {
+                2 - buf.len()
+            } else {
+                2 + u16::from_be_bytes([buf[0], buf[1]]) as usize - buf.len()
+            };
+            let take = need.min(data.len());
+            buf.extend_from_slice(&data[..take]);
+            data = &data[take..];
+            if buf.len() >= 2 {
+                let len = u16::from_be_bytes([buf[0], buf[1]]) as usize;
+                if buf.len() == 2 + len {
+                    let msg = std::mem::take(&mut self.bufs[d]);
+                    self.deliver(ctx.ts_ns, &msg[2..], out);
+                    // Keep the allocation for the next message.
+                    let mut msg = msg;
+                    msg.clear();
+                    self.bufs[d] = msg;
+                }
+            }
+        }
+        debug_assert!(self.bufs[d].len() <= MAX_TCP_BUFFER);
+    }
+}
+
+/// Query fields: the question (not for UPDATE, whose zone section is no question) and the flags
+/// a query carries.
+fn apply_query(rec: &mut DnsRecord, msg: &Message) {
+    let h = msg.header;
+    if h.opcode != OPCODE_UPDATE {
+        if let Some(q) = msg.questions.first() {
+            rec.query = Some(q.name.clone());
+            rec.qclass = Some(q.qclass);
+            rec.qtype = Some(q.qtype);
+            rec.rd = h.rd;
+            rec.tc = h.tc;
+            rec.z = h.z;
+        }
+    }
+    if rec.opcode.is_none() {
+        rec.opcode = Some(h.opcode);
+    }
+    if rec.malformed.is_none() {
+        rec.malformed = msg.malformed;
+    }
+}
+
+fn push_distinct(v: &mut Vec<String>, s: &str) {
+    if !s.is_empty() && !v.iter().any(|x| x == s) {
+        v.push(s.to_string());
+    }
+}
+
+/// Response fields: rcode, rejection, answers (with AA, RA and rtt), authority and additional
+/// texts.
+fn apply_reply(rec: &mut DnsRecord, msg: &Message, ts_ns: i64) {
+    let h = msg.header;
+    rec.opcode = Some(h.opcode);
+    rec.rcode = Some(h.rcode as u16);
+    if msg.total_rrs() == 0 && !msg.questions.is_empty() {
+        rec.rejected = true;
+    }
+    let update = h.opcode == OPCODE_UPDATE;
+    for rr in &msg.rrs {
+        let Some(text) = &rr.text else { continue };
+        let is_answer =
+            rr.section == Section::Answer || (update && rr.section == Section::Authority);
+        if is_answer {
+            if rec.query.is_none() {
+                rec.query = Some(rr.name.clone());
+            }
+            rec.aa = h.aa;
+            rec.ra = h.ra;
+            if rec.rtt_ns.is_none() {
+                let rtt = ts_ns.saturating_sub(rec.ts_ns);
+                // Zero: the record began with this very response (no query seen).
+                rec.rtt_ns = (rtt != 0).then_some(rtt);
+            }
+            if !text.is_empty() {
+                rec.answers.push(text.clone());
+                rec.ttls.push(rr.ttl);
+            }
+        } else if rr.section == Section::Authority {
+            push_distinct(&mut rec.auth, text);
+        } else {
+            push_distinct(&mut rec.addl, text);
+        }
+    }
+    if msg.malformed.is_some() {
+        rec.malformed = msg.malformed;
+    }
+}
+
+impl SessionParser for DnsSession {
+    fn service(&self) -> Service {
+        Service::Dns
+    }
+
+    fn data(&mut self, ctx: Ctx, data: &[u8], out: &mut Vec<AppRecord>) {
+        if self.violated {
+            return;
+        }
+        match self.proto {
+            DnsProto::Udp => self.deliver(ctx.ts_ns, data, out),
+            DnsProto::Tcp => self.tcp_data(ctx, data, out),
+        }
+    }
+
+    fn gap(&mut self, dir: Direction, len: u64) {
+        // Message boundaries are lost: drop what was buffered and stop parsing this direction.
+        let d = di(dir);
+        self.bufs[d] = Vec::new();
+        self.lost[d] = true;
+        self.stats.skipped_bytes += len;
+    }
+
+    fn end(&mut self, _ts_ns: i64, out: &mut Vec<AppRecord>) {
+        let mut left: Vec<Pending> = self.pending_queries.drain(..).collect();
+        left.extend(self.pending_replies.drain(..));
+        left.sort_by_key(|p| p.rec.ts_ns);
+        out.extend(left.into_iter().map(|p| AppRecord::Dns(p.rec)));
+        self.bufs = [Vec::new(), Vec::new()];
+    }
+
+    fn confirmed(&self) -> bool {
+        self.confirmed
+    }
+
+    fn violated(&self) -> bool {
+        self.violated
+    }
+}
+
+/// Body of the `proto_dns` fuzz target: the input's first byte picks UDP or TCP and, bit by bit,
+/// the direction of each chunk; the rest is cut into chunks by its own bytes.
+#[doc(hidden)]
+pub fn fuzz(data: &[u8]) {
+    let Some((&ctl, rest)) = data.split_first() else {
+        return;
+    };
+    let mut s = if ctl & 1 == 0 {
+        DnsSession::udp()
+    } else {
+        DnsSession::tcp()
+    }
+    .with_mdns(ctl & 2 != 0);
+    let mut out = Vec::new();
+    let mut rest = rest;
+    let mut i = 0u32;
+    let mut ts = 1_000_000_000i64;
+    while !rest.is_empty() {
+        let n = (rest[0] as usize).max(1).min(rest.len());
+        let (chunk, tail) = rest.split_at(n);
+        let dir = if (ctl >> (2 + (i % 6))) & 1 == 0 {
+            Direction::Orig
+        } else {
+            Direction::Resp
+        };
+        if i % 17 == 16 {
+            s.gap(dir, 10);
+        }
+        s.data(Ctx { ts_ns: ts, dir }, chunk, &mut out);
+        // Whole input as one message too (UDP-style), to reach deep parser paths.
+        if i == 0 {
+            let _ = parse_message(rest);
+        }
+        rest = tail;
+        i += 1;
+        ts += 1000;
+    }
+    s.end(ts, &mut out);
+    for r in &out {
+        if let AppRecord::Dns(r) = r {
+            let mut line = String::new();
+            let mut o = netloupe_output::json::JsonObject::new(&mut line);
+            r.write_json(&mut o);
+            o.end();
+        }
+    }
+}
