@@ -1,5 +1,6 @@
 #![no_main]
-// Placeholder until the target is written.
+// HTTP/1.x session parser over arbitrary bytes: both directions and gaps, driven by control
+// bytes (see netloupe_proto::http::fuzz).
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let _ = data;
+    netloupe_proto::http::fuzz(data);
 });

@@ -1,0 +1,306 @@
+//! HTTP/1.x message heads: start lines (parsed leniently, as real traffic needs: HTTP/0.9
+//! requests, URIs with spaces, missing reason phrases) and header fields (httparse, with a
+//! line-by-line fallback for what it refuses, like obsolete line folding).
+
+/// Longest message head accepted (start line and headers).
+pub const MAX_HEAD: usize = 64 * 1024;
+/// Most header fields kept from one head.
+pub const MAX_HEADERS: usize = 256;
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RequestLine {
+    pub method: String,
+    pub uri: String,
+    /// "1.1", "1.0"; "0.9" when the line has no version.
+    pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct StatusLine {
+    pub version: String,
+    pub code: u16,
+    pub reason: String,
+}
+
+/// Where the head ends: the offset after the blank line (CRLF CRLF or LF LF), if complete.
+pub fn head_end(b: &[u8]) -> Option<usize> {
+    let mut i = 0;
+    while let Some(p) = b[i..].iter().position(|&c| c == b'\n') {
+        let nl = i + p;
+        // Next line empty (LF or CR LF right after this LF)?
+        match &b[nl + 1..] {
+            [b'\n', ..] => return Some(nl + 2),
+            [b'\r', b'\n', ..] => return Some(nl + 3),
+            [] | [b'\r'] => return None,
+            _ => i = nl + 1,
+        }
+    }
+    None
+}
+
+/// The first line (without its line ending) and the offset after it.
+pub fn first_line(b: &[u8]) -> Option<(&[u8], usize)> {
+    let nl = b.iter().position(|&c| c == b'\n')?;
+    let line = &b[..nl];
+    Some((line.strip_suffix(b"\r").unwrap_or(line), nl + 1))
+}
+
+fn is_token(s: &[u8]) -> bool {
+    !s.is_empty()
+        && s.iter()
+            .all(|&c| c.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&c))
+}
+
+fn version_of(s: &[u8]) -> Option<String> {
+    let v = s.strip_prefix(b"HTTP/")?;
+    (!v.is_empty() && v.iter().all(|c| c.is_ascii_digit() || *c == b'.'))
+        .then(|| String::from_utf8_lossy(v).into_owned())
+}
+
+/// Parses a request line: `METHOD SP URI [SP HTTP/x.y]`. The URI is everything between the
+/// method and the version (it may contain spaces); without a version the request is HTTP/0.9.
+pub fn parse_request_line(line: &[u8]) -> Option<RequestLine> {
+    let sp = line.iter().position(|&c| c == b' ' || c == b'\t')?;
+    let method = &line[..sp];
+    if !is_token(method) {
+        return None;
+    }
+    let rest = &line[sp + 1..];
+    let (uri, version) = match rest.iter().rposition(|&c| c == b' ' || c == b'\t') {
+        Some(p) => match version_of(&rest[p + 1..]) {
+            Some(v) => (&rest[..p], v),
+            None => (rest, "0.9".to_string()),
+        },
+        None => match version_of(rest) {
+            // "GET HTTP/1.1": no URI.
+            Some(v) => (&rest[..0], v),
+            None => (rest, "0.9".to_string()),
+        },
+    };
+    let trim = |s: &[u8]| -> String {
+        let s = String::from_utf8_lossy(s);
+        s.trim_matches(|c| c == ' ' || c == '\t').to_string()
+    };
+    Some(RequestLine {
+        method: String::from_utf8_lossy(method).into_owned(),
+        uri: trim(uri),
+        version,
+    })
+}
+
+/// Parses a status line: `HTTP/x.y SP code [SP reason]`.
+pub fn parse_status_line(line: &[u8]) -> Option<StatusLine> {
+    let mut parts = line.splitn(2, |&c| c == b' ');
+    let version = version_of(parts.next()?)?;
+    let rest = parts.next().unwrap_or_default();
+    let rest = &rest[rest.iter().take_while(|&&c| c == b' ').count()..];
+    let digits = rest.iter().take_while(|c| c.is_ascii_digit()).count();
+    if digits == 0 || digits > 3 {
+        return None;
+    }
+    let code: u16 = std::str::from_utf8(&rest[..digits]).ok()?.parse().ok()?;
+    let reason = String::from_utf8_lossy(&rest[digits..]).trim().to_string();
+    Some(StatusLine {
+        version,
+        code,
+        reason,
+    })
+}
+
+/// Header fields of a head (the bytes after the start line, up to and including the blank
+/// line): (name, value) pairs, names as sent, values trimmed. httparse first; when it refuses
+/// the block, a lenient line split (continuation lines are appended to the previous value).
+pub fn parse_headers(block: &[u8]) -> Vec<(String, String)> {
+    let mut storage = vec![httparse::EMPTY_HEADER; MAX_HEADERS];
+    if let Ok(httparse::Status::Complete((_, hs))) = httparse::parse_headers(block, &mut storage) {
+        return hs
+            .iter()
+            .map(|h| {
+                (
+                    h.name.to_string(),
+                    String::from_utf8_lossy(h.value).trim().to_string(),
+                )
+            })
+            .collect();
+    }
+    let mut out: Vec<(String, String)> = Vec::new();
+    for line in block.split(|&c| c == b'\n') {
+        let line = line.strip_suffix(b"\r").unwrap_or(line);
+        if line.is_empty() {
+            break;
+        }
+        if line[0] == b' ' || line[0] == b'\t' {
+            if let Some(last) = out.last_mut() {
+                if !last.1.is_empty() {
+                    last.1.push(' ');
+                }
+                last.1.push_str(String::from_utf8_lossy(line).trim());
+            }
+            continue;
+        }
+        if out.len() >= MAX_HEADERS {
+            break;
+        }
+        if let Some(c) = line.iter().position(|&c| c == b':') {
+            let name = String::from_utf8_lossy(&line[..c]).trim().to_string();
+            let value = String::from_utf8_lossy(&line[c + 1..]).trim().to_string();
+            out.push((name, value));
+        }
+    }
+    out
+}
+
+/// Decodes `%XX` escapes of a URI as Zeek logs it; invalid escapes are kept as they are.
+pub fn unescape_uri(u: &str) -> String {
+    let b = u.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'%' && i + 2 < b.len() {
+            let h = |c: u8| (c as char).to_digit(16);
+            if let (Some(x), Some(y)) = (h(b[i + 1]), h(b[i + 2])) {
+                out.push((x * 16 + y) as u8);
+                i += 3;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A Content-Length value: decimal digits only (leading zeros allowed), no overflow.
+/// Negative, overflowing, empty or non-numeric values give None (treated as absent).
+pub fn parse_content_length(v: &str) -> Option<u64> {
+    let v = v.trim();
+    if v.is_empty() || !v.bytes().all(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    v.parse().ok()
+}
+
+/// A chunk-size line: hex digits (at most 16, no overflow), optional `;extensions`.
+pub fn parse_chunk_size(line: &[u8]) -> Option<u64> {
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let end = line.iter().position(|&c| c == b';').unwrap_or(line.len());
+    let digits = std::str::from_utf8(&line[..end]).ok()?.trim();
+    if digits.is_empty() || digits.len() > 16 {
+        return None;
+    }
+    u64::from_str_radix(digits, 16).ok()
+}
+
+/// Standard base64 (padding optional, whitespace ignored); None on other characters.
+pub fn base64_decode(s: &str) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    let (mut acc, mut bits) = (0u32, 0u32);
+    for c in s.bytes() {
+        let v = match c {
+            b'A'..=b'Z' => c - b'A',
+            b'a'..=b'z' => c - b'a' + 26,
+            b'0'..=b'9' => c - b'0' + 52,
+            b'+' | b'-' => 62,
+            b'/' | b'_' => 63,
+            b'=' => break,
+            b' ' | b'\t' | b'\r' | b'\n' => continue,
+            _ => return None,
+        };
+        acc = (acc << 6) | v as u32;
+        bits += 6;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((acc >> bits) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// User name from an `Authorization: Basic ...` value.
+pub fn basic_auth_user(v: &str) -> Option<String> {
+    let (scheme, cred) = v.trim().split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let dec = base64_decode(cred.trim())?;
+    let dec = String::from_utf8_lossy(&dec);
+    let user = dec.split_once(':').map(|(u, _)| u).unwrap_or(&dec);
+    Some(user.to_string())
+}
+
+/// The filename parameter of a Content-Disposition value.
+pub fn disposition_filename(v: &str) -> Option<String> {
+    for part in v.split(';') {
+        let (k, val) = match part.split_once('=') {
+            Some(x) => x,
+            None => continue,
+        };
+        if k.trim().eq_ignore_ascii_case("filename") {
+            let val = val.trim();
+            let val = val
+                .strip_prefix('"')
+                .map(|s| s.strip_suffix('"').unwrap_or(s))
+                .unwrap_or(val);
+            return Some(val.to_string());
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn start_lines() {
+        let r = parse_request_line(b"GET /a b HTTP/1.1").unwrap();
+        assert_eq!(
+            (r.method.as_str(), r.uri.as_str(), r.version.as_str()),
+            ("GET", "/a b", "1.1")
+        );
+        let r = parse_request_line(b"GET /zeek.html").unwrap();
+        assert_eq!((r.uri.as_str(), r.version.as_str()), ("/zeek.html", "0.9"));
+        let r = parse_request_line(b"OPTIONS  HTTP/1.0").unwrap();
+        assert_eq!((r.uri.as_str(), r.version.as_str()), ("", "1.0"));
+        assert!(parse_request_line(b"\x16\x03\x01 x").is_none());
+        let s = parse_status_line(b"HTTP/1.1 200 OK").unwrap();
+        assert_eq!((s.code, s.reason.as_str()), (200, "OK"));
+        let s = parse_status_line(b"HTTP/1.0 404").unwrap();
+        assert_eq!((s.code, s.reason.as_str()), (404, ""));
+        assert!(parse_status_line(b"HTTP/1.1 2000 x").is_none());
+        assert!(parse_status_line(b"<html>").is_none());
+    }
+
+    #[test]
+    fn uris() {
+        assert_eq!(unescape_uri("/a%20b%3d%22x%22"), "/a b=\"x\"");
+        assert_eq!(unescape_uri("/%"), "/%");
+        assert_eq!(unescape_uri("/%5"), "/%5");
+        assert_eq!(unescape_uri("/%zz"), "/%zz");
+    }
+
+    #[test]
+    fn lengths() {
+        assert_eq!(parse_content_length("0005"), Some(5));
+        assert_eq!(parse_content_length("-1"), None);
+        assert_eq!(parse_content_length("18446744073709551616"), None);
+        assert_eq!(parse_content_length("18446744073709551615"), Some(u64::MAX));
+        assert_eq!(parse_chunk_size(b"1a;ext=1\r"), Some(26));
+        assert_eq!(parse_chunk_size(b"10000000000000000"), None);
+        assert_eq!(parse_chunk_size(b"zz"), None);
+    }
+
+    #[test]
+    fn heads() {
+        assert_eq!(head_end(b"GET / HTTP/1.1\r\nA: b\r\n\r\nxx"), Some(24));
+        assert_eq!(head_end(b"GET / HTTP/1.1\nA: b\n\nxx"), Some(21));
+        assert_eq!(head_end(b"GET / HTTP/1.1\r\nA: b\r\n"), None);
+        let h = parse_headers(b"Host: x\r\nTransfer-Encoding:\r\n chunked\r\n\r\n");
+        assert_eq!(h[1], ("Transfer-Encoding".into(), "chunked".into()));
+        assert_eq!(basic_auth_user("Basic  dGVzdDoxMjM0"), Some("test".into()));
+        assert_eq!(
+            disposition_filename("attachment; filename=\"test.json\""),
+            Some("test.json".into())
+        );
+    }
+}

@@ -1,0 +1,756 @@
+//! HTTP/1.x session: requests and responses per direction, bodies by Content-Length,
+//! chunked transfer-encoding or connection close, pipelining (responses pair with requests in
+//! order), 1xx interim responses, HEAD/204/304 without body, CONNECT and Upgrade (the parser
+//! stops: what follows is another protocol).
+//!
+//! Caps: a message head is at most [`MAX_HEAD`] bytes (longer: this direction is given up);
+//! bodies are streamed, never buffered; bodies are hashed up to [`MAX_HASHED`] bytes; at most
+//! [`MAX_PENDING`] transactions wait for their response.
+
+use super::mime;
+use super::parser::{self, MAX_HEAD};
+use super::record::{FileRecord, HttpRecord};
+use crate::{AppRecord, Ctx, Direction, Service, SessionParser};
+use md5::Md5;
+use sha1::Sha1;
+use sha2::{Digest, Sha256};
+use std::collections::VecDeque;
+
+/// Bodies longer than this are not hashed (files.log gets no hashes, `hash_truncated`).
+pub const MAX_HASHED: u64 = 10 * 1024 * 1024;
+/// Transactions waiting for their response; past this the oldest is logged as is.
+pub const MAX_PENDING: usize = 64;
+const MAX_CHUNK_LINE: usize = 1024;
+const SNIFF_BYTES: usize = 64;
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Chunk {
+    Size,
+    Data(u64),
+    DataEnd,
+    Trailers,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum State {
+    Head,
+    Length(u64),
+    Chunked(Chunk),
+    UntilClose,
+    /// Header lines after an HTTP/0.9 request line (Zeek still reads them), until a blank
+    /// line.
+    Headers09,
+    /// Request side after a CONNECT, until its response says whether a tunnel follows.
+    AwaitConnect,
+    Stopped,
+}
+
+struct FileAcc {
+    first_ts: i64,
+    last_ts: i64,
+    seen: u64,
+    total: Option<u64>,
+    head: Vec<u8>,
+    md5: Md5,
+    sha1: Sha1,
+    sha256: Sha256,
+    filename: Option<String>,
+}
+
+struct Side {
+    buf: Vec<u8>,
+    state: State,
+    /// trans_depth of the message whose body is being read.
+    depth: u32,
+    file: Option<FileAcc>,
+    body_len: u64,
+    filename: Option<String>,
+}
+
+impl Side {
+    fn new() -> Self {
+        Side {
+            buf: Vec::new(),
+            state: State::Head,
+            depth: 0,
+            file: None,
+            body_len: 0,
+            filename: None,
+        }
+    }
+}
+
+struct Trans {
+    rec: HttpRecord,
+    req_done: bool,
+    resp_started: bool,
+    resp_done: bool,
+    http09: bool,
+}
+
+/// One HTTP/1.x connection.
+pub struct HttpSession {
+    sides: [Side; 2],
+    trans: VecDeque<Trans>,
+    count: u32,
+    confirmed: bool,
+    violated: bool,
+    files_seen: u64,
+    last_http09_response: bool,
+    /// An HTTP/0.9 request's header lines were not ended by a blank line.
+    open_http09_request: bool,
+}
+
+impl Default for HttpSession {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+fn hex(b: &[u8]) -> String {
+    b.iter().map(|x| format!("{x:02x}")).collect()
+}
+
+/// A Zeek-looking file id ("F" + 17 base62 characters), derived from the connection's first
+/// packet time, the transaction and the direction, so runs are reproducible.
+fn make_fuid(ts: i64, depth: u32, is_orig: bool, n: u64) -> String {
+    const A: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut h = Sha256::new();
+    h.update(ts.to_be_bytes());
+    h.update(depth.to_be_bytes());
+    h.update([is_orig as u8]);
+    h.update(n.to_be_bytes());
+    let d = h.finalize();
+    let mut s = String::from("F");
+    for b in d.iter().take(17) {
+        s.push(A[*b as usize % A.len()] as char);
+    }
+    s
+}
+
+impl HttpSession {
+    pub fn new() -> Self {
+        HttpSession {
+            sides: [Side::new(), Side::new()],
+            trans: VecDeque::new(),
+            count: 0,
+            confirmed: false,
+            violated: false,
+            files_seen: 0,
+            last_http09_response: false,
+            open_http09_request: false,
+        }
+    }
+
+    fn trans_mut(&mut self, depth: u32) -> Option<&mut Trans> {
+        self.trans.iter_mut().find(|t| t.rec.trans_depth == depth)
+    }
+
+    fn new_trans(&mut self, ts: i64) -> u32 {
+        if self.trans.len() >= MAX_PENDING {
+            if self.confirmed {
+                if let Some(t) = self.trans.front_mut() {
+                    t.req_done = true;
+                    t.resp_done = true;
+                }
+            } else {
+                self.trans.pop_front();
+            }
+        }
+        self.count += 1;
+        self.trans.push_back(Trans {
+            rec: HttpRecord {
+                ts_ns: ts,
+                trans_depth: self.count,
+                ..Default::default()
+            },
+            req_done: false,
+            resp_started: false,
+            resp_done: false,
+            http09: false,
+        });
+        self.count
+    }
+
+    fn emit_done(&mut self, out: &mut Vec<AppRecord>) {
+        while self.confirmed
+            && self
+                .trans
+                .front()
+                .is_some_and(|t| t.req_done && t.resp_done)
+        {
+            let t = self.trans.pop_front().unwrap();
+            out.push(AppRecord::Http(t.rec));
+        }
+    }
+
+    fn body_bytes(&mut self, ctx: Ctx, d: usize, bytes: &[u8]) {
+        if bytes.is_empty() {
+            return;
+        }
+        let side = &mut self.sides[d];
+        side.body_len += bytes.len() as u64;
+        let f = side.file.get_or_insert_with(|| FileAcc {
+            first_ts: ctx.ts_ns,
+            last_ts: ctx.ts_ns,
+            seen: 0,
+            total: None,
+            head: Vec::new(),
+            md5: Md5::new(),
+            sha1: Sha1::new(),
+            sha256: Sha256::new(),
+            filename: side.filename.clone(),
+        });
+        f.last_ts = ctx.ts_ns;
+        if f.head.len() < SNIFF_BYTES {
+            let n = (SNIFF_BYTES - f.head.len()).min(bytes.len());
+            f.head.extend_from_slice(&bytes[..n]);
+        }
+        if f.seen < MAX_HASHED {
+            let n = ((MAX_HASHED - f.seen) as usize).min(bytes.len());
+            f.md5.update(&bytes[..n]);
+            f.sha1.update(&bytes[..n]);
+            f.sha256.update(&bytes[..n]);
+        }
+        f.seen += bytes.len() as u64;
+    }
+
+    /// The body of direction `d` is complete: update its transaction.
+    fn body_done(&mut self, d: usize) {
+        let side = &mut self.sides[d];
+        side.state = State::Head;
+        let depth = side.depth;
+        let body_len = std::mem::take(&mut side.body_len);
+        let file = side.file.take();
+        side.filename = None;
+        let is_orig = d == 0;
+        self.files_seen += 1;
+        let n = self.files_seen;
+        let Some(t) = self.trans.iter_mut().find(|t| t.rec.trans_depth == depth) else {
+            return;
+        };
+        if is_orig {
+            t.rec.request_body_len = body_len;
+            t.req_done = true;
+        } else {
+            t.rec.response_body_len = body_len;
+            t.resp_done = true;
+        }
+        let Some(f) = file else {
+            return;
+        };
+        let truncated = f.seen > MAX_HASHED;
+        let mime = mime::sniff(&f.head).map(str::to_string);
+        let fr = FileRecord {
+            ts_ns: f.first_ts,
+            fuid: make_fuid(t.rec.ts_ns, depth, is_orig, n),
+            source: "HTTP",
+            depth,
+            analyzers: if truncated {
+                vec![]
+            } else {
+                vec!["MD5", "SHA1", "SHA256"]
+            },
+            mime_type: mime.clone(),
+            filename: f.filename.clone(),
+            duration_ns: f.last_ts - f.first_ts,
+            is_orig,
+            seen_bytes: f.seen,
+            total_bytes: f.total,
+            missing_bytes: 0,
+            md5: (!truncated).then(|| hex(&f.md5.finalize())),
+            sha1: (!truncated).then(|| hex(&f.sha1.finalize())),
+            sha256: (!truncated).then(|| hex(&f.sha256.finalize())),
+            hash_truncated: truncated,
+        };
+        let r = &mut t.rec;
+        let (fuids, names, mimes) = if is_orig {
+            (
+                &mut r.orig_fuids,
+                &mut r.orig_filenames,
+                &mut r.orig_mime_types,
+            )
+        } else {
+            (
+                &mut r.resp_fuids,
+                &mut r.resp_filenames,
+                &mut r.resp_mime_types,
+            )
+        };
+        fuids.get_or_insert_with(Vec::new).push(fr.fuid.clone());
+        if let Some(n) = &fr.filename {
+            names.get_or_insert_with(Vec::new).push(n.clone());
+        }
+        if let Some(m) = mime {
+            mimes.get_or_insert_with(Vec::new).push(m);
+        }
+        r.files.push(fr);
+    }
+
+    /// Parses a request head at the start of `b`. Returns bytes consumed, or None to wait.
+    fn request_head(&mut self, ctx: Ctx, b: &[u8]) -> Option<usize> {
+        let (line, line_len) = first_line(b)?;
+        let Some(rl) = parser::parse_request_line(line) else {
+            // A line that is no request: a transaction without request fields, as Zeek logs
+            // it (the response decides whether this is HTTP at all; nothing is logged for an
+            // unconfirmed session).
+            let depth = self.new_trans(ctx.ts_ns);
+            if let Some(t) = self.trans_mut(depth) {
+                t.req_done = true;
+            }
+            let end = parser::head_end(b).unwrap_or(line_len);
+            return Some(end);
+        };
+        let http09 = rl.version == "0.9";
+        let (headers, end) = if http09 {
+            (vec![], line_len)
+        } else {
+            let end = parser::head_end(b)?;
+            (parser::parse_headers(&b[line_len..end]), end)
+        };
+        self.confirmed = true;
+        let depth = self.new_trans(ctx.ts_ns);
+        let mut mode = State::Head;
+        let mut filename = None;
+        let connect = rl.method.eq_ignore_ascii_case("CONNECT");
+        let t = self.trans_mut(depth).unwrap();
+        t.http09 = rl.version == "0.9";
+        let r = &mut t.rec;
+        r.method = Some(rl.method);
+        r.uri = Some(parser::unescape_uri(&rl.uri));
+        // http.log's version is the response's (Zeek's behaviour): set with the reply.
+        let mut chunked = false;
+        let mut length = None;
+        for (name, value) in &headers {
+            apply_request_header(r, name, value);
+            match name.to_ascii_uppercase().as_str() {
+                "TRANSFER-ENCODING" => {
+                    chunked = value
+                        .split(',')
+                        .any(|v| v.trim().eq_ignore_ascii_case("chunked"))
+                }
+                "CONTENT-LENGTH" => length = parser::parse_content_length(value),
+                "CONTENT-DISPOSITION" => filename = parser::disposition_filename(value),
+                _ => {}
+            }
+        }
+        if chunked {
+            mode = State::Chunked(Chunk::Size);
+        } else if let Some(n) = length.filter(|&n| n > 0 && n <= i64::MAX as u64) {
+            mode = State::Length(n);
+        }
+        let side = &mut self.sides[0];
+        side.depth = depth;
+        side.filename = filename;
+        side.body_len = 0;
+        if http09 {
+            self.body_done(0);
+            self.sides[0].state = State::Headers09;
+            self.open_http09_request = true;
+            return Some(end);
+        }
+        if mode == State::Head {
+            self.body_done(0);
+            if connect {
+                self.sides[0].state = State::AwaitConnect;
+            }
+        } else {
+            if let State::Length(n) = mode {
+                self.set_total(0, n);
+            }
+            self.sides[0].state = mode;
+        }
+        Some(end)
+    }
+
+    fn set_total(&mut self, d: usize, n: u64) {
+        // The file accumulator is created on the first body byte; remember the total there.
+        let side = &mut self.sides[d];
+        let f = side.file.get_or_insert_with(|| FileAcc {
+            first_ts: 0,
+            last_ts: 0,
+            seen: 0,
+            total: None,
+            head: Vec::new(),
+            md5: Md5::new(),
+            sha1: Sha1::new(),
+            sha256: Sha256::new(),
+            filename: side.filename.clone(),
+        });
+        f.total = Some(n);
+    }
+
+    /// Parses a response head at the start of `b`. Returns bytes consumed, or None to wait.
+    fn response_head(&mut self, ctx: Ctx, b: &[u8]) -> Option<usize> {
+        let (line, line_len) = first_line(b).or_else(|| {
+            // No line end yet: an HTTP/0.9 response may still be recognised by its start.
+            (b.len() >= 5 && !b.starts_with(b"HTTP/")).then_some((&b[..0], 0))
+        })?;
+        let status = parser::parse_status_line(line);
+        // Which transaction: the oldest whose response has not started.
+        let pending = self.trans.iter().find(|t| !t.resp_started);
+        let http09_request = pending.is_some_and(|t| t.http09);
+        if status.is_none() && !http09_request {
+            // No status line after a versioned request (or no request): Zeek does not take
+            // it as a reply.
+            if !self.confirmed {
+                self.violated = true;
+            }
+            self.sides[1].state = State::Stopped;
+            return Some(b.len());
+        }
+        let depth = match pending {
+            Some(t) => t.rec.trans_depth,
+            None => {
+                let d = self.new_trans(ctx.ts_ns);
+                self.trans_mut(d).unwrap().req_done = true;
+                d
+            }
+        };
+        if http09_request {
+            // The reply to an HTTP/0.9 request is the rest of the stream, status line or not.
+            let t = self.trans_mut(depth).unwrap();
+            t.rec.version = Some("0.9".into());
+            t.resp_started = true;
+            t.rec.status_code = Some(0);
+            t.rec.status_msg = Some("<empty>".into());
+            self.last_http09_response = true;
+            let side = &mut self.sides[1];
+            side.depth = depth;
+            side.body_len = 0;
+            side.state = State::UntilClose;
+            return Some(0);
+        }
+        let end = parser::head_end(b)?;
+        self.confirmed = true;
+        let headers = parser::parse_headers(&b[line_len..end]);
+        let t = self.trans_mut(depth).unwrap();
+        let method = t.rec.method.clone().unwrap_or_default();
+        let st = status?;
+        let r = &mut t.rec;
+        r.version = Some(st.version.clone());
+        if (100..200).contains(&st.code) {
+            r.info_code = Some(st.code);
+            r.info_msg = Some(st.reason.clone());
+            if st.code != 101 {
+                return Some(end); // interim: the final response follows
+            }
+        }
+        t.resp_started = true;
+        let r = &mut t.rec;
+        r.status_code = Some(st.code);
+        r.status_msg = Some(st.reason);
+        let mut chunked = false;
+        let mut length = None;
+        let mut filename = None;
+        for (name, value) in &headers {
+            match name.to_ascii_uppercase().as_str() {
+                "TRANSFER-ENCODING" => {
+                    chunked = value
+                        .split(',')
+                        .any(|v| v.trim().eq_ignore_ascii_case("chunked"))
+                }
+                "CONTENT-LENGTH" => length = parser::parse_content_length(value),
+                "CONTENT-DISPOSITION" => filename = parser::disposition_filename(value),
+                _ => {}
+            }
+        }
+        let side = &mut self.sides[1];
+        side.depth = depth;
+        side.filename = filename;
+        side.body_len = 0;
+        let tunnel = st.code == 101
+            || (method.eq_ignore_ascii_case("CONNECT") && (200..300).contains(&st.code));
+        let no_body = method.eq_ignore_ascii_case("HEAD")
+            || st.code == 204
+            || st.code == 304
+            || (100..200).contains(&st.code);
+        if tunnel {
+            self.body_done(1);
+            // What follows is another protocol (or TLS through a proxy).
+            self.sides[0].state = State::Stopped;
+            self.sides[1].state = State::Stopped;
+            if let Some(t) = self.trans_mut(depth) {
+                t.req_done = true;
+            }
+            return Some(b.len());
+        }
+        if self.sides[0].state == State::AwaitConnect {
+            self.sides[0].state = State::Head;
+        }
+        if no_body {
+            self.body_done(1);
+        } else if chunked {
+            self.sides[1].state = State::Chunked(Chunk::Size);
+        } else if let Some(n) = length.filter(|&n| n <= i64::MAX as u64) {
+            if n == 0 {
+                self.body_done(1);
+            } else {
+                self.set_total(1, n);
+                self.sides[1].state = State::Length(n);
+            }
+        } else {
+            self.sides[1].state = State::UntilClose;
+        }
+        Some(end)
+    }
+
+    fn process(&mut self, ctx: Ctx, d: usize, b: &[u8]) -> usize {
+        let mut pos = 0;
+        loop {
+            if self.violated {
+                return b.len();
+            }
+            let rest = &b[pos..];
+            match self.sides[d].state {
+                State::Stopped | State::AwaitConnect => {
+                    return if self.sides[d].state == State::Stopped {
+                        b.len()
+                    } else {
+                        pos
+                    };
+                }
+                State::Headers09 => {
+                    let Some((line, n)) = first_line(rest) else {
+                        if rest.len() > MAX_HEAD {
+                            self.sides[d].state = State::Stopped;
+                            return b.len();
+                        }
+                        return pos;
+                    };
+                    pos += n;
+                    if line.is_empty() {
+                        self.open_http09_request = false;
+                        self.sides[d].state = State::Head;
+                        continue;
+                    }
+                    let hs = parser::parse_headers(&[line, b"\r\n\r\n"].concat());
+                    let depth = self.sides[d].depth;
+                    if let Some(t) = self.trans_mut(depth) {
+                        for (name, value) in &hs {
+                            apply_request_header(&mut t.rec, name, value);
+                        }
+                    }
+                }
+                State::Head => {
+                    // Blank lines between messages are skipped.
+                    let blank = rest
+                        .iter()
+                        .take_while(|&&c| c == b'\r' || c == b'\n')
+                        .count();
+                    pos += blank;
+                    let rest = &b[pos..];
+                    if rest.is_empty() {
+                        return pos;
+                    }
+                    let used = if d == 0 {
+                        self.request_head(ctx, rest)
+                    } else {
+                        self.response_head(ctx, rest)
+                    };
+                    match used {
+                        Some(n) => pos += n,
+                        None => {
+                            if rest.len() > MAX_HEAD {
+                                if !self.confirmed {
+                                    self.violated = true;
+                                }
+                                self.sides[d].state = State::Stopped;
+                                return b.len();
+                            }
+                            return pos;
+                        }
+                    }
+                    if self.sides[d].state == State::Head && pos == b.len() {
+                        return pos;
+                    }
+                }
+                State::Length(n) => {
+                    let take = (n.min(rest.len() as u64)) as usize;
+                    self.body_bytes(ctx, d, &rest[..take]);
+                    pos += take;
+                    let left = n - take as u64;
+                    if left == 0 {
+                        self.body_done(d);
+                    } else {
+                        self.sides[d].state = State::Length(left);
+                        return pos;
+                    }
+                }
+                State::UntilClose => {
+                    self.body_bytes(ctx, d, rest);
+                    return b.len();
+                }
+                State::Chunked(c) => match c {
+                    Chunk::Size => {
+                        let Some(nl) = rest.iter().position(|&c| c == b'\n') else {
+                            if rest.len() > MAX_CHUNK_LINE {
+                                self.body_done(d);
+                                continue;
+                            }
+                            return pos;
+                        };
+                        pos += nl + 1;
+                        match parser::parse_chunk_size(&rest[..nl]) {
+                            Some(0) => self.sides[d].state = State::Chunked(Chunk::Trailers),
+                            Some(n) => self.sides[d].state = State::Chunked(Chunk::Data(n)),
+                            // Bad chunk size: the body ends here; what follows is parsed
+                            // as the next message.
+                            None => self.body_done(d),
+                        }
+                    }
+                    Chunk::Data(n) => {
+                        let take = (n.min(rest.len() as u64)) as usize;
+                        self.body_bytes(ctx, d, &rest[..take]);
+                        pos += take;
+                        let left = n - take as u64;
+                        if left == 0 {
+                            self.sides[d].state = State::Chunked(Chunk::DataEnd);
+                        } else {
+                            self.sides[d].state = State::Chunked(Chunk::Data(left));
+                            return pos;
+                        }
+                    }
+                    Chunk::DataEnd => {
+                        if rest.starts_with(b"\r\n") {
+                            pos += 2;
+                        } else if rest.starts_with(b"\n") {
+                            pos += 1;
+                        } else if rest.len() < 2 {
+                            return pos;
+                        }
+                        self.sides[d].state = State::Chunked(Chunk::Size);
+                    }
+                    Chunk::Trailers => {
+                        let Some(nl) = rest.iter().position(|&c| c == b'\n') else {
+                            if rest.len() > MAX_HEAD {
+                                self.body_done(d);
+                                continue;
+                            }
+                            return pos;
+                        };
+                        pos += nl + 1;
+                        let line = &rest[..nl];
+                        if line.is_empty() || line == b"\r" {
+                            self.body_done(d);
+                        }
+                    }
+                },
+            }
+        }
+    }
+}
+
+/// Request headers that become http.log fields.
+fn apply_request_header(r: &mut HttpRecord, name: &str, value: &str) {
+    match name.to_ascii_uppercase().as_str() {
+        "HOST" => r.host = Some(value.to_string()),
+        "REFERER" => r.referrer = Some(value.to_string()),
+        "USER-AGENT" => r.user_agent = Some(value.to_string()),
+        "ORIGIN" => r.origin = Some(value.to_string()),
+        "AUTHORIZATION" => {
+            if let Some(u) = parser::basic_auth_user(value) {
+                r.username = Some(u);
+            }
+        }
+        n @ ("FORWARDED" | "X-FORWARDED-FOR" | "X-FORWARDED-FROM" | "CLIENT-IP" | "VIA"
+        | "XROXY-CONNECTION" | "PROXY-CONNECTION") => r
+            .proxied
+            .get_or_insert_with(Vec::new)
+            .push(format!("{n} -> {value}")),
+        _ => {}
+    }
+}
+
+fn first_line(b: &[u8]) -> Option<(&[u8], usize)> {
+    parser::first_line(b)
+}
+
+impl SessionParser for HttpSession {
+    fn service(&self) -> Service {
+        Service::Http
+    }
+
+    fn data(&mut self, ctx: Ctx, data: &[u8], out: &mut Vec<AppRecord>) {
+        let d = match ctx.dir {
+            Direction::Orig => 0,
+            Direction::Resp => 1,
+        };
+        if self.violated || self.sides[d].state == State::Stopped {
+            return;
+        }
+        let mut buf = std::mem::take(&mut self.sides[d].buf);
+        buf.extend_from_slice(data);
+        let used = self.process(ctx, d, &buf).min(buf.len());
+        buf.drain(..used);
+        if self.sides[d].state == State::Stopped {
+            buf = Vec::new();
+        }
+        self.sides[d].buf = buf;
+        // A CONNECT's response may have released the request side: parse what waited.
+        if d == 1 && self.sides[0].state == State::Head && !self.sides[0].buf.is_empty() {
+            let mut b0 = std::mem::take(&mut self.sides[0].buf);
+            let used = self.process(ctx, 0, &b0).min(b0.len());
+            b0.drain(..used);
+            self.sides[0].buf = b0;
+        }
+        self.emit_done(out);
+    }
+
+    fn gap(&mut self, dir: Direction, len: u64) {
+        let d = match dir {
+            Direction::Orig => 0,
+            Direction::Resp => 1,
+        };
+        // Inside a body of known length the loss can be skipped over; elsewhere framing is
+        // lost and this direction is given up.
+        match self.sides[d].state {
+            State::Length(n) if len < n && self.sides[d].buf.is_empty() => {
+                self.sides[d].state = State::Length(n - len);
+                self.sides[d].body_len += len;
+            }
+            State::UntilClose => self.sides[d].body_len += len,
+            _ => {
+                self.sides[d].state = State::Stopped;
+                self.sides[d].buf.clear();
+            }
+        }
+    }
+
+    fn end(&mut self, _ts_ns: i64, out: &mut Vec<AppRecord>) {
+        for d in 0..2 {
+            if matches!(
+                self.sides[d].state,
+                State::UntilClose | State::Length(_) | State::Chunked(_)
+            ) {
+                self.body_done(d);
+            }
+        }
+        let mut last_depth = 0;
+        while let Some(t) = self.trans.pop_front() {
+            last_depth = t.rec.trans_depth;
+            if self.confirmed {
+                out.push(AppRecord::Http(t.rec));
+            }
+        }
+        if self.confirmed && self.last_http09_response && self.open_http09_request {
+            // Zeek logs one more, empty, transaction after an HTTP/0.9 reply to a request whose
+            // header lines were never ended by a blank line.
+            out.push(AppRecord::Http(HttpRecord {
+                trans_depth: last_depth.max(self.count) + 1,
+                ..Default::default()
+            }));
+            self.last_http09_response = false;
+        }
+        self.sides[0].state = State::Stopped;
+        self.sides[1].state = State::Stopped;
+    }
+
+    fn confirmed(&self) -> bool {
+        self.confirmed
+    }
+
+    fn violated(&self) -> bool {
+        self.violated
+    }
+}

@@ -1,0 +1,245 @@
+//! Unit tests on real streams from the Zeek corpus (whole TCP payload of each direction):
+//! * `testdata/auth_{orig,resp}.bin`: Traces/http/basic-auth-with-colon.pcap, the one
+//!   connection (packets 4 and 6..: a GET with Basic credentials "test:1:34", a 200 with an
+//!   HTML body of 643 bytes).
+//! * `testdata/tecl_orig.bin`: Traces/http/261/variant-04-te_cl_desync.pcap, the client side
+//!   (a POST with both Transfer-Encoding: chunked and Content-Length: 50, then a GET that
+//!   only chunked framing reveals).
+
+use super::*;
+use crate::{AppRecord, Ctx, Direction, SessionParser};
+
+const AUTH_ORIG: &[u8] = include_bytes!("testdata/auth_orig.bin");
+const AUTH_RESP: &[u8] = include_bytes!("testdata/auth_resp.bin");
+const TECL_ORIG: &[u8] = include_bytes!("testdata/tecl_orig.bin");
+
+fn ctx(dir: Direction, ts: i64) -> Ctx {
+    Ctx { ts_ns: ts, dir }
+}
+
+fn run(chunks: &[(Direction, &[u8])]) -> (HttpSession, Vec<HttpRecord>) {
+    let mut s = HttpSession::new();
+    let mut out = vec![];
+    for (i, (d, b)) in chunks.iter().enumerate() {
+        s.data(ctx(*d, 1_000 + i as i64), b, &mut out);
+    }
+    s.end(9_999, &mut out);
+    let recs = out
+        .into_iter()
+        .filter_map(|r| match r {
+            AppRecord::Http(h) => Some(h),
+            _ => None,
+        })
+        .collect();
+    (s, recs)
+}
+
+#[test]
+fn corpus_basic_auth_transaction() {
+    let (s, recs) = run(&[(Direction::Orig, AUTH_ORIG), (Direction::Resp, AUTH_RESP)]);
+    assert!(s.confirmed());
+    assert_eq!(recs.len(), 1);
+    let r = &recs[0];
+    assert_eq!(r.trans_depth, 1);
+    assert_eq!(r.method.as_deref(), Some("GET"));
+    assert_eq!(r.host.as_deref(), Some("172.24.133.205:8000"));
+    assert_eq!(r.uri.as_deref(), Some("/"));
+    assert_eq!(r.version.as_deref(), Some("1.0"), "the response's version");
+    assert_eq!(r.username.as_deref(), Some("test"));
+    assert_eq!(r.status_code, Some(200));
+    assert_eq!(r.response_body_len, 643);
+    assert_eq!(
+        r.resp_mime_types.as_deref(),
+        Some(&["text/html".to_string()][..])
+    );
+    assert_eq!(r.files.len(), 1);
+    let f = &r.files[0];
+    assert_eq!(f.seen_bytes, 643);
+    assert_eq!(f.total_bytes, Some(643));
+    assert!(!f.is_orig);
+    assert_eq!(f.md5.as_ref().map(String::len), Some(32));
+    assert_eq!(f.sha256.as_ref().map(String::len), Some(64));
+    assert_eq!(r.resp_fuids.as_deref(), Some(&[f.fuid.clone()][..]));
+    let mut line = String::new();
+    let mut o = netloupe_output::json::JsonObject::new(&mut line);
+    r.write_json(&mut o);
+    o.end();
+    assert!(line.contains("\"username\":\"test\"") && !line.contains("password"));
+}
+
+#[test]
+fn body_hashes_are_the_body_hashes() {
+    use sha2::{Digest, Sha256};
+    let (_, recs) = run(&[(Direction::Orig, AUTH_ORIG), (Direction::Resp, AUTH_RESP)]);
+    let head_end = parser::head_end(AUTH_RESP).unwrap();
+    let body = &AUTH_RESP[head_end..];
+    assert_eq!(body.len(), 643);
+    let want: String = Sha256::digest(body)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(recs[0].files[0].sha256.as_deref(), Some(want.as_str()));
+}
+
+#[test]
+fn corpus_te_cl_desync_uses_chunked_framing() {
+    let (_, recs) = run(&[(Direction::Orig, TECL_ORIG)]);
+    // As Zeek: Transfer-Encoding wins over Content-Length, so the GET is a second request.
+    assert_eq!(recs.len(), 2);
+    assert_eq!(recs[0].method.as_deref(), Some("POST"));
+    assert_eq!(recs[0].request_body_len, 0);
+    assert_eq!(recs[1].method.as_deref(), Some("GET"));
+    assert_eq!(recs[1].uri.as_deref(), Some("/smuggled-te-cl"));
+    assert_eq!(recs[1].trans_depth, 2);
+}
+
+#[test]
+fn split_deliveries_give_the_same_records() {
+    let (_, whole) = run(&[(Direction::Orig, AUTH_ORIG), (Direction::Resp, AUTH_RESP)]);
+    for cut in [1, 10, 17, 100, 180, 185] {
+        let (_, split) = run(&[
+            (Direction::Orig, &AUTH_ORIG[..cut]),
+            (Direction::Orig, &AUTH_ORIG[cut..]),
+            (Direction::Resp, &AUTH_RESP[..cut * 3]),
+            (Direction::Resp, &AUTH_RESP[cut * 3..]),
+        ]);
+        assert_eq!(split.len(), 1);
+        let (mut a, mut b) = (split[0].clone(), whole[0].clone());
+        for r in [&mut a, &mut b] {
+            r.files.clear();
+            r.resp_fuids = None;
+            r.ts_ns = 0;
+        }
+        assert_eq!(a, b, "cut at {cut}");
+    }
+}
+
+#[test]
+fn every_prefix_and_truncation_is_safe() {
+    for n in 0..=AUTH_ORIG.len() {
+        run(&[(Direction::Orig, &AUTH_ORIG[..n])]);
+    }
+    for n in 0..=AUTH_RESP.len() {
+        let (_, r) = run(&[
+            (Direction::Orig, AUTH_ORIG),
+            (Direction::Resp, &AUTH_RESP[..n]),
+        ]);
+        assert!(r.len() <= 1);
+    }
+    for n in 0..=TECL_ORIG.len() {
+        run(&[
+            (Direction::Orig, &TECL_ORIG[..n]),
+            (Direction::Resp, &AUTH_RESP[..n]),
+        ]);
+    }
+}
+
+#[test]
+fn pipelining_100_continue_head_and_chunked() {
+    let req =
+        b"POST /up HTTP/1.1\r\nHost: h\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\nhello\
+HEAD /x HTTP/1.1\r\nHost: h\r\n\r\nGET /c HTTP/1.1\r\nHost: h\r\n\r\n";
+    let resp = b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok\
+HTTP/1.1 200 OK\r\nContent-Length: 999\r\n\r\n\
+HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4;x=y\r\nMZ\x90\x00\r\n0\r\nT: 1\r\n\r\n";
+    let (_, r) = run(&[(Direction::Orig, req), (Direction::Resp, resp)]);
+    assert_eq!(r.len(), 3);
+    assert_eq!((r[0].info_code, r[0].status_code), (Some(100), Some(200)));
+    assert_eq!((r[0].request_body_len, r[0].response_body_len), (5, 2));
+    assert_eq!(
+        r[1].response_body_len, 0,
+        "HEAD: no body despite Content-Length"
+    );
+    assert_eq!(r[2].response_body_len, 4);
+    assert_eq!(
+        r[2].resp_mime_types.as_deref(),
+        Some(&["application/x-dosexec".to_string()][..])
+    );
+}
+
+#[test]
+fn connect_and_upgrade_stop_parsing() {
+    let req = b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n\x16\x03\x01\x00\x05hello";
+    let resp = b"HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x03\x00\x02ab";
+    let (s, r) = run(&[(Direction::Orig, req), (Direction::Resp, resp)]);
+    assert_eq!(r.len(), 1);
+    assert_eq!(r[0].method.as_deref(), Some("CONNECT"));
+    assert_eq!(r[0].status_code, Some(200));
+    assert_eq!(r[0].response_body_len, 0);
+    assert!(!s.violated());
+}
+
+#[test]
+fn malformed_lengths_do_not_panic() {
+    for cl in [
+        "-1",
+        "18446744073709551616",
+        "18446744073709551615",
+        "0005",
+        "",
+        "x",
+    ] {
+        let req =
+            format!("POST / HTTP/1.1\r\nContent-Length: {cl}\r\n\r\nabcdeGET / HTTP/1.1\r\n\r\n");
+        run(&[(Direction::Orig, req.as_bytes())]);
+    }
+    for size in ["10000000000000000", "ffffffffffffffff", "-5", "", "0x10"] {
+        let req = format!(
+            "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n{size}\r\nabc\r\n0\r\n\r\n"
+        );
+        run(&[(Direction::Orig, req.as_bytes())]);
+    }
+    // A head that never ends is given up at the cap.
+    let big = vec![b'a'; parser::MAX_HEAD + 10];
+    let (s, r) = run(&[
+        (Direction::Orig, b"GET / HTTP/1.1\r\nX: "),
+        (Direction::Orig, &big),
+    ]);
+    assert!(r.is_empty());
+    assert!(!s.confirmed() || s.violated() || r.is_empty());
+}
+
+#[test]
+fn not_http_is_a_violation() {
+    let (s, r) = run(&[
+        (Direction::Orig, b"\x16\x03\x01\x00\x05hello"),
+        (Direction::Resp, b"\x16\x03\x03\x00\x02ab"),
+    ]);
+    assert!(s.violated());
+    assert!(r.is_empty());
+}
+
+#[test]
+fn fuzz_pseudo_random_inputs() {
+    let mut x: u64 = 0x2545_f491_4f6c_dd1d;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        x
+    };
+    let seed = [
+        &[0x3f][..],
+        AUTH_ORIG,
+        &[0xbf],
+        AUTH_RESP,
+        &[0x20],
+        TECL_ORIG,
+    ]
+    .concat();
+    for _ in 0..3000 {
+        let len = (next() % 700) as usize;
+        let mut v: Vec<u8> = (0..len).map(|_| next() as u8).collect();
+        if next() % 2 == 0 {
+            v = seed[..(next() as usize % seed.len())].to_vec();
+            for _ in 0..(next() % 8) {
+                if v.is_empty() {
+                    break;
+                }
+                let i = next() as usize % v.len();
+                v[i] = next() as u8;
+            }
+        }
+        fuzz(&v);
+    }
+}
