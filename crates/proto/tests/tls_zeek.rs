@@ -284,7 +284,7 @@ fn unwrap_adat(c: &TcpConn) -> Option<TcpConn> {
             }
         }
     }
-    seen.then(|| TcpConn {
+    seen.then_some(TcpConn {
         orig: c.orig,
         events,
     })

@@ -84,12 +84,11 @@ pub fn sniff(b: &[u8]) -> Option<&'static str> {
             return Some("text/json");
         }
     }
-    // Text: the sniffed prefix is printable ASCII, whitespace or UTF-8.
-    let probe = &b[..b.len().min(64)];
-    let texty = probe
-        .iter()
-        .all(|&c| c >= 0x20 && c != 0x7f || matches!(c, b'\t' | b'\n' | b'\r' | 0x0c))
-        && (std::str::from_utf8(probe).is_ok() || probe.len() == 64);
+    // Text: at least ten bytes, the first ten printable ASCII or whitespace.
+    let texty = b.len() >= 10
+        && b[..10].iter().all(|&c| {
+            (0x20..0x7f).contains(&c) || matches!(c, b'\t' | b'\n' | b'\r' | 0x0b | 0x0c)
+        });
     texty.then_some("text/plain")
 }
 
@@ -107,5 +106,6 @@ mod tests {
         assert_eq!(sniff(b"body { color: red }"), Some("text/plain"));
         assert_eq!(sniff(b"\x00\x01\x02\x03binary"), None);
         assert_eq!(sniff(b""), None);
+        assert_eq!(sniff(b"test"), None, "too short to call text");
     }
 }

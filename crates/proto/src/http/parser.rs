@@ -170,6 +170,135 @@ pub fn unescape_uri(u: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// The boundary parameter of a `multipart/*` Content-Type value; an empty string for
+/// `message/rfc822` (the body is a MIME entity with headers of its own).
+pub fn multipart_boundary(content_type: &str) -> Option<String> {
+    if content_type
+        .trim()
+        .to_ascii_lowercase()
+        .starts_with("message/rfc822")
+    {
+        return Some(String::new());
+    }
+    let (mt, params) = content_type.split_once(';')?;
+    if !mt.trim().to_ascii_lowercase().starts_with("multipart/") {
+        return None;
+    }
+    for p in params.split(';') {
+        if let Some((k, v)) = p.split_once('=') {
+            if k.trim().eq_ignore_ascii_case("boundary") {
+                let v = v.trim().trim_matches('"');
+                return (!v.is_empty() && v.len() <= 200).then(|| v.to_string());
+            }
+        }
+    }
+    None
+}
+
+/// One leaf part of a multipart body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Part<'a> {
+    pub filename: Option<String>,
+    pub content: &'a [u8],
+}
+
+/// Most parts taken from one multipart body (nested ones included), and the nesting depth.
+pub const MAX_PARTS: usize = 100;
+const MAX_NESTING: usize = 100;
+
+/// Splits a multipart body into its leaf parts (nested multiparts are descended into).
+pub fn multipart_parts<'a>(body: &'a [u8], boundary: &str, out: &mut Vec<Part<'a>>) {
+    multipart_rec(body, boundary, out, 0)
+}
+
+fn find(h: &[u8], n: &[u8]) -> Option<usize> {
+    if n.is_empty() || h.len() < n.len() {
+        return None;
+    }
+    h.windows(n.len()).position(|w| w == n)
+}
+
+fn multipart_rec<'a>(body: &'a [u8], boundary: &str, out: &mut Vec<Part<'a>>, depth: usize) {
+    if depth > MAX_NESTING {
+        return;
+    }
+    if boundary.is_empty() {
+        // A message/rfc822 entity: its headers, then its body.
+        let (head_len, headers) = match head_end(body) {
+            Some(e) => (e, parse_headers(&body[..e])),
+            None => (0, vec![]),
+        };
+        let content = &body[head_len..];
+        let mut filename = None;
+        let mut nested = None;
+        for (n, v) in &headers {
+            if n.eq_ignore_ascii_case("content-disposition") {
+                filename = disposition_filename(v);
+            } else if n.eq_ignore_ascii_case("content-type") {
+                nested = multipart_boundary(v);
+            }
+        }
+        match nested {
+            Some(b) if !(b.is_empty() && head_len == 0) => {
+                multipart_rec(content, &b, out, depth + 1)
+            }
+            _ => out.push(Part { filename, content }),
+        }
+        return;
+    }
+    let delim = [b"--", boundary.as_bytes()].concat();
+    let Some(first) = find(body, &delim) else {
+        return;
+    };
+    let mut rest = &body[first + delim.len()..];
+    while out.len() < MAX_PARTS {
+        if rest.starts_with(b"--") {
+            return; // closing delimiter
+        }
+        // Skip the rest of the delimiter line.
+        let Some(nl) = rest.iter().position(|&c| c == b'\n') else {
+            return;
+        };
+        rest = &rest[nl + 1..];
+        let (part, next) = match find(rest, &delim) {
+            Some(p) => (&rest[..p], Some(p)),
+            None => (rest, None),
+        };
+        // The CRLF before the delimiter belongs to it.
+        let part = part
+            .strip_suffix(b"\r\n")
+            .or_else(|| part.strip_suffix(b"\n"))
+            .unwrap_or(part);
+        let (head_len, headers) = match head_end(part) {
+            Some(e) => (e, parse_headers(part.get(..e).unwrap_or_default())),
+            None if part.starts_with(b"\r\n") => (2, vec![]),
+            None if part.starts_with(b"\n") => (1, vec![]),
+            None => (0, vec![]),
+        };
+        let content = &part[head_len.min(part.len())..];
+        let mut filename = None;
+        let mut nested = None;
+        for (n, v) in &headers {
+            if n.eq_ignore_ascii_case("content-disposition") {
+                filename = disposition_filename(v);
+            } else if n.eq_ignore_ascii_case("content-type") {
+                nested = multipart_boundary(v);
+            }
+        }
+        match nested {
+            Some(b) => multipart_rec(content, &b, out, depth + 1),
+            None => out.push(Part { filename, content }),
+        }
+        if out.len() >= MAX_PARTS {
+            return;
+        }
+        match next {
+            Some(p) => rest = &rest[p + delim.len()..],
+            None => return,
+        }
+    }
+}
+
 /// A Content-Length value: decimal digits only (leading zeros allowed), no overflow.
 /// Negative, overflowing, empty or non-numeric values give None (treated as absent).
 pub fn parse_content_length(v: &str) -> Option<u64> {
@@ -269,6 +398,25 @@ mod tests {
         assert_eq!((s.code, s.reason.as_str()), (404, ""));
         assert!(parse_status_line(b"HTTP/1.1 2000 x").is_none());
         assert!(parse_status_line(b"<html>").is_none());
+    }
+
+    #[test]
+    fn multipart() {
+        let ct = "multipart/form-data; boundary=XyZ";
+        let b = multipart_boundary(ct).unwrap();
+        let body = b"--XyZ\r\nContent-Disposition: form-data; name=\"a\"\r\n\r\ntest\r\n\
+--XyZ\r\nContent-Disposition: form-data; name=\"f\"; filename=\"t.txt\"\r\n\r\nhello\nworld\r\n--XyZ--\r\n";
+        let mut parts = vec![];
+        multipart_parts(body, &b, &mut parts);
+        assert_eq!(parts.len(), 2);
+        assert_eq!(parts[0].content, b"test");
+        assert_eq!(parts[1].filename.as_deref(), Some("t.txt"));
+        assert_eq!(parts[1].content, b"hello\nworld");
+        for n in 0..body.len() {
+            let mut p = vec![];
+            multipart_parts(&body[..n], &b, &mut p);
+        }
+        assert_eq!(multipart_boundary("text/plain; boundary=x"), None);
     }
 
     #[test]

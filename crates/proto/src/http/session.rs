@@ -57,8 +57,13 @@ struct FileAcc {
     filename: Option<String>,
 }
 
+/// Largest multipart body kept to be split into its parts; longer ones are one file.
+pub const MAX_MULTIPART: usize = 4 * 1024 * 1024;
+
 struct Side {
     buf: Vec<u8>,
+    /// Boundary and bytes of a multipart body being received.
+    multipart: Option<(String, Vec<u8>)>,
     state: State,
     /// trans_depth of the message whose body is being read.
     depth: u32,
@@ -71,6 +76,7 @@ impl Side {
     fn new() -> Self {
         Side {
             buf: Vec::new(),
+            multipart: None,
             state: State::Head,
             depth: 0,
             file: None,
@@ -190,6 +196,13 @@ impl HttpSession {
         }
         let side = &mut self.sides[d];
         side.body_len += bytes.len() as u64;
+        if let Some((_, mp)) = &mut side.multipart {
+            if mp.len() + bytes.len() <= MAX_MULTIPART {
+                mp.extend_from_slice(bytes);
+            } else {
+                side.multipart = None;
+            }
+        }
         let f = side.file.get_or_insert_with(|| FileAcc {
             first_ts: ctx.ts_ns,
             last_ts: ctx.ts_ns,
@@ -222,6 +235,7 @@ impl HttpSession {
         let depth = side.depth;
         let body_len = std::mem::take(&mut side.body_len);
         let file = side.file.take();
+        let multipart = side.multipart.take();
         side.filename = None;
         let is_orig = d == 0;
         self.files_seen += 1;
@@ -239,6 +253,26 @@ impl HttpSession {
         let Some(f) = file else {
             return;
         };
+        if let Some((boundary, data)) = multipart {
+            // Zeek logs each part of a multipart body as a file of its own.
+            let mut parts = Vec::new();
+            parser::multipart_parts(&data, &boundary, &mut parts);
+            if !parts.is_empty() {
+                for (i, p) in parts.iter().enumerate() {
+                    let fr = file_record(
+                        f.first_ts,
+                        f.last_ts,
+                        make_fuid(t.rec.ts_ns, depth, is_orig, n * 1000 + i as u64),
+                        depth,
+                        is_orig,
+                        p.content,
+                        p.filename.clone(),
+                    );
+                    add_file(&mut t.rec, fr);
+                }
+                return;
+            }
+        }
         let truncated = f.seen > MAX_HASHED;
         let mime = mime::sniff(&f.head).map(str::to_string);
         let fr = FileRecord {
@@ -321,6 +355,7 @@ impl HttpSession {
         // http.log's version is the response's (Zeek's behaviour): set with the reply.
         let mut chunked = false;
         let mut length = None;
+        let mut boundary = None;
         for (name, value) in &headers {
             apply_request_header(r, name, value);
             match name.to_ascii_uppercase().as_str() {
@@ -331,6 +366,7 @@ impl HttpSession {
                 }
                 "CONTENT-LENGTH" => length = parser::parse_content_length(value),
                 "CONTENT-DISPOSITION" => filename = parser::disposition_filename(value),
+                "CONTENT-TYPE" => boundary = parser::multipart_boundary(value),
                 _ => {}
             }
         }
@@ -343,6 +379,7 @@ impl HttpSession {
         side.depth = depth;
         side.filename = filename;
         side.body_len = 0;
+        side.multipart = boundary.map(|b| (b, Vec::new()));
         if http09 {
             self.body_done(0);
             self.sides[0].state = State::Headers09;
@@ -443,6 +480,7 @@ impl HttpSession {
         let mut chunked = false;
         let mut length = None;
         let mut filename = None;
+        let mut boundary = None;
         for (name, value) in &headers {
             match name.to_ascii_uppercase().as_str() {
                 "TRANSFER-ENCODING" => {
@@ -452,6 +490,7 @@ impl HttpSession {
                 }
                 "CONTENT-LENGTH" => length = parser::parse_content_length(value),
                 "CONTENT-DISPOSITION" => filename = parser::disposition_filename(value),
+                "CONTENT-TYPE" => boundary = parser::multipart_boundary(value),
                 _ => {}
             }
         }
@@ -459,6 +498,7 @@ impl HttpSession {
         side.depth = depth;
         side.filename = filename;
         side.body_len = 0;
+        side.multipart = boundary.map(|b| (b, Vec::new()));
         let tunnel = st.code == 101
             || (method.eq_ignore_ascii_case("CONNECT") && (200..300).contains(&st.code));
         let no_body = method.eq_ignore_ascii_case("HEAD")
@@ -639,6 +679,70 @@ impl HttpSession {
             }
         }
     }
+}
+
+/// A file record for a body held whole (a multipart part).
+fn file_record(
+    first_ts: i64,
+    last_ts: i64,
+    fuid: String,
+    depth: u32,
+    is_orig: bool,
+    content: &[u8],
+    filename: Option<String>,
+) -> FileRecord {
+    FileRecord {
+        ts_ns: first_ts,
+        fuid,
+        source: "HTTP",
+        depth,
+        analyzers: vec!["MD5", "SHA1", "SHA256"],
+        mime_type: mime::sniff(&content[..content.len().min(SNIFF_BYTES)]).map(str::to_string),
+        filename,
+        duration_ns: last_ts - first_ts,
+        is_orig,
+        seen_bytes: content.len() as u64,
+        total_bytes: Some(content.len() as u64),
+        missing_bytes: 0,
+        md5: Some(hex(&Md5::digest(content))),
+        sha1: Some(hex(&Sha1::digest(content))),
+        sha256: Some(hex(&Sha256::digest(content))),
+        hash_truncated: false,
+    }
+}
+
+/// Most files listed per direction in one http.log record (Zeek's `HTTP::max_files_orig`
+/// and `max_files_resp`); the files themselves are all kept.
+pub const MAX_LISTED_FILES: usize = 15;
+
+/// Adds a file to its transaction's record (fuids, file names, MIME types).
+fn add_file(r: &mut HttpRecord, fr: FileRecord) {
+    let listed = r.files.iter().filter(|f| f.is_orig == fr.is_orig).count();
+    if listed >= MAX_LISTED_FILES {
+        r.files.push(fr);
+        return;
+    }
+    let (fuids, names, mimes) = if fr.is_orig {
+        (
+            &mut r.orig_fuids,
+            &mut r.orig_filenames,
+            &mut r.orig_mime_types,
+        )
+    } else {
+        (
+            &mut r.resp_fuids,
+            &mut r.resp_filenames,
+            &mut r.resp_mime_types,
+        )
+    };
+    fuids.get_or_insert_with(Vec::new).push(fr.fuid.clone());
+    if let Some(n) = &fr.filename {
+        names.get_or_insert_with(Vec::new).push(n.clone());
+    }
+    if let Some(m) = &fr.mime_type {
+        mimes.get_or_insert_with(Vec::new).push(m.clone());
+    }
+    r.files.push(fr);
 }
 
 /// Request headers that become http.log fields.
