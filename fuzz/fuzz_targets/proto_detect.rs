@@ -1,5 +1,8 @@
+//! Protocol identification over arbitrary bytes: chunks fed alternately to both directions, as
+//! TCP stream prefixes and as UDP datagrams (see `netloupe_proto::detect::fuzz_feed`, which also
+//! checks that a verdict, once final, never changes).
 #![no_main]
-// Placeholder until the target is written.
+
 libfuzzer_sys::fuzz_target!(|data: &[u8]| {
-    let _ = data;
+    netloupe_proto::detect::fuzz_feed(data);
 });
