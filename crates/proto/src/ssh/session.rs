@@ -336,7 +336,7 @@ impl SshSession {
                             self.weird("SSH_client_data_before_banner");
                             return;
                         }
-                        side_pre_banner(&mut self.sides[d], line.len());
+                        self.sides[d].pre_banner += line.len();
                         if self.sides[d].pre_banner > MAX_PRE_BANNER {
                             self.sides[d].state = State::Done;
                             self.weird("SSH_no_banner");
@@ -350,15 +350,12 @@ impl SshSession {
                     }
                 }
                 State::Packets => {
-                    let side = &mut self.sides[d];
                     // Whole packets straight from the delivery when nothing is buffered.
-                    let (payload_owned, used_from_data);
-                    if side.buf.is_empty() {
+                    if self.sides[d].buf.is_empty() {
                         match frame(data) {
                             Frame::Packet { payload, used } => {
-                                let p = payload.to_vec();
                                 data = &data[used..];
-                                self.on_packet(d, &p);
+                                self.on_packet(d, payload);
                                 continue;
                             }
                             Frame::Invalid(w) => {
@@ -370,36 +367,32 @@ impl SshSession {
                         }
                     }
                     // Buffer up to the packet's end (its length once the header is in).
-                    let need = if side.buf.len() < 5 {
-                        5 - side.buf.len()
-                    } else {
-                        let len = u32::from_be_bytes([
-                            side.buf[0],
-                            side.buf[1],
-                            side.buf[2],
-                            side.buf[3],
-                        ]) as usize;
-                        (4 + len.min(MAX_PACKET)).saturating_sub(side.buf.len())
+                    let buf = &mut self.sides[d].buf;
+                    let need = match buf.get(..4) {
+                        Some(l) if buf.len() >= 5 => {
+                            let len = u32::from_be_bytes([l[0], l[1], l[2], l[3]]) as usize;
+                            (4 + len.min(MAX_PACKET)).saturating_sub(buf.len())
+                        }
+                        _ => 5 - buf.len(),
                     };
                     let take = need.min(data.len());
-                    side.buf.extend_from_slice(&data[..take]);
+                    buf.extend_from_slice(&data[..take]);
                     data = &data[take..];
-                    match frame(&side.buf) {
-                        Frame::Packet { payload, used } => {
-                            payload_owned = payload.to_vec();
-                            used_from_data = used;
-                            debug_assert_eq!(used_from_data, side.buf.len());
-                            side.buf.clear();
-                            self.on_packet(d, &payload_owned);
+                    let mut buf = std::mem::take(&mut self.sides[d].buf);
+                    match frame(&buf) {
+                        Frame::Packet { payload, .. } => {
+                            self.on_packet(d, payload);
+                            buf.clear();
                         }
                         Frame::Invalid(w) => {
-                            side.buf = Vec::new();
                             self.sides[d].state = State::Done;
                             self.weird(w);
                             return;
                         }
                         Frame::Incomplete => {}
                     }
+                    // Kept (with its allocation) for the next packet.
+                    self.sides[d].buf = buf;
                 }
             }
         }
@@ -478,10 +471,6 @@ impl SshSession {
     }
 }
 
-fn side_pre_banner(side: &mut Side, n: usize) {
-    side.pre_banner += n;
-}
-
 impl SessionParser for SshSession {
     fn service(&self) -> Service {
         Service::Ssh
@@ -497,6 +486,8 @@ impl SessionParser for SshSession {
     fn gap(&mut self, dir: Direction, _len: u64) {
         let s = &mut self.sides[di(dir)];
         s.buf = Vec::new();
+        // Packet boundaries of clear lengths are lost too.
+        s.enc.broken = true;
         // Encrypted sizes stay meaningful as a count; anything before is lost.
         if s.state != State::Encrypted {
             s.state = State::Done;
