@@ -1,6 +1,7 @@
 //! HTTP/1.x: http.log transactions and the bodies as files (files.log fields, hashes, MIME
 //! type sniffed from the first bytes).
 
+pub mod inflate;
 pub mod mime;
 pub mod parser;
 mod record;

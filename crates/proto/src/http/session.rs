@@ -64,6 +64,8 @@ struct Side {
     buf: Vec<u8>,
     /// Boundary and bytes of a multipart body being received.
     multipart: Option<(String, Vec<u8>)>,
+    /// Content-Encoding ("gzip", "deflate") and the encoded body being received.
+    encoded: Option<(String, Vec<u8>)>,
     state: State,
     /// trans_depth of the message whose body is being read.
     depth: u32,
@@ -77,6 +79,7 @@ impl Side {
         Side {
             buf: Vec::new(),
             multipart: None,
+            encoded: None,
             state: State::Head,
             depth: 0,
             file: None,
@@ -196,6 +199,13 @@ impl HttpSession {
         }
         let side = &mut self.sides[d];
         side.body_len += bytes.len() as u64;
+        if let Some((_, enc)) = &mut side.encoded {
+            if enc.len() + bytes.len() <= MAX_MULTIPART {
+                enc.extend_from_slice(bytes);
+            } else {
+                side.encoded = None;
+            }
+        }
         if let Some((_, mp)) = &mut side.multipart {
             if mp.len() + bytes.len() <= MAX_MULTIPART {
                 mp.extend_from_slice(bytes);
@@ -236,7 +246,21 @@ impl HttpSession {
         let body_len = std::mem::take(&mut side.body_len);
         let file = side.file.take();
         let multipart = side.multipart.take();
+        let encoded = side.encoded.take();
         side.filename = None;
+        // A gzip/deflate body: Zeek logs the decoded length and analyses the decoded bytes.
+        let decoded = encoded.and_then(|(enc, data)| {
+            let cap = MAX_HASHED as usize;
+            match enc.as_str() {
+                "gzip" | "x-gzip" => super::inflate::gunzip(&data, cap),
+                "deflate" => Some(super::inflate::undeflate(&data, cap)),
+                _ => None,
+            }
+        });
+        let body_len = match &decoded {
+            Some(d) => d.len() as u64,
+            None => body_len,
+        };
         let is_orig = d == 0;
         self.files_seen += 1;
         let n = self.files_seen;
@@ -253,6 +277,21 @@ impl HttpSession {
         let Some(f) = file else {
             return;
         };
+        if let Some(d) = decoded {
+            if !d.is_empty() {
+                let fr = file_record(
+                    f.first_ts,
+                    f.last_ts,
+                    make_fuid(t.rec.ts_ns, depth, is_orig, n),
+                    depth,
+                    is_orig,
+                    &d,
+                    f.filename.clone(),
+                );
+                add_file(&mut t.rec, fr);
+            }
+            return;
+        }
         if let Some((boundary, data)) = multipart {
             // Zeek logs each part of a multipart body as a file of its own.
             let mut parts = Vec::new();
@@ -356,6 +395,7 @@ impl HttpSession {
         let mut chunked = false;
         let mut length = None;
         let mut boundary = None;
+        let mut encoding: Option<String> = None;
         for (name, value) in &headers {
             apply_request_header(r, name, value);
             match name.to_ascii_uppercase().as_str() {
@@ -367,6 +407,7 @@ impl HttpSession {
                 "CONTENT-LENGTH" => length = parser::parse_content_length(value),
                 "CONTENT-DISPOSITION" => filename = parser::disposition_filename(value),
                 "CONTENT-TYPE" => boundary = parser::multipart_boundary(value),
+                "CONTENT-ENCODING" => encoding = Some(value.trim().to_ascii_lowercase()),
                 _ => {}
             }
         }
@@ -380,6 +421,7 @@ impl HttpSession {
         side.filename = filename;
         side.body_len = 0;
         side.multipart = boundary.map(|b| (b, Vec::new()));
+        side.encoded = encoding.map(|e| (e, Vec::new()));
         if http09 {
             self.body_done(0);
             self.sides[0].state = State::Headers09;
@@ -481,6 +523,7 @@ impl HttpSession {
         let mut length = None;
         let mut filename = None;
         let mut boundary = None;
+        let mut encoding: Option<String> = None;
         for (name, value) in &headers {
             match name.to_ascii_uppercase().as_str() {
                 "TRANSFER-ENCODING" => {
@@ -491,6 +534,7 @@ impl HttpSession {
                 "CONTENT-LENGTH" => length = parser::parse_content_length(value),
                 "CONTENT-DISPOSITION" => filename = parser::disposition_filename(value),
                 "CONTENT-TYPE" => boundary = parser::multipart_boundary(value),
+                "CONTENT-ENCODING" => encoding = Some(value.trim().to_ascii_lowercase()),
                 _ => {}
             }
         }
@@ -499,6 +543,7 @@ impl HttpSession {
         side.filename = filename;
         side.body_len = 0;
         side.multipart = boundary.map(|b| (b, Vec::new()));
+        side.encoded = encoding.map(|e| (e, Vec::new()));
         let tunnel = st.code == 101
             || (method.eq_ignore_ascii_case("CONNECT") && (200..300).contains(&st.code));
         let no_body = method.eq_ignore_ascii_case("HEAD")
