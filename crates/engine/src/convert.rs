@@ -69,38 +69,41 @@ impl TunnelRegistry {
 /// The flow-layer packets of one decoded packet: the innermost flow and, for each UDP-based
 /// tunnel it came through (VXLAN, Geneve), the outer UDP flow, which Zeek also logs as a
 /// connection. Each inner flow names its tunnel's uid as its parent.
-pub(crate) fn flow_packets(
+pub(crate) fn flow_packets<'a>(
     ts_ns: i64,
-    p: &IpPacket<'_>,
+    p: &IpPacket<'a>,
     tunnels: &mut TunnelRegistry,
-    mut emit: impl FnMut(FlowPacket),
+    mut emit: impl FnMut(FlowPacket, &'a [u8]),
 ) {
     let mut parent: Option<Uid> = None;
     for layer in p.tunnels.iter() {
         let uid = tunnels.uid_for(layer, ts_ns);
         if layer.proto == 17 {
-            emit(FlowPacket {
-                ts_ns,
-                src: layer.src,
-                dst: layer.dst,
-                proto: 17,
-                l4: L4::Udp {
-                    sport: layer.src_port,
-                    dport: layer.dst_port,
-                    ulen: layer.payload_len.saturating_add(8).min(u32::from(u16::MAX)) as u16,
+            emit(
+                FlowPacket {
+                    ts_ns,
+                    src: layer.src,
+                    dst: layer.dst,
+                    proto: 17,
+                    l4: L4::Udp {
+                        sport: layer.src_port,
+                        dport: layer.dst_port,
+                        ulen: layer.payload_len.saturating_add(8).min(u32::from(u16::MAX)) as u16,
+                    },
+                    ip_len: layer.ip_len,
+                    payload_len: layer.payload_len,
+                    complete: true,
+                    bad_checksum: false,
+                    tunnel_parent: parent,
+                    vlan: None,
+                    inner_vlan: None,
                 },
-                ip_len: layer.ip_len,
-                payload_len: layer.payload_len,
-                complete: true,
-                bad_checksum: false,
-                tunnel_parent: parent,
-                vlan: None,
-                inner_vlan: None,
-            });
+                &[],
+            );
         }
         parent = Some(uid);
     }
-    emit(flow_packet(ts_ns, p, parent));
+    emit(flow_packet(ts_ns, p, parent), p.payload);
 }
 
 fn flow_packet(ts_ns: i64, p: &IpPacket<'_>, tunnel_parent: Option<Uid>) -> FlowPacket {

@@ -8,7 +8,7 @@ use crossbeam_channel::{bounded, Receiver, Sender};
 use netloupe_capture::{CaptureError, MergedSource};
 use netloupe_decode::anomaly::AnomalyDetail;
 use netloupe_decode::{Anomaly, Decoded, Decoder};
-use netloupe_flow::{ConnRecord, FlowPacket, FlowStats, FlowTable};
+use netloupe_flow::{AppEvent, ConnRecord, FlowPacket, FlowStats, FlowTable};
 use netloupe_output::WeirdRecord;
 use std::collections::HashMap;
 use std::time::Instant;
@@ -40,7 +40,7 @@ const RECORD_BATCH: usize = 256;
 const TICK_NS: i64 = 1_000_000_000;
 
 enum WorkerMsg {
-    Packets(Vec<FlowPacket>),
+    Packets(PacketBatch),
     /// Packet time advanced: end flows whose time is up.
     Tick(i64),
 }
@@ -59,9 +59,10 @@ pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutc
     let (conn_logs, weird_logs) =
         open_logs(&cfg.out_dir, &cfg.formats, &open_ts).map_err(|e| e.to_string())?;
     let (sink_tx, sink_rx) = bounded::<SinkMsg>(64);
+    let sink_dir = cfg.out_dir.clone();
     let sink = std::thread::Builder::new()
         .name("netloupe-sink".into())
-        .spawn(move || run_sink(sink_rx, conn_logs, weird_logs, wall_clock_stamp))
+        .spawn(move || run_sink(sink_rx, &sink_dir, conn_logs, weird_logs, wall_clock_stamp))
         .map_err(|e| e.to_string())?;
 
     let (mut source, open_errors) = MergedSource::open_indexed(&cfg.inputs);
@@ -138,9 +139,9 @@ pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutc
                 stats.to_flows += 1;
                 conn_id = packet_id(ip);
                 let mut res = Ok(());
-                flow_packets(ts, ip, &mut tunnels, |fp| {
+                flow_packets(ts, ip, &mut tunnels, |fp, payload| {
                     if res.is_ok() {
-                        res = flows.packet(fp);
+                        res = flows.packet(fp, payload);
                     }
                 });
                 res?;
@@ -210,6 +211,7 @@ pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutc
         .map_err(|_| "log writer thread panicked".to_string())?
         .map_err(|e| format!("writing logs in {}: {e}", cfg.out_dir.display()))?;
     stats.conn_records = summary.conn_records;
+    stats.app_records = summary.app_records;
     stats.weird_records_written = summary.weird_records;
     stats.by_proto = summary.by_proto;
     stats.top_ports = summary.top_ports;
@@ -290,17 +292,38 @@ enum FlowBackend {
     Inline {
         table: Box<FlowTable>,
         out: Vec<ConnRecord>,
+        events: Vec<AppEvent>,
         sink: Sender<SinkMsg>,
     },
     Sharded {
         workers: Vec<WorkerHandle>,
-        spare: Receiver<Vec<FlowPacket>>,
+        spare: Receiver<PacketBatch>,
     },
+}
+
+/// Packets for one worker with their payloads in one arena (one allocation per batch, reused).
+#[derive(Default)]
+struct PacketBatch {
+    packets: Vec<(FlowPacket, u32, u32)>,
+    payload: Vec<u8>,
+}
+
+impl PacketBatch {
+    fn with_capacity() -> Self {
+        PacketBatch {
+            packets: Vec::with_capacity(BATCH),
+            payload: Vec::with_capacity(BATCH * 256),
+        }
+    }
+    fn clear(&mut self) {
+        self.packets.clear();
+        self.payload.clear();
+    }
 }
 
 struct WorkerHandle {
     tx: Sender<WorkerMsg>,
-    batch: Vec<FlowPacket>,
+    batch: PacketBatch,
     join: std::thread::JoinHandle<FlowStats>,
 }
 
@@ -311,12 +334,13 @@ impl FlowBackend {
             return Ok(FlowBackend::Inline {
                 table: Box::new(FlowTable::new(cfg.flow)),
                 out: Vec::with_capacity(RECORD_BATCH),
+                events: Vec::new(),
                 sink: sink.clone(),
             });
         }
         // Emptied batches come back here so the reading thread reuses them (no allocation
         // per batch once warm).
-        let (spare_tx, spare_rx) = bounded::<Vec<FlowPacket>>(n * 40);
+        let (spare_tx, spare_rx) = bounded::<PacketBatch>(n * 40);
         let mut workers = Vec::with_capacity(n);
         for i in 0..n {
             let (tx, rx) = bounded::<WorkerMsg>(32);
@@ -329,7 +353,7 @@ impl FlowBackend {
                 .map_err(|e| e.to_string())?;
             workers.push(WorkerHandle {
                 tx,
-                batch: Vec::with_capacity(BATCH),
+                batch: PacketBatch::with_capacity(),
                 join,
             });
         }
@@ -339,22 +363,33 @@ impl FlowBackend {
         })
     }
 
-    fn packet(&mut self, p: FlowPacket) -> Result<(), String> {
+    fn packet(&mut self, p: FlowPacket, payload: &[u8]) -> Result<(), String> {
         match self {
-            FlowBackend::Inline { table, out, sink } => {
-                table.process(&p, out);
+            FlowBackend::Inline {
+                table,
+                out,
+                events,
+                sink,
+            } => {
+                table.process_payload(&p, payload, out);
                 if out.len() >= RECORD_BATCH {
                     send_records(sink, out)?;
+                }
+                table.drain_app_events(events);
+                if events.len() >= RECORD_BATCH {
+                    send_events(sink, events)?;
                 }
             }
             FlowBackend::Sharded { workers, spare } => {
                 let n = workers.len() as u64;
                 let w = &mut workers[(p.key().shard_hash() % n) as usize];
-                w.batch.push(p);
-                if w.batch.len() >= BATCH {
+                let off = w.batch.payload.len() as u32;
+                w.batch.payload.extend_from_slice(payload);
+                w.batch.packets.push((p, off, payload.len() as u32));
+                if w.batch.packets.len() >= BATCH {
                     let fresh = spare
                         .try_recv()
-                        .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+                        .unwrap_or_else(|_| PacketBatch::with_capacity());
                     let full = std::mem::replace(&mut w.batch, fresh);
                     w.tx.send(WorkerMsg::Packets(full))
                         .map_err(|_| "flow worker stopped".to_string())?;
@@ -366,16 +401,23 @@ impl FlowBackend {
 
     fn tick(&mut self, now: i64) -> Result<(), String> {
         match self {
-            FlowBackend::Inline { table, out, sink } => {
+            FlowBackend::Inline {
+                table,
+                out,
+                events,
+                sink,
+            } => {
                 table.sweep(now, out);
                 if !out.is_empty() {
                     send_records(sink, out)?;
                 }
+                table.drain_app_events(events);
+                send_events(sink, events)?;
             }
             FlowBackend::Sharded { workers, .. } => {
                 for w in workers.iter_mut() {
                     // Packets before the tick must be processed before it.
-                    if !w.batch.is_empty() {
+                    if !w.batch.packets.is_empty() {
                         let full = std::mem::take(&mut w.batch);
                         w.tx.send(WorkerMsg::Packets(full))
                             .map_err(|_| "flow worker stopped".to_string())?;
@@ -393,11 +435,14 @@ impl FlowBackend {
             FlowBackend::Inline {
                 mut table,
                 mut out,
+                mut events,
                 sink,
             } => {
                 let mut failed = false;
                 table.flush(&mut out, &mut |o| failed |= send_records(&sink, o).is_err());
                 send_records(&sink, &mut out)?;
+                table.drain_app_events(&mut events);
+                send_events(&sink, &mut events)?;
                 if failed {
                     return Err("log writer stopped (see its error)".into());
                 }
@@ -407,7 +452,7 @@ impl FlowBackend {
                 let mut total = FlowStats::default();
                 let mut joins = Vec::new();
                 for w in workers {
-                    if !w.batch.is_empty() {
+                    if !w.batch.packets.is_empty() {
                         w.tx.send(WorkerMsg::Packets(w.batch))
                             .map_err(|_| "flow worker stopped".to_string())?;
                     }
@@ -416,20 +461,40 @@ impl FlowBackend {
                 }
                 for j in joins {
                     let s = j.join().map_err(|_| "flow worker panicked".to_string())?;
-                    total.packets += s.packets;
-                    total.flows_created += s.flows_created;
-                    total.flows_ended_timeout += s.flows_ended_timeout;
-                    total.flows_ended_reuse += s.flows_ended_reuse;
-                    total.flows_ended_active_timeout += s.flows_ended_active_timeout;
-                    total.flows_flushed_at_end += s.flows_flushed_at_end;
-                    total.flows_evicted += s.flows_evicted;
-                    total.peak_flows += s.peak_flows;
-                    total.tcp_bad_checksum += s.tcp_bad_checksum;
+                    add_flow_stats(&mut total, &s);
                 }
                 Ok(total)
             }
         }
     }
+}
+
+fn add_flow_stats(total: &mut FlowStats, s: &FlowStats) {
+    total.packets += s.packets;
+    total.flows_created += s.flows_created;
+    total.flows_ended_timeout += s.flows_ended_timeout;
+    total.flows_ended_reuse += s.flows_ended_reuse;
+    total.flows_ended_active_timeout += s.flows_ended_active_timeout;
+    total.flows_flushed_at_end += s.flows_flushed_at_end;
+    total.flows_evicted += s.flows_evicted;
+    total.peak_flows += s.peak_flows;
+    total.tcp_bad_checksum += s.tcp_bad_checksum;
+    let (t, a) = (&mut total.app, &s.app);
+    t.sessions += a.sessions;
+    t.identified += a.identified;
+    t.unidentified += a.unidentified;
+    t.parser_violations += a.parser_violations;
+    t.records += a.records;
+    t.overlap_conflicts += a.overlap_conflicts;
+    t.peak_buffered_bytes += a.peak_buffered_bytes;
+    let (tr, ar) = (&mut t.reassembly, &a.reassembly);
+    tr.segments += ar.segments;
+    tr.bytes_delivered += ar.bytes_delivered;
+    tr.retransmitted_bytes += ar.retransmitted_bytes;
+    tr.overlap_conflicts += ar.overlap_conflicts;
+    tr.gaps += ar.gaps;
+    tr.gap_bytes += ar.gap_bytes;
+    tr.dropped_bytes_cap += ar.dropped_bytes_cap;
 }
 
 fn send_records(sink: &Sender<SinkMsg>, out: &mut Vec<ConnRecord>) -> Result<(), String> {
@@ -443,33 +508,56 @@ fn send_records(sink: &Sender<SinkMsg>, out: &mut Vec<ConnRecord>) -> Result<(),
     .map_err(|_| "log writer stopped (see its error)".to_string())
 }
 
+fn send_events(sink: &Sender<SinkMsg>, events: &mut Vec<AppEvent>) -> Result<(), String> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    sink.send(SinkMsg::App(std::mem::take(events)))
+        .map_err(|_| "log writer stopped (see its error)".to_string())
+}
+
 fn worker(
     rx: Receiver<WorkerMsg>,
     sink: Sender<SinkMsg>,
-    spare: Sender<Vec<FlowPacket>>,
+    spare: Sender<PacketBatch>,
     cfg: netloupe_flow::FlowConfig,
 ) -> FlowStats {
     let mut table = FlowTable::new(cfg);
     let mut out = Vec::with_capacity(RECORD_BATCH);
+    let mut events = Vec::new();
     for msg in rx {
         match msg {
             WorkerMsg::Packets(mut batch) => {
-                for p in &batch {
-                    table.process(p, &mut out);
+                for (p, off, len) in &batch.packets {
+                    let payload = batch
+                        .payload
+                        .get(*off as usize..(*off + *len) as usize)
+                        .unwrap_or(&[]);
+                    table.process_payload(p, payload, &mut out);
                 }
                 batch.clear();
                 let _ = spare.try_send(batch);
             }
-            WorkerMsg::Tick(now) => table.sweep(now, &mut out),
+            WorkerMsg::Tick(now) => {
+                table.sweep(now, &mut out);
+                table.drain_app_events(&mut events);
+                let _ = send_events(&sink, &mut events);
+            }
         }
         if out.len() >= RECORD_BATCH {
             let _ = send_records(&sink, &mut out);
+        }
+        table.drain_app_events(&mut events);
+        if events.len() >= RECORD_BATCH {
+            let _ = send_events(&sink, &mut events);
         }
     }
     table.flush(&mut out, &mut |o| {
         let _ = send_records(&sink, o);
     });
     let _ = send_records(&sink, &mut out);
+    table.drain_app_events(&mut events);
+    let _ = send_events(&sink, &mut events);
     table.stats()
 }
 

@@ -1,7 +1,8 @@
 //! The log-writing thread: formats and writes records so that workers never wait on I/O.
 
 use crossbeam_channel::Receiver;
-use netloupe_flow::ConnRecord;
+use netloupe_flow::{AppEvent, AppRecord, ConnRecord};
+use netloupe_output::json::JsonObject;
 use netloupe_output::{LogFormat, LogKind, LogWriter, WeirdRecord};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -9,11 +10,14 @@ use std::path::Path;
 pub(crate) enum SinkMsg {
     Conns(Vec<ConnRecord>),
     Weirds(Vec<WeirdRecord>),
+    App(Vec<AppEvent>),
 }
 
 #[derive(Default)]
 pub(crate) struct SinkSummary {
     pub conn_records: u64,
+    /// Records written per protocol log (dns, http, ssl, x509, ssh, files).
+    pub app_records: BTreeMap<&'static str, u64>,
     pub weird_records: u64,
     pub by_proto: BTreeMap<&'static str, u64>,
     pub top_ports: Vec<(String, u64)>,
@@ -46,6 +50,7 @@ pub(crate) fn open_logs(
 
 pub(crate) fn run_sink(
     rx: Receiver<SinkMsg>,
+    dir: &Path,
     conn: Vec<LogWriter>,
     weird: Vec<LogWriter>,
     close_ts: impl Fn() -> String,
@@ -53,16 +58,49 @@ pub(crate) fn run_sink(
     let mut logs = Logs { conn, weird };
     let mut s = SinkSummary::default();
     let mut ports: HashMap<(&'static str, u16), u64> = HashMap::new();
+    let mut line = String::with_capacity(512);
+    let mut app_logs: HashMap<&'static str, LogWriter> = HashMap::new();
     for msg in rx {
         match msg {
             SinkMsg::Conns(v) => {
                 for r in &v {
                     for w in &mut logs.conn {
-                        w.write_conn(r)?;
+                        line.clear();
+                        match w.format() {
+                            LogFormat::Json => r.write_json(&mut line),
+                            LogFormat::ZeekTsv => r.write_tsv(&mut line),
+                        }
+                        w.write_line(&line)?;
                     }
                     s.conn_records += 1;
                     *s.by_proto.entry(r.proto.name()).or_default() += 1;
                     *ports.entry((r.proto.name(), r.resp_p)).or_default() += 1;
+                }
+            }
+            SinkMsg::App(v) => {
+                for e in &v {
+                    let name = e.record.log_name();
+                    line.clear();
+                    let mut o = JsonObject::new(&mut line);
+                    o.ts("ts", e.record.ts_ns());
+                    event_id(&mut o, e);
+                    e.record.write_json(&mut o);
+                    o.end();
+                    app_log(&mut app_logs, dir, name)?.write_line(&line)?;
+                    *s.app_records.entry(name).or_default() += 1;
+                    // HTTP bodies are files (files.log), as in Zeek.
+                    if let AppRecord::Http(h) = &e.record {
+                        for f in &h.files {
+                            line.clear();
+                            let mut o = JsonObject::new(&mut line);
+                            o.ts("ts", f.ts_ns);
+                            event_id(&mut o, e);
+                            f.write_json(&mut o);
+                            o.end();
+                            app_log(&mut app_logs, dir, "files")?.write_line(&line)?;
+                            *s.app_records.entry("files").or_default() += 1;
+                        }
+                    }
                 }
             }
             SinkMsg::Weirds(v) => {
@@ -76,7 +114,12 @@ pub(crate) fn run_sink(
         }
     }
     let close = close_ts();
-    for w in logs.conn.into_iter().chain(logs.weird) {
+    for w in logs
+        .conn
+        .into_iter()
+        .chain(logs.weird)
+        .chain(app_logs.into_values())
+    {
         w.finish(&close)?;
     }
     let mut top: Vec<((&str, u16), u64)> = ports.into_iter().collect();
@@ -87,4 +130,28 @@ pub(crate) fn run_sink(
         .map(|((p, port), n)| (format!("{port}/{p}"), n))
         .collect();
     Ok(s)
+}
+
+/// The connection fields Zeek puts after `ts` in every protocol log.
+fn event_id(o: &mut JsonObject<'_>, e: &AppEvent) {
+    let mut uid = String::with_capacity(18);
+    e.uid.render('C', &mut uid);
+    o.str("uid", &uid);
+    o.display("id.orig_h", e.orig_h);
+    o.raw("id.orig_p", e.orig_p);
+    o.display("id.resp_h", e.resp_h);
+    o.raw("id.resp_p", e.resp_p);
+}
+
+/// The writer of a protocol log, created when its first record arrives.
+fn app_log<'a>(
+    logs: &'a mut HashMap<&'static str, LogWriter>,
+    dir: &Path,
+    name: &'static str,
+) -> std::io::Result<&'a mut LogWriter> {
+    if !logs.contains_key(name) {
+        let w = LogWriter::create(dir, LogKind::Protocol(name), LogFormat::Json, "")?;
+        logs.insert(name, w);
+    }
+    Ok(logs.get_mut(name).expect("inserted above"))
 }

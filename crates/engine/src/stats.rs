@@ -41,6 +41,8 @@ pub struct RunStats {
     pub tunnels_tracked: u64,
     pub tunnels_evicted: u64,
     pub conn_records: u64,
+    /// Records written per protocol log (dns, http, ssl, x509, ssh, files).
+    pub app_records: BTreeMap<&'static str, u64>,
     pub weird_records_written: u64,
     pub weird_records_suppressed: u64,
     pub inputs: Vec<InputStats>,
@@ -109,6 +111,22 @@ impl RunStats {
                 "peak_bytes_held": d.peak_bytes_held,
             },
             "tunnels": { "tracked": self.tunnels_tracked, "evicted": self.tunnels_evicted },
+            "inspection": {
+                "sessions": f.app.sessions,
+                "identified": f.app.identified,
+                "unidentified": f.app.unidentified,
+                "parser_violations": f.app.parser_violations,
+                "overlap_conflicts": f.app.overlap_conflicts,
+                "records": map(&self.app_records),
+                "reassembly": {
+                    "segments": f.app.reassembly.segments,
+                    "bytes_delivered": f.app.reassembly.bytes_delivered,
+                    "retransmitted_bytes": f.app.reassembly.retransmitted_bytes,
+                    "gaps": f.app.reassembly.gaps,
+                    "gap_bytes": f.app.reassembly.gap_bytes,
+                    "dropped_bytes_cap": f.app.reassembly.dropped_bytes_cap,
+                },
+            },
             "weird_log": { "written": self.weird_records_written, "suppressed": self.weird_records_suppressed },
             "inputs": self.inputs.iter().map(|i| json!({
                 "path": i.path, "packets": i.packets, "truncated": i.truncated, "error": i.error,

@@ -14,6 +14,7 @@
 //! Memory is bounded by `FlowConfig::max_flows`; evictions are counted.
 #![forbid(unsafe_code)]
 
+mod app;
 pub mod community_id;
 #[doc(hidden)]
 pub mod fuzzing;
@@ -25,7 +26,9 @@ mod table;
 mod tcp;
 mod uid;
 
+pub use app::{AppConfig, AppEvent, AppStats};
 pub use key::{FlowKey, FlowPacket, L4};
+pub use netloupe_proto::AppRecord;
 pub use ports::is_likely_server_port;
 pub use record::{ConnRecord, Proto};
 pub use table::{FlowConfig, FlowStats, FlowTable};

@@ -3,6 +3,9 @@
 use crate::community_id::community_id_v1;
 use crate::key::{icmp4_counterpart, icmp6_counterpart};
 use crate::uid::Uid;
+use netloupe_output::json::JsonObject as Obj;
+use netloupe_output::tsv::TsvLine as Fields;
+use netloupe_output::{format_interval, format_ts, is_default_local};
 use std::net::IpAddr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -94,5 +97,116 @@ impl ConnRecord {
                 self.resp_p,
             )
         }
+    }
+
+    /// The record as a conn.log JSON object (Zeek field names, plus community_id).
+    pub fn write_json(&self, out: &mut String) {
+        let r = self;
+        let mut o = Obj::new(out);
+        o.ts("ts", r.ts_ns);
+        o.str("uid", &r.uid.to_conn_string());
+        o.raw("id.orig_h", format_args!("\"{}\"", r.orig_h));
+        o.raw("id.orig_p", r.orig_p);
+        o.raw("id.resp_h", format_args!("\"{}\"", r.resp_h));
+        o.raw("id.resp_p", r.resp_p);
+        o.str("proto", r.proto.name());
+        if !r.service.is_empty() {
+            o.str("service", &r.service.join(","));
+        }
+        if let Some(d) = r.duration_ns {
+            o.interval("duration", d);
+        }
+        if let Some(b) = r.orig_bytes {
+            o.raw("orig_bytes", b);
+        }
+        if let Some(b) = r.resp_bytes {
+            o.raw("resp_bytes", b);
+        }
+        o.str("conn_state", r.conn_state);
+        o.raw("local_orig", is_default_local(r.orig_h));
+        o.raw("local_resp", is_default_local(r.resp_h));
+        o.raw("missed_bytes", r.missed_bytes);
+        if !r.history.is_empty() {
+            o.str("history", &r.history);
+        }
+        o.raw("orig_pkts", r.orig_pkts);
+        o.raw("orig_ip_bytes", r.orig_ip_bytes);
+        o.raw("resp_pkts", r.resp_pkts);
+        o.raw("resp_ip_bytes", r.resp_ip_bytes);
+        if !r.tunnel_parents.is_empty() {
+            o.key("tunnel_parents");
+            o.out().push('[');
+            for (i, u) in r.tunnel_parents.iter().enumerate() {
+                if i > 0 {
+                    o.out().push(',');
+                }
+                o.out().push('"');
+                u.render('C', o.out());
+                o.out().push('"');
+            }
+            o.out().push(']');
+        }
+        o.raw("ip_proto", r.ip_proto);
+        if let Some(v) = r.vlan {
+            o.raw("vlan", v);
+        }
+        if let Some(v) = r.inner_vlan {
+            o.raw("inner_vlan", v);
+        }
+        o.str("community_id", &r.community_id());
+        o.end();
+    }
+
+    /// The record as a line of Zeek's conn.log TSV (fields as `netloupe_output::CONN_FIELDS`).
+    pub fn write_tsv(&self, out: &mut String) {
+        let r = self;
+        let mut f = Fields::new(out);
+        f.with(|o| format_ts(r.ts_ns, o));
+        f.with(|o| r.uid.render('C', o));
+        f.disp(r.orig_h);
+        f.disp(r.orig_p);
+        f.disp(r.resp_h);
+        f.disp(r.resp_p);
+        f.disp(r.proto.name());
+        if r.service.is_empty() {
+            f.unset();
+        } else {
+            f.string(&r.service.join(","));
+        }
+        match r.duration_ns {
+            Some(d) => f.with(|o| format_interval(d, o)),
+            None => f.unset(),
+        }
+        f.opt(r.orig_bytes);
+        f.opt(r.resp_bytes);
+        f.disp(r.conn_state);
+        f.disp(if is_default_local(r.orig_h) { "T" } else { "F" });
+        f.disp(if is_default_local(r.resp_h) { "T" } else { "F" });
+        f.disp(r.missed_bytes);
+        if r.history.is_empty() {
+            f.unset();
+        } else {
+            f.string(&r.history);
+        }
+        f.disp(r.orig_pkts);
+        f.disp(r.orig_ip_bytes);
+        f.disp(r.resp_pkts);
+        f.disp(r.resp_ip_bytes);
+        if r.tunnel_parents.is_empty() {
+            f.unset();
+        } else {
+            f.with(|o| {
+                for (i, u) in r.tunnel_parents.iter().enumerate() {
+                    if i > 0 {
+                        o.push(',');
+                    }
+                    u.render('C', o);
+                }
+            });
+        }
+        f.disp(r.ip_proto);
+        f.opt(r.vlan);
+        f.opt(r.inner_vlan);
+        f.string(&r.community_id());
     }
 }

@@ -1,12 +1,15 @@
 //! The flow table: one per worker, keyed by canonical 5-tuple, with Zeek's connection lifetimes.
 
+use crate::app::{service_names, AppConfig, AppEvent, AppSession, AppStats};
 use crate::key::{FlowKey, FlowPacket, L4};
 use crate::ports::is_likely_server_port;
+use crate::reassembly::ReassemblyBudget;
 use crate::record::{ConnRecord, Proto};
 use crate::tcp::{Segment, TcpConn, FIRED, NO_TIME};
 use crate::uid::Uid;
 use hashbrown::HashMap;
 use netloupe_decode::tcpflags::{ACK, SYN};
+use netloupe_proto::{AppRecord, Direction};
 use std::net::IpAddr;
 
 const SEC: i64 = 1_000_000_000;
@@ -34,6 +37,8 @@ pub struct FlowConfig {
     pub max_flows: usize,
     /// Seed of Community ID.
     pub community_id_seed: u16,
+    /// The session layer (reassembly, protocol identification, parsers).
+    pub app: AppConfig,
 }
 
 impl Default for FlowConfig {
@@ -51,6 +56,7 @@ impl Default for FlowConfig {
             active_timeout_ns: 0,
             max_flows: 4_000_000,
             community_id_seed: 0,
+            app: AppConfig::default(),
         }
     }
 }
@@ -67,6 +73,7 @@ pub struct FlowStats {
     pub flows_evicted: u64,
     pub peak_flows: u64,
     pub tcp_bad_checksum: u64,
+    pub app: AppStats,
 }
 
 /// A connection's history string with Zeek's "seen" mask (letters appear once per kind unless
@@ -153,7 +160,7 @@ enum Kind {
     },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 struct Conn {
     /// The originator is the key's first endpoint (else its second): addresses and ports live
     /// in the key only, which keeps a tracked flow small.
@@ -174,6 +181,12 @@ struct Conn {
     // 0 = none: VLAN id 0 only tags priority, and Zeek does not log it either.
     vlan: u16,
     inner_vlan: u16,
+    /// Confirmed services (bit set over `Service`), kept after the session layer is gone.
+    services: u32,
+    /// The session layer has nothing more to learn from this connection.
+    app_done: bool,
+    /// The session layer, from the first payload byte until it has nothing more to learn.
+    app: Option<Box<AppSession>>,
 }
 
 pub struct FlowTable {
@@ -187,6 +200,20 @@ pub struct FlowTable {
     stats: FlowStats,
     now_ns: i64,
     last_sweep_ns: i64,
+    /// Out-of-order bytes buffered by all the streams of this table.
+    budget: ReassemblyBudget,
+    /// Records of the packet being processed, before they get their connection's identity.
+    scratch: Vec<AppRecord>,
+    /// Protocol records waiting for the caller ([`FlowTable::take_app_events`]).
+    events: Vec<AppEvent>,
+}
+
+/// What the session layer of one connection needs from the table.
+pub(crate) struct AppIo<'a> {
+    cfg: &'a AppConfig,
+    budget: &'a mut ReassemblyBudget,
+    stats: &'a mut AppStats,
+    out: &'a mut Vec<AppRecord>,
 }
 
 impl FlowTable {
@@ -197,6 +224,9 @@ impl FlowTable {
             slab: Vec::new(),
             free: Vec::new(),
             tunnel_parents: HashMap::new(),
+            budget: ReassemblyBudget::new(cfg.app.max_buffered_total),
+            scratch: Vec::new(),
+            events: Vec::new(),
             stats: FlowStats::default(),
             now_ns: i64::MIN,
             last_sweep_ns: i64::MIN,
@@ -241,9 +271,45 @@ impl FlowTable {
         Some((conn, parent))
     }
 
-    /// Processes one packet. Finished connections (ended by this packet's arrival: timeouts
-    /// passed, port reuse) are pushed to `out`.
+    /// Processes one packet without payload (connection tracking only). Finished connections
+    /// (ended by this packet's arrival: timeouts passed, port reuse) are pushed to `out`.
     pub fn process(&mut self, pkt: &FlowPacket, out: &mut Vec<ConnRecord>) {
+        self.process_payload(pkt, &[], out)
+    }
+
+    /// Protocol records produced so far, each with its connection (drains them).
+    pub fn take_app_events(&mut self) -> Vec<AppEvent> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// Moves the protocol records produced so far to the end of `into`.
+    pub fn drain_app_events(&mut self, into: &mut Vec<AppEvent>) {
+        into.append(&mut self.events);
+    }
+
+    /// Bytes currently buffered for out-of-order TCP data (all streams of this table).
+    pub fn reassembly_buffered(&self) -> usize {
+        self.budget.used
+    }
+
+    /// Ends a connection: its session layer flushes, its protocol records are queued, and its
+    /// conn record is produced.
+    fn finish_conn(&mut self, key: &FlowKey, mut conn: Conn, parent: Option<Uid>) -> ConnRecord {
+        let mut io = AppIo {
+            cfg: &self.cfg.app,
+            budget: &mut self.budget,
+            stats: &mut self.stats.app,
+            out: &mut self.scratch,
+        };
+        conn.end_app(key, &mut io);
+        queue_events(&mut self.scratch, &mut self.events, key, &conn);
+        conn.into_record(key, parent, &self.cfg)
+    }
+
+    /// Processes one packet and its transport payload (TCP segment data or UDP datagram),
+    /// which the session layer inspects. Finished connections are pushed to `out`; protocol
+    /// records accumulate for [`FlowTable::take_app_events`].
+    pub fn process_payload(&mut self, pkt: &FlowPacket, payload: &[u8], out: &mut Vec<ConnRecord>) {
         self.stats.packets += 1;
         if pkt.ts_ns > self.now_ns {
             self.now_ns = pkt.ts_ns;
@@ -274,7 +340,8 @@ impl FlowTable {
                         } else {
                             self.stats.flows_ended_active_timeout += 1;
                         }
-                        out.push(conn.into_record(&key, parent, &self.cfg));
+                        let rec = self.finish_conn(&key, conn, parent);
+                        out.push(rec);
                     }
                 } else {
                     slot = Some(i);
@@ -310,7 +377,15 @@ impl FlowTable {
         }
         if let Some(conn) = self.slab[idx as usize].as_mut() {
             conn.tunnelled |= pkt.tunnel_parent.is_some();
-            conn.update(pkt, &key, sport, &cfg, &mut self.stats);
+            let mut io = AppIo {
+                cfg: &cfg.app,
+                budget: &mut self.budget,
+                stats: &mut self.stats.app,
+                out: &mut self.scratch,
+            };
+            let bad_tcp = conn.update(pkt, payload, &key, sport, &cfg, &mut io);
+            self.stats.tcp_bad_checksum += u64::from(bad_tcp);
+            queue_events(&mut self.scratch, &mut self.events, &key, conn);
             // State only changes when a packet arrives, so the removal time computed now holds
             // until the next packet of this connection.
             conn.expires_ns = conn.removal_time(&cfg);
@@ -353,14 +428,28 @@ impl FlowTable {
         let cfg = self.cfg;
         let mut ended = 0;
         let (slab, free, parents) = (&mut self.slab, &mut self.free, &mut self.tunnel_parents);
+        let (budget, app_stats, scratch, events) = (
+            &mut self.budget,
+            &mut self.stats.app,
+            &mut self.scratch,
+            &mut self.events,
+        );
         self.flows.retain(|k, &mut i| {
             let Some(slot) = slab.get_mut(i as usize) else {
                 return false;
             };
             match slot {
                 Some(c) if pred(c) => {
-                    if let Some(c) = slot.take() {
+                    if let Some(mut c) = slot.take() {
                         let parent = if c.tunnelled { parents.remove(k) } else { None };
+                        let mut io = AppIo {
+                            cfg: &cfg.app,
+                            budget,
+                            stats: app_stats,
+                            out: scratch,
+                        };
+                        c.end_app(k, &mut io);
+                        queue_events(scratch, events, k, &c);
                         out.push(c.into_record(k, parent, &cfg));
                         free.push(i);
                         ended += 1;
@@ -449,6 +538,9 @@ impl Conn {
             kind,
             vlan: pkt.vlan.unwrap_or(0),
             inner_vlan: pkt.inner_vlan.unwrap_or(0),
+            services: 0,
+            app_done: false,
+            app: None,
         }
     }
 
@@ -462,16 +554,22 @@ impl Conn {
         }
     }
 
+    /// Updates the connection with one packet; returns whether it was a TCP segment with a bad
+    /// checksum (ignored, as Zeek does).
     fn update(
         &mut self,
         pkt: &FlowPacket,
+        payload: &[u8],
         key: &FlowKey,
         sport: u16,
         cfg: &FlowConfig,
-        stats: &mut FlowStats,
-    ) {
+        io: &mut AppIo<'_>,
+    ) -> bool {
         let (orig, _) = self.roles(key);
         let is_orig = (pkt.src, sport) == orig;
+        // What the session layer gets from this packet.
+        let mut tcp_feed = None;
+        let mut udp_feed = false;
         match (&mut self.kind, pkt.l4) {
             (
                 Kind::Tcp(tcp),
@@ -485,9 +583,8 @@ impl Conn {
                 },
             ) => {
                 if pkt.bad_checksum {
-                    stats.tcp_bad_checksum += 1;
                     tcp.checksum_error(is_orig, &mut self.history);
-                    return;
+                    return true;
                 }
                 // Timers that fired before this packet without ending the connection are gone.
                 if tcp.attempt_at_ns > FIRED
@@ -515,6 +612,7 @@ impl Conn {
                 // Counted with the direction the packet had on arrival (Zeek counts after
                 // processing, with the pre-flip direction).
                 self.count(is_orig, pkt.ip_len);
+                tcp_feed = Some((outcome.sender_is_orig, outcome.data_seq, outcome.peer_acked));
             }
             (
                 Kind::Datagram {
@@ -541,7 +639,7 @@ impl Conn {
                             } else {
                                 self.history.scaled16(b'c', resp_chk);
                             }
-                            return;
+                            return false;
                         }
                         self.last_ns = pkt.ts_ns;
                         let len = i64::from(ulen) - 8;
@@ -552,10 +650,11 @@ impl Conn {
                             self.history.check(0x2, b'd');
                             *resp_len = if *resp_len < 0 { len } else { *resp_len + len };
                         }
+                        udp_feed = true;
                     }
                     L4::Icmp { .. } => {
                         if pkt.bad_checksum {
-                            return;
+                            return false;
                         }
                         self.last_ns = pkt.ts_ns;
                         let len = i64::from(pkt.payload_len);
@@ -583,6 +682,109 @@ impl Conn {
             // A TCP connection receiving a non-TCP packet cannot happen (the key includes the
             // protocol).
             _ => {}
+        }
+        if io.cfg.enabled && !self.app_done {
+            self.feed_app(
+                key,
+                pkt.ts_ns,
+                payload,
+                tcp_feed,
+                udp_feed.then_some(is_orig),
+                io,
+            );
+        }
+        false
+    }
+
+    /// Hands the packet's payload (and, for TCP, the acknowledgement) to the session layer.
+    fn feed_app(
+        &mut self,
+        key: &FlowKey,
+        ts_ns: i64,
+        payload: &[u8],
+        tcp: Option<(bool, Option<u64>, Option<u64>)>,
+        udp_from_orig: Option<bool>,
+        io: &mut AppIo<'_>,
+    ) {
+        let ((_, orig_p), (_, resp_p)) = self.roles(key);
+        let ports = (orig_p, resp_p);
+        let dir = |from_orig: bool| {
+            if from_orig {
+                Direction::Orig
+            } else {
+                Direction::Resp
+            }
+        };
+        if let Some((sender_is_orig, data_seq, peer_acked)) = tcp {
+            if let (Some(seq), false) = (data_seq, payload.is_empty()) {
+                let sess = self
+                    .app
+                    .get_or_insert_with(|| AppSession::new(true, [1, 1], io.cfg, io.stats));
+                let conflict = sess.tcp_data(
+                    dir(sender_is_orig),
+                    seq,
+                    payload,
+                    ts_ns,
+                    ports,
+                    io.cfg,
+                    io.budget,
+                    io.stats,
+                    io.out,
+                );
+                if conflict {
+                    io.stats.overlap_conflicts += 1;
+                }
+            }
+            if let (Some(up_to), Some(sess)) = (peer_acked, self.app.as_mut()) {
+                sess.tcp_ack(
+                    dir(!sender_is_orig),
+                    up_to,
+                    ts_ns,
+                    ports,
+                    io.cfg,
+                    io.budget,
+                    io.stats,
+                    io.out,
+                );
+            }
+        } else if let Some(from_orig) = udp_from_orig {
+            if !payload.is_empty() {
+                let sess = self
+                    .app
+                    .get_or_insert_with(|| AppSession::new(false, [0, 0], io.cfg, io.stats));
+                sess.datagram(
+                    dir(from_orig),
+                    payload,
+                    ts_ns,
+                    ports,
+                    io.cfg,
+                    io.stats,
+                    io.out,
+                );
+            }
+        }
+        if self.app.as_ref().is_some_and(|s| s.finished()) {
+            if let Some(sess) = self.app.take() {
+                self.services |= sess.summary().services;
+            }
+            self.app_done = true;
+        }
+    }
+
+    /// The connection ends: its session layer delivers what it buffered and flushes.
+    fn end_app(&mut self, key: &FlowKey, io: &mut AppIo<'_>) {
+        if let Some(mut sess) = self.app.take() {
+            let ((_, orig_p), (_, resp_p)) = self.roles(key);
+            sess.end(
+                self.last_ns,
+                (orig_p, resp_p),
+                io.cfg,
+                io.budget,
+                io.stats,
+                io.out,
+            );
+            self.services |= sess.summary().services;
+            self.app_done = true;
         }
     }
 
@@ -709,7 +911,7 @@ impl Conn {
             resp_p,
             proto,
             ip_proto,
-            service: Vec::new(),
+            service: service_names(self.services),
             duration_ns,
             orig_bytes,
             resp_bytes,
@@ -740,6 +942,30 @@ fn next_tick_after(first: i64, period: i64, threshold: i64) -> i64 {
 
 fn is_broadcast(a: IpAddr) -> bool {
     matches!(a, IpAddr::V4(v) if v.is_broadcast())
+}
+
+/// Gives the protocol records of one connection their connection identity.
+fn queue_events(
+    scratch: &mut Vec<AppRecord>,
+    events: &mut Vec<AppEvent>,
+    key: &FlowKey,
+    conn: &Conn,
+) {
+    if scratch.is_empty() {
+        return;
+    }
+    let uid = Uid::for_flow(key, conn.start_ns);
+    let ((orig_h, orig_p), (resp_h, resp_p)) = conn.roles(key);
+    for record in scratch.drain(..) {
+        events.push(AppEvent {
+            uid,
+            orig_h,
+            orig_p,
+            resp_h,
+            resp_p,
+            record,
+        });
+    }
 }
 
 #[cfg(test)]

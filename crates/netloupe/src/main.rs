@@ -109,6 +109,10 @@ struct AnalyzeArgs {
     /// Fragments of a datagram not complete within this many seconds are dropped (counted).
     #[arg(long, default_value_t = 60.0, value_name = "SECS")]
     defrag_timeout: f64,
+    /// Track connections only: no stream reassembly, protocol identification or protocol logs
+    /// (conn.log and weird.log only; the fastest mode).
+    #[arg(long)]
+    conn_only: bool,
     /// No progress bar (it is shown only when stderr is a terminal anyway).
     #[arg(long)]
     no_progress: bool,
@@ -177,6 +181,7 @@ fn demo(out: PathBuf) -> ExitCode {
         active_timeout: 0.0,
         defrag_max_bytes: 64 << 20,
         defrag_timeout: 60.0,
+        conn_only: false,
         no_progress: false,
         quiet: false,
     })
@@ -201,6 +206,7 @@ fn analyze(a: AnalyzeArgs) -> ExitCode {
     cfg.flow.icmp_inactivity_ns = secs(a.icmp_timeout);
     cfg.flow.other_inactivity_ns = secs(a.icmp_timeout);
     cfg.flow.active_timeout_ns = secs(a.active_timeout);
+    cfg.flow.app.enabled = !a.conn_only;
     if a.format.contains(&FormatArg::ZeekTsv) {
         cfg.formats.push(LogFormat::ZeekTsv);
     }
@@ -328,8 +334,16 @@ fn print_summary(o: &RunOutcome, cfg: &EngineConfig) {
             top_n(s.anomalies.iter().map(|(k, v)| (k.to_string(), *v)), 8)
         );
     }
+    if !s.app_records.is_empty() {
+        let logs: Vec<String> = s
+            .app_records
+            .iter()
+            .map(|(k, v)| format!("{k}.log {v}"))
+            .collect();
+        eprintln!("  protocol logs: {}", logs.join(", "));
+    }
     eprintln!(
-        "  output: {} (conn.log, weird.log, stats.json)",
+        "  output: {} (conn.log, weird.log, stats.json, and protocol logs)",
         cfg.out_dir.display()
     );
 }

@@ -57,13 +57,15 @@ fn every_capture_one_and_two_threads_same_records_no_panic() {
     let next = AtomicUsize::new(0);
     let failures = Mutex::new(Vec::<String>::new());
     let stats = Mutex::new((0usize, 0u64, 0u64));
+    let app_lines = Mutex::new(0u64);
     let workers = std::thread::available_parallelism()
         .map(|n| n.get())
         .unwrap_or(2)
         .clamp(2, 8);
     std::thread::scope(|s| {
         for w in 0..workers {
-            let (next, failures, stats, files, root) = (&next, &failures, &stats, &files, &root);
+            let (next, failures, stats, files, root, app_lines) =
+                (&next, &failures, &stats, &files, &root, &app_lines);
             s.spawn(move || loop {
                 let i = next.fetch_add(1, Ordering::Relaxed);
                 let Some(f) = files.get(i) else { break };
@@ -77,8 +79,29 @@ fn every_capture_one_and_two_threads_same_records_no_panic() {
                             .push(format!("{} (--threads {t}): {e}", f.display()));
                     }
                 }
-                for log in ["conn.log", "weird.log"] {
+                // Every log the run wrote (conn, weird and the protocol logs) must agree.
+                let mut logs: Vec<String> = ["conn.log", "weird.log"]
+                    .iter()
+                    .map(|s| s.to_string())
+                    .collect();
+                for d in [&o1, &o2] {
+                    if let Ok(rd) = std::fs::read_dir(d) {
+                        for e in rd.flatten() {
+                            let n = e.file_name().to_string_lossy().into_owned();
+                            if n.ends_with(".log") && !logs.contains(&n) {
+                                logs.push(n);
+                            }
+                        }
+                    }
+                }
+                for log in &logs {
                     let (a, b) = (sorted_lines(&o1.join(log)), sorted_lines(&o2.join(log)));
+                    *app_lines.lock().unwrap() +=
+                        if log.as_str() != "conn.log" && log.as_str() != "weird.log" {
+                            a.len() as u64
+                        } else {
+                            0
+                        };
                     if a != b {
                         failures.lock().unwrap().push(format!(
                             "{}: {log} differs between 1 and 2 threads ({} vs {} lines)",
@@ -108,8 +131,9 @@ fn every_capture_one_and_two_threads_same_records_no_panic() {
         }
     });
     let (n, packets, conns) = *stats.lock().unwrap();
+    let app = *app_lines.lock().unwrap();
     println!(
-        "corpus robustness: {n} files ({captures} captures), {packets} packets, {conns} conn records, each with --threads 1 and 2"
+        "corpus robustness: {n} files ({captures} captures), {packets} packets, {conns} conn records, {app} protocol-log records, each with --threads 1 and 2"
     );
     let failures = failures.into_inner().unwrap();
     for f in &failures {

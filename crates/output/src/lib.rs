@@ -9,6 +9,7 @@
 mod escape;
 pub mod json;
 mod records;
+pub mod tsv;
 mod writer;
 
 pub use escape::{json_escape_into, tsv_escape_into};

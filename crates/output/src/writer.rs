@@ -1,8 +1,7 @@
 //! Log files in an output directory.
 
-use crate::records::{conn_json, conn_tsv, weird_json, weird_tsv, CONN_FIELDS, WEIRD_FIELDS};
+use crate::records::{weird_json, weird_tsv, CONN_FIELDS, WEIRD_FIELDS};
 use crate::WeirdRecord;
-use netloupe_flow::ConnRecord;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
@@ -92,16 +91,6 @@ impl LogWriter {
         Ok(w)
     }
 
-    pub fn write_conn(&mut self, r: &ConnRecord) -> std::io::Result<()> {
-        debug_assert_eq!(self.kind, LogKind::Conn);
-        self.line.clear();
-        match self.format {
-            LogFormat::Json => conn_json(r, &mut self.line),
-            LogFormat::ZeekTsv => conn_tsv(r, &mut self.line),
-        }
-        self.emit()
-    }
-
     pub fn write_weird(&mut self, r: &WeirdRecord) -> std::io::Result<()> {
         debug_assert_eq!(self.kind, LogKind::Weird);
         self.line.clear();
@@ -112,8 +101,13 @@ impl LogWriter {
         self.emit()
     }
 
+    pub fn format(&self) -> LogFormat {
+        self.format
+    }
+
     /// Writes one already formatted record (a JSON object without the newline).
     pub fn write_line(&mut self, line: &str) -> std::io::Result<()> {
+        // (For TSV logs the line is the tab-separated fields, formatted by the caller.)
         self.line.clear();
         self.line.push_str(line);
         self.emit()

@@ -69,7 +69,44 @@ pub enum AppRecord {
     Ssh(ssh::SshRecord),
 }
 
+/// The parser for `service`, when netloupe has one (the others are identified, not parsed).
+pub fn new_parser(service: Service, udp: bool) -> Option<Box<dyn SessionParser>> {
+    Some(match service {
+        Service::Dns | Service::Mdns | Service::Llmnr => Box::new(dns::DnsSession::new(if udp {
+            dns::DnsProto::Udp
+        } else {
+            dns::DnsProto::Tcp
+        })),
+        Service::Http if !udp => Box::new(http::HttpSession::new()),
+        Service::Tls if !udp => Box::new(tls::TlsSession::new()),
+        Service::Ssh if !udp => Box::new(ssh::SshSession::new()),
+        _ => return None,
+    })
+}
+
 impl AppRecord {
+    /// Time of the event the record describes (Zeek's `ts` of that log).
+    pub fn ts_ns(&self) -> i64 {
+        match self {
+            AppRecord::Dns(r) => r.ts_ns,
+            AppRecord::Http(r) => r.ts_ns,
+            AppRecord::Ssl(r) => r.ts_ns,
+            AppRecord::X509(r) => r.ts_ns,
+            AppRecord::Ssh(r) => r.ts_ns,
+        }
+    }
+
+    /// Writes the protocol's own fields (not ts, uid or id.*, which the caller writes first).
+    pub fn write_json(&self, o: &mut netloupe_output::json::JsonObject) {
+        match self {
+            AppRecord::Dns(r) => r.write_json(o),
+            AppRecord::Http(r) => r.write_json(o),
+            AppRecord::Ssl(r) => r.write_json(o),
+            AppRecord::X509(r) => r.write_json(o),
+            AppRecord::Ssh(r) => r.write_json(o),
+        }
+    }
+
     /// Zeek's log name ("dns", "http", "ssl", "x509", "ssh").
     pub fn log_name(&self) -> &'static str {
         match self {

@@ -1,0 +1,460 @@
+//! The session layer of a connection: stream reassembly, protocol identification by content and
+//! the protocol parsers, fed from the flow table's packets.
+//!
+//! A connection gets an [`AppSession`] when its first payload byte arrives. Bytes are reassembled
+//! per direction (TCP) or taken datagram by datagram (UDP), shown to the protocol detector until
+//! it decides, then replayed, in arrival order, into the parser of the detected protocol. The
+//! session is dropped as soon as there is nothing more to learn (no protocol found, parser gave
+//! up, or the protocol turned encrypted), so a long-lived bulk transfer costs nothing after its
+//! first packets.
+
+use crate::reassembly::{ReassemblyBudget, ReassemblyStats, StreamReassembler, StreamSink};
+use netloupe_proto::detect::{Detector, Transport, Verdict};
+use netloupe_proto::{AppRecord, Ctx, Direction, Service, SessionParser};
+
+/// Limits of the session layer.
+#[derive(Debug, Clone, Copy)]
+pub struct AppConfig {
+    /// Inspect payloads at all (off: conn records only).
+    pub enabled: bool,
+    /// Out-of-order bytes buffered per TCP direction.
+    pub max_buffered_per_stream: usize,
+    /// Out-of-order bytes buffered across all connections of a worker.
+    pub max_buffered_total: usize,
+    /// Bytes (both directions) kept for replay while the protocol is being identified; a
+    /// connection not identified within them is left alone.
+    pub max_detect_bytes: usize,
+}
+
+impl Default for AppConfig {
+    fn default() -> Self {
+        AppConfig {
+            enabled: true,
+            max_buffered_per_stream: 256 << 10,
+            max_buffered_total: 128 << 20,
+            max_detect_bytes: 8 << 10,
+        }
+    }
+}
+
+/// Counters of the session layer, for stats.json.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct AppStats {
+    pub sessions: u64,
+    pub identified: u64,
+    pub unidentified: u64,
+    pub parser_violations: u64,
+    pub records: u64,
+    pub reassembly: ReassemblyStats,
+    pub overlap_conflicts: u64,
+    pub peak_buffered_bytes: u64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    Detecting,
+    Parsing,
+}
+
+/// What the stream sink feeds: everything of the session except the reassemblers.
+struct Inspector {
+    phase: Phase,
+    detector: Detector,
+    /// Bytes delivered while detecting, in arrival order, for replay into the parser.
+    replay: Vec<(Direction, Vec<u8>)>,
+    replay_bytes: usize,
+    parser: Option<Box<dyn SessionParser>>,
+    /// Set when there is nothing more to do: the session will be dropped.
+    finished: bool,
+    found: Option<Service>,
+}
+
+pub(crate) struct AppSession {
+    // (Debug is implemented by hand: parsers are trait objects.)
+    /// TCP only: [from originator, from responder].
+    streams: Option<Box<[StreamReassembler; 2]>>,
+    insp: Inspector,
+}
+
+impl std::fmt::Debug for AppSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppSession")
+            .field("phase", &self.insp.phase)
+            .field("found", &self.insp.found)
+            .field("finished", &self.insp.finished)
+            .finish()
+    }
+}
+
+/// The per-delivery context the sink needs.
+struct Sink<'a> {
+    insp: &'a mut Inspector,
+    dir: Direction,
+    ts_ns: i64,
+    transport: Transport,
+    ports: (u16, u16),
+    cfg: &'a AppConfig,
+    stats: &'a mut AppStats,
+    out: &'a mut Vec<AppRecord>,
+}
+
+impl StreamSink for Sink<'_> {
+    fn data(&mut self, _offset: u64, bytes: &[u8]) {
+        self.insp.deliver(
+            self.dir,
+            self.ts_ns,
+            bytes,
+            self.transport,
+            self.ports,
+            self.cfg,
+            self.stats,
+            self.out,
+        );
+    }
+    fn gap(&mut self, _offset: u64, len: u64) {
+        self.insp.gap(self.dir, len);
+    }
+}
+
+fn idx(dir: Direction) -> usize {
+    match dir {
+        Direction::Orig => 0,
+        Direction::Resp => 1,
+    }
+}
+
+impl Inspector {
+    #[allow(clippy::too_many_arguments)]
+    fn deliver(
+        &mut self,
+        dir: Direction,
+        ts_ns: i64,
+        bytes: &[u8],
+        transport: Transport,
+        (orig_p, resp_p): (u16, u16),
+        cfg: &AppConfig,
+        stats: &mut AppStats,
+        out: &mut Vec<AppRecord>,
+    ) {
+        if self.finished || bytes.is_empty() {
+            return;
+        }
+        match self.phase {
+            Phase::Detecting => {
+                let room = cfg.max_detect_bytes.saturating_sub(self.replay_bytes);
+                let take = bytes.len().min(room);
+                match self.replay.last_mut() {
+                    Some((d, v)) if *d == dir && transport == Transport::Tcp => {
+                        v.extend_from_slice(&bytes[..take])
+                    }
+                    _ => self.replay.push((dir, bytes[..take].to_vec())),
+                }
+                self.replay_bytes += take;
+                // The detector sees the stream prefix of this direction (TCP) or the datagram (UDP).
+                let verdict = match transport {
+                    Transport::Tcp => {
+                        let prefix: Vec<u8> = self
+                            .replay
+                            .iter()
+                            .filter(|(d, _)| *d == dir)
+                            .flat_map(|(_, v)| v.iter().copied())
+                            .collect();
+                        self.detector.feed(transport, dir, &prefix, orig_p, resp_p)
+                    }
+                    Transport::Udp => {
+                        self.detector
+                            .feed(transport, dir, &bytes[..take], orig_p, resp_p)
+                    }
+                };
+                match verdict {
+                    Verdict::Match(service) => {
+                        stats.identified += 1;
+                        self.found = Some(service);
+                        match netloupe_proto::new_parser(service, transport == Transport::Udp) {
+                            Some(mut parser) => {
+                                for (d, chunk) in std::mem::take(&mut self.replay) {
+                                    parser.data(Ctx { ts_ns, dir: d }, &chunk, out);
+                                }
+                                self.parser = Some(parser);
+                                self.phase = Phase::Parsing;
+                                self.check_parser(stats);
+                            }
+                            None => self.finish(),
+                        }
+                    }
+                    Verdict::NoMatch => {
+                        stats.unidentified += 1;
+                        self.finish();
+                    }
+                    Verdict::NeedMore => {
+                        if take < bytes.len() || self.replay_bytes >= cfg.max_detect_bytes {
+                            stats.unidentified += 1;
+                            self.finish();
+                        }
+                    }
+                }
+            }
+            Phase::Parsing => {
+                if let Some(p) = self.parser.as_mut() {
+                    p.data(Ctx { ts_ns, dir }, bytes, out);
+                }
+                self.check_parser(stats);
+            }
+        }
+    }
+
+    fn check_parser(&mut self, stats: &mut AppStats) {
+        if let Some(p) = &self.parser {
+            if p.violated() {
+                stats.parser_violations += 1;
+                if !p.confirmed() {
+                    self.found = None;
+                }
+                self.finish();
+            }
+        }
+    }
+
+    fn gap(&mut self, dir: Direction, len: u64) {
+        match self.phase {
+            // Content matching cannot skip bytes it never saw.
+            Phase::Detecting => self.finish(),
+            Phase::Parsing => {
+                if let Some(p) = self.parser.as_mut() {
+                    p.gap(dir, len);
+                }
+            }
+        }
+    }
+
+    fn finish(&mut self) {
+        self.finished = true;
+        self.replay = Vec::new();
+        self.replay_bytes = 0;
+    }
+}
+
+/// A protocol record with the connection it belongs to.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AppEvent {
+    pub uid: crate::Uid,
+    pub orig_h: std::net::IpAddr,
+    pub orig_p: u16,
+    pub resp_h: std::net::IpAddr,
+    pub resp_p: u16,
+    pub record: AppRecord,
+}
+
+/// What a connection learned from its session, kept after the session is dropped.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct AppSummary {
+    /// Confirmed services, as a bit set over `Service` discriminants.
+    pub services: u32,
+}
+
+impl AppSession {
+    pub fn new(
+        tcp: bool,
+        next_seq: [u64; 2],
+        cfg: &AppConfig,
+        stats: &mut AppStats,
+    ) -> Box<AppSession> {
+        stats.sessions += 1;
+        Box::new(AppSession {
+            streams: tcp.then(|| {
+                Box::new([
+                    StreamReassembler::new(next_seq[0], cfg.max_buffered_per_stream),
+                    StreamReassembler::new(next_seq[1], cfg.max_buffered_per_stream),
+                ])
+            }),
+            insp: Inspector {
+                phase: Phase::Detecting,
+                detector: Detector::default(),
+                replay: Vec::new(),
+                replay_bytes: 0,
+                parser: None,
+                finished: false,
+                found: None,
+            },
+        })
+    }
+
+    /// TCP payload of one segment at relative sequence `seq`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn tcp_data(
+        &mut self,
+        dir: Direction,
+        seq: u64,
+        data: &[u8],
+        ts_ns: i64,
+        ports: (u16, u16),
+        cfg: &AppConfig,
+        budget: &mut ReassemblyBudget,
+        stats: &mut AppStats,
+        out: &mut Vec<AppRecord>,
+    ) -> bool {
+        let Some(streams) = self.streams.as_mut() else {
+            return false;
+        };
+        let mut sink = Sink {
+            insp: &mut self.insp,
+            dir,
+            ts_ns,
+            transport: Transport::Tcp,
+            ports,
+            cfg,
+            stats,
+            out,
+        };
+        let mut rstats = ReassemblyStats::default();
+        let ins = streams[idx(dir)].insert(seq, data, budget, &mut rstats, &mut sink);
+        add_reassembly(&mut stats.reassembly, &rstats);
+        ins.conflict
+    }
+
+    /// The peer acknowledged `dir`'s stream up to `up_to`.
+    #[allow(clippy::too_many_arguments)]
+    pub fn tcp_ack(
+        &mut self,
+        dir: Direction,
+        up_to: u64,
+        ts_ns: i64,
+        ports: (u16, u16),
+        cfg: &AppConfig,
+        budget: &mut ReassemblyBudget,
+        stats: &mut AppStats,
+        out: &mut Vec<AppRecord>,
+    ) {
+        let Some(streams) = self.streams.as_mut() else {
+            return;
+        };
+        let mut sink = Sink {
+            insp: &mut self.insp,
+            dir,
+            ts_ns,
+            transport: Transport::Tcp,
+            ports,
+            cfg,
+            stats,
+            out,
+        };
+        let mut rstats = ReassemblyStats::default();
+        streams[idx(dir)].ack(up_to, budget, &mut rstats, &mut sink);
+        add_reassembly(&mut stats.reassembly, &rstats);
+    }
+
+    /// One UDP datagram's payload.
+    #[allow(clippy::too_many_arguments)]
+    pub fn datagram(
+        &mut self,
+        dir: Direction,
+        data: &[u8],
+        ts_ns: i64,
+        ports: (u16, u16),
+        cfg: &AppConfig,
+        stats: &mut AppStats,
+        out: &mut Vec<AppRecord>,
+    ) {
+        self.insp
+            .deliver(dir, ts_ns, data, Transport::Udp, ports, cfg, stats, out);
+    }
+
+    /// Nothing more will come from this session (it may be dropped).
+    pub fn finished(&self) -> bool {
+        self.insp.finished
+            && self
+                .streams
+                .as_ref()
+                .is_none_or(|s| s.iter().all(|r| r.buffered() == 0))
+    }
+
+    pub fn summary(&self) -> AppSummary {
+        let mut services = 0;
+        if let Some(s) = self.insp.found {
+            let confirmed = self.insp.parser.as_ref().is_none_or(|p| p.confirmed());
+            if confirmed {
+                services |= 1 << (s as u32);
+            }
+        }
+        AppSummary { services }
+    }
+
+    /// End of the connection: deliver what is buffered, let the parser flush.
+    pub fn end(
+        &mut self,
+        ts_ns: i64,
+        ports: (u16, u16),
+        cfg: &AppConfig,
+        budget: &mut ReassemblyBudget,
+        stats: &mut AppStats,
+        out: &mut Vec<AppRecord>,
+    ) {
+        if let Some(streams) = self.streams.as_mut() {
+            for (i, dir) in [Direction::Orig, Direction::Resp].into_iter().enumerate() {
+                let mut sink = Sink {
+                    insp: &mut self.insp,
+                    dir,
+                    ts_ns,
+                    transport: Transport::Tcp,
+                    ports,
+                    cfg,
+                    stats,
+                    out,
+                };
+                let mut rstats = ReassemblyStats::default();
+                streams[i].finish(budget, &mut rstats, &mut sink);
+                add_reassembly(&mut stats.reassembly, &rstats);
+            }
+        }
+        if let Some(p) = self.insp.parser.as_mut() {
+            p.end(ts_ns, out);
+        }
+        self.insp.finish();
+    }
+}
+
+fn add_reassembly(total: &mut ReassemblyStats, s: &ReassemblyStats) {
+    total.segments += s.segments;
+    total.bytes_delivered += s.bytes_delivered;
+    total.retransmitted_bytes += s.retransmitted_bytes;
+    total.overlap_conflicts += s.overlap_conflicts;
+    total.gaps += s.gaps;
+    total.gap_bytes += s.gap_bytes;
+    total.dropped_bytes_cap += s.dropped_bytes_cap;
+}
+
+/// The services of a bit set, in `Service` order, by their Zeek names.
+pub(crate) fn service_names(bits: u32) -> Vec<&'static str> {
+    ALL_SERVICES
+        .iter()
+        .filter(|s| bits & (1 << (**s as u32)) != 0)
+        .map(|s| s.zeek_name())
+        .collect()
+}
+
+const ALL_SERVICES: &[Service] = &[
+    Service::Dns,
+    Service::Http,
+    Service::Tls,
+    Service::Quic,
+    Service::Ssh,
+    Service::Smb,
+    Service::DceRpc,
+    Service::Kerberos,
+    Service::Ntlm,
+    Service::Rdp,
+    Service::Ldap,
+    Service::Dhcp,
+    Service::Smtp,
+    Service::Ftp,
+    Service::Pop3,
+    Service::Imap,
+    Service::Snmp,
+    Service::Ntp,
+    Service::Sip,
+    Service::Mdns,
+    Service::Llmnr,
+    Service::Nbns,
+    Service::Mysql,
+    Service::Postgresql,
+];
