@@ -4,9 +4,11 @@
 # 1. Builds netloupe in release mode.
 # 2. Takes the ~1 GB benchmark capture built by ../shared/bench/build-mix.sh (builds it if missing;
 #    needs tshark and tcpreplay from apt), or the file given as $1.
-# 3. In the same run, times `tcpdump -r FILE -w /dev/null` (the read-rate baseline) and
-#    `netloupe analyze` with 1 and 2 threads (best of $RUNS each, file in page cache), and prints
-#    packets/s, Gbit/s and the ratio to tcpdump.
+# 3. In the same run, times `tcpdump -r FILE -w /dev/null` (the read-rate baseline),
+#    `netloupe analyze --conn-only` (connection records only) with 1 and 2 threads, the full
+#    inspection (reassembly, protocol identification, parsers) with 1 and 2 threads, and, when
+#    installed (apt-get install libndpi-bin), `ndpiReader -i FILE` (best of $RUNS each, file in
+#    page cache); prints packets/s, Gbit/s, CPU-seconds and the ratios.
 # 4. Memory: a capture with 1,000,000 concurrent idle TCP flows (made by netloupe itself); prints
 #    peak RSS and bytes per tracked flow (RSS above a one-flow run, divided by the flow count).
 set -euo pipefail
@@ -27,32 +29,43 @@ echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -
 echo "capture: $MIX ($(stat -c %s "$MIX") bytes)"
 cat "$MIX" > /dev/null   # page cache: both readers see the same warm file
 
-best() { # best wall time in seconds of RUNS runs of "$@"
-  local b=""
+best() { # best wall time and its CPU time (user+sys) in seconds over RUNS runs of "$@"
+  local b="" c=""
   for _ in $(seq "$RUNS"); do
-    local s e t
-    s=$(date +%s.%N); "$@" >/dev/null 2>&1; e=$(date +%s.%N)
-    t=$(echo "$e - $s" | bc -l)
-    if [ -z "$b" ] || (( $(echo "$t < $b" | bc -l) )); then b=$t; fi
+    /usr/bin/time -f "%e %U %S" -o "$TMP/t" "$@" >/dev/null 2>&1 || true
+    read -r e u sy < <(tail -1 "$TMP/t")
+    if [ -z "$b" ] || (( $(echo "$e < $b" | bc -l) )); then b=$e; c=$(echo "$u + $sy" | bc -l); fi
   done
-  echo "$b"
+  echo "$b $c"
 }
 
-t_dump=$(best tcpdump -r "$MIX" -w /dev/null)
-t_nl1=$(best "$BIN" analyze -q --threads 1 -o "$TMP/o1" "$MIX")
-t_nl2=$(best "$BIN" analyze -q --threads 2 -o "$TMP/o2" "$MIX")
+read -r t_dump c_dump < <(best tcpdump -r "$MIX" -w /dev/null)
+read -r t_c1 c_c1 < <(best "$BIN" analyze -q --conn-only --threads 1 -o "$TMP/o1" "$MIX")
+read -r t_c2 c_c2 < <(best "$BIN" analyze -q --conn-only --threads 2 -o "$TMP/o2" "$MIX")
+read -r t_f1 c_f1 < <(best "$BIN" analyze -q --threads 1 -o "$TMP/f1" "$MIX")
+read -r t_f2 c_f2 < <(best "$BIN" analyze -q --threads 2 -o "$TMP/f2" "$MIX")
 pkts=$(python3 -c "import json;print(json.load(open('$TMP/o1/stats.json'))['packets']['read'])")
 bytes=$(python3 -c "import json;print(json.load(open('$TMP/o1/stats.json'))['bytes']['captured'])")
 flows=$(python3 -c "import json;print(json.load(open('$TMP/o1/stats.json'))['flows']['records'])")
-report() { # name seconds
+report() { # name wall-seconds cpu-seconds
   python3 -c "
-p=$pkts; b=$bytes; t=$2; base=$t_dump
-print(f'{\"$1\":<28} {t:8.3f} s  {p/t/1e6:7.3f} Mpackets/s  {b*8/t/1e9:7.3f} Gbit/s  {base/t*100:6.1f}% of tcpdump')"
+p=$pkts; b=$bytes; t=$2; c=$3; base=$t_dump
+print(f'{\"$1\":<34} {t:7.3f} s wall {c:7.3f} s CPU  {p/t/1e6:6.3f} Mpackets/s  {b*8/t/1e9:6.3f} Gbit/s  {b*8/c/1e9:6.3f} Gbit per CPU-s  {base/t*100:6.1f}% of tcpdump')"
 }
 echo "packets: $pkts, captured bytes: $bytes, conn records: $flows"
-report "tcpdump -r -w /dev/null" "$t_dump"
-report "netloupe --threads 1" "$t_nl1"
-report "netloupe --threads 2" "$t_nl2"
+report "tcpdump -r -w /dev/null" "$t_dump" "$c_dump"
+report "netloupe --conn-only --threads 1" "$t_c1" "$c_c1"
+report "netloupe --conn-only --threads 2" "$t_c2" "$c_c2"
+report "netloupe (inspection) --threads 1" "$t_f1" "$c_f1"
+report "netloupe (inspection) --threads 2" "$t_f2" "$c_f2"
+if command -v ndpiReader >/dev/null; then
+  read -r t_nd c_nd < <(best ndpiReader -q -i "$MIX")
+  report "ndpiReader -i" "$t_nd" "$c_nd"
+  python3 -c "print(f'netloupe inspection vs ndpiReader, throughput per CPU-second: {$c_nd/$c_f1:.2f}x')"
+else
+  echo "ndpiReader not installed (apt-get install libndpi-bin): no nDPI comparison"
+fi
+python3 -c "import json;s=json.load(open('$TMP/f1/stats.json'));print('protocol records (1 thread):', s['inspection']['records'])"
 /usr/bin/time -f "%M" -o "$TMP/rss1" "$BIN" analyze -q --threads 1 -o "$TMP/o1" "$MIX" >/dev/null 2>&1
 echo "peak RSS, benchmark capture, 1 thread: $(( $(cat "$TMP/rss1") / 1024 )) MiB"
 

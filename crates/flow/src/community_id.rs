@@ -13,40 +13,8 @@ const TCP: u8 = 6;
 const UDP: u8 = 17;
 const SCTP: u8 = 132;
 
-/// ICMPv4 type → (counterpart type, is_one_way) per the Community ID spec.
-fn icmp4_counterpart(t: u8) -> Option<u8> {
-    Some(match t {
-        8 => 0,
-        0 => 8,
-        13 => 14,
-        14 => 13,
-        15 => 16,
-        16 => 15,
-        10 => 9,
-        9 => 10,
-        17 => 18,
-        18 => 17,
-        _ => return None,
-    })
-}
-
-fn icmp6_counterpart(t: u8) -> Option<u8> {
-    Some(match t {
-        128 => 129,
-        129 => 128,
-        133 => 134,
-        134 => 133,
-        135 => 136,
-        136 => 135,
-        130 => 131,
-        131 => 130,
-        139 => 140,
-        140 => 139,
-        144 => 145,
-        145 => 144,
-        _ => return None,
-    })
-}
+// ICMP request/reply pairing is the same table Zeek uses for its connection keys.
+use crate::key::{icmp4_counterpart, icmp6_counterpart};
 
 /// Computes the Community ID v1 of a flow as seen in one packet. For ICMP, `sport` is the type
 /// and `dport` the code. `seed` is 0 unless the deployment agreed on another.
