@@ -20,7 +20,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::net::IpAddr;
 use std::path::Path;
 
-const CORPUS: &str = "/work/shared/corpus/ndpi";
+// The shared corpus, `../shared/corpus` from the repository root.
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/ndpi");
 /// Prefix kept per TCP direction.
 const PREFIX: usize = 4096;
 /// Agreement reached on the corpus at the time of writing (2631/2662 = 98.84%); the assertion

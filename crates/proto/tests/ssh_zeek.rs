@@ -17,7 +17,8 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-const CORPUS: &str = "/work/shared/corpus/zeek";
+// The shared corpus, `../shared/corpus` from the repository root.
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/zeek");
 /// Share of Zeek's records found with all compared fields equal, as reached on the corpus of
 /// this writing; the assertion keeps it from regressing.
 const FLOOR: f64 = 1.0;

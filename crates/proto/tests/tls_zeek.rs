@@ -16,7 +16,8 @@ use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
-const CORPUS: &str = "/work/shared/corpus/zeek";
+// The shared corpus, `../shared/corpus` from the repository root.
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/zeek");
 
 type Key = (IpAddr, u16, IpAddr, u16);
 
