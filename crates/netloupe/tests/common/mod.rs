@@ -58,3 +58,104 @@ pub fn sorted_lines(path: &Path) -> Vec<String> {
     v.sort();
     v
 }
+
+/// One row of the corpus' `zeek/baseline_index.tsv`: baseline directory, trace, log names.
+pub struct BaselineEntry {
+    pub dir: String,
+    pub trace: String,
+    pub logs: Vec<String>,
+}
+
+/// The rows of `baseline_index.tsv` under `zeek` (the corpus' `zeek` directory); `None` (with a
+/// printed reason) when the index is missing.
+pub fn baseline_index(zeek: &Path) -> Option<Vec<BaselineEntry>> {
+    let path = zeek.join("baseline_index.tsv");
+    let Ok(text) = std::fs::read_to_string(&path) else {
+        println!("skipping: {} not found", path.display());
+        return None;
+    };
+    Some(
+        text.lines()
+            .skip(1)
+            .filter_map(|l| {
+                let mut it = l.split('\t');
+                let (dir, trace, logs) = (it.next()?, it.next()?, it.next()?);
+                Some(BaselineEntry {
+                    dir: dir.to_string(),
+                    trace: trace.to_string(),
+                    logs: logs.split(',').map(str::to_string).collect(),
+                })
+            })
+            .collect(),
+    )
+}
+
+/// A Zeek ASCII (TSV) log as found in the baselines: column names, column types when the
+/// header has them (`zeek-cut` output has only a first line naming the columns), and the rows
+/// with their raw values (`-` unset, `(empty)` empty, `\xNN` escapes kept).
+pub struct ZeekLog {
+    pub fields: Vec<String>,
+    pub types: Option<Vec<String>>,
+    pub rows: Vec<Vec<String>>,
+}
+
+impl ZeekLog {
+    pub fn col(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f == name)
+    }
+}
+
+/// Reads a baseline log; rows whose column count differs from the header are dropped.
+pub fn read_zeek_log(path: &Path) -> Option<ZeekLog> {
+    let text = std::fs::read_to_string(path).ok()?;
+    let mut log = ZeekLog {
+        fields: Vec::new(),
+        types: None,
+        rows: Vec::new(),
+    };
+    for line in text.lines() {
+        if let Some(f) = line.strip_prefix("#fields\t") {
+            log.fields = f.split('\t').map(str::to_string).collect();
+        } else if let Some(t) = line.strip_prefix("#types\t") {
+            log.types = Some(t.split('\t').map(str::to_string).collect());
+        } else if line.starts_with('#') || line.is_empty() {
+            continue;
+        } else if log.fields.is_empty() {
+            // zeek-cut output: the first line names the columns.
+            log.fields = line.split('\t').map(str::to_string).collect();
+        } else {
+            let row: Vec<String> = line.split('\t').map(str::to_string).collect();
+            if row.len() == log.fields.len() {
+                log.rows.push(row);
+            }
+        }
+    }
+    Some(log)
+}
+
+/// Undoes Zeek's ASCII escaping (`\xNN`, `\\`); bytes that are not UTF-8 become U+FFFD.
+pub fn zeek_unescape(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && b.get(i + 1) == Some(&b'x') {
+            if let Some(v) = s
+                .get(i + 2..i + 4)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                out.push(v);
+                i += 4;
+                continue;
+            }
+        }
+        if b[i] == b'\\' && b.get(i + 1) == Some(&b'\\') {
+            out.push(b'\\');
+            i += 2;
+            continue;
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
