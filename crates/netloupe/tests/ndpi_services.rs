@@ -7,7 +7,9 @@
 //! identified by content ("Confidence: DPI...") with a protocol we support, our `service` agrees
 //! when it contains the Zeek name of the mapped protocol. Everything goes through the whole
 //! pipeline: capture, decode, flow table, TCP reassembly, content detection and the parsers'
-//! confirmation.
+//! confirmation. Unlike the detector-level test, nDPI flows missing from our conn.log count as
+//! disagreements, and a flow split over several conn records (same 5-tuple) agrees when any of
+//! them lists the service.
 //!
 //! The nDPI result parsing and the nDPI-name mapping are the ones of the detector-level test
 //! (`crates/proto/tests/detect_corpus.rs`), copied here (this crate does not depend on
@@ -18,7 +20,9 @@
 //! reason, the flows split over several conn records, false positives (a supported service
 //! claimed on a flow nDPI labels with another supported protocol) and our claims on flows nDPI
 //! labels with unsupported protocols or leaves Unknown. `NDPI_SERVICES_DUMP=1` prints every
-//! disagreement with our conn record's fields. Run with
+//! disagreement and every split flow with our conn records' fields; `NDPI_SERVICES_CHECKSUMS=1`
+//! runs netloupe with checksum verification (its default) instead of `-C`, for information only
+//! (the floors are not asserted then: offloaded checksums hide most of the corpus). Run with
 //! `cargo test -p netloupe --test ndpi_services -- --nocapture`.
 
 mod common;
@@ -32,11 +36,14 @@ use std::sync::Mutex;
 
 /// The issue's target.
 const TARGET: f64 = 0.97;
-/// Agreement reached end to end at the time of writing (2594/2662 = 97.45%); the assertion keeps
-/// it from regressing.
-const FLOOR: f64 = 0.974;
-/// False positives reached at the time of writing.
-const MAX_FALSE_POSITIVES: usize = 1;
+/// Agreement reached end to end at the time of writing (2648/2786 = 95.05%, with `-C`); the
+/// assertion keeps it from regressing. Most of the gap to the target is TLS seen mid-stream
+/// (application data only): the detector recognises the records but the TLS parser confirms only
+/// on a ClientHello or ServerHello, so conn.log lists no service (as Zeek would not).
+const FLOOR: f64 = 0.950;
+/// False positives reached at the time of writing (two fuzzed NetBIOS name-service datagrams
+/// read as DNS).
+const MAX_FALSE_POSITIVES: usize = 2;
 /// Parallel runs of the binary.
 const WORKERS: usize = 2;
 
@@ -228,10 +235,10 @@ struct Conn {
     orig: Endpoint,
     services: Vec<String>,
     history: String,
-    conn_state: String,
     missed_bytes: u64,
-    orig_bytes: u64,
-    resp_bytes: u64,
+    /// Absent for connections without a duration (a single packet), as in Zeek.
+    orig_bytes: Option<u64>,
+    resp_bytes: Option<u64>,
 }
 
 /// One capture analysed by the binary.
@@ -243,6 +250,8 @@ struct Run {
     conns: HashMap<Key, Vec<Conn>>,
     /// Hosts seen in conn.log (to tell "flow missing" from "hosts never seen").
     hosts: BTreeSet<IpAddr>,
+    /// Ports of the UDP records (to recognise tunnels we do not decode).
+    udp_ports: BTreeSet<u16>,
     /// Decoder anomalies of stats.json (name -> count).
     anomalies: BTreeMap<String, u64>,
 }
@@ -276,24 +285,34 @@ fn parse_conn(v: &Value) -> Option<(Key, Conn)> {
         _ => Vec::new(),
     };
     let s = |f: &str| v.get(f).and_then(Value::as_str).unwrap_or("").to_string();
-    let n = |f: &str| v.get(f).and_then(Value::as_u64).unwrap_or(0);
+    let n = |f: &str| v.get(f).and_then(Value::as_u64);
     Some((
         key(tcp, orig, resp),
         Conn {
             orig,
             services,
             history: s("history"),
-            conn_state: s("conn_state"),
-            missed_bytes: n("missed_bytes"),
+            missed_bytes: n("missed_bytes").unwrap_or(0),
             orig_bytes: n("orig_bytes"),
             resp_bytes: n("resp_bytes"),
         },
     ))
 }
 
-fn analyse(pcap: &Path, out: &Path, name: String, expected: Vec<Expected>) -> Run {
-    let status = common::netloupe()
-        .args(["analyze", "-q", "-C", "--no-progress", "-o"])
+fn analyse(
+    pcap: &Path,
+    out: &Path,
+    verify_checksums: bool,
+    name: String,
+    expected: Vec<Expected>,
+) -> Run {
+    let mut cmd = common::netloupe();
+    cmd.args(["analyze", "-q", "--no-progress"]);
+    if !verify_checksums {
+        cmd.arg("-C");
+    }
+    let status = cmd
+        .arg("-o")
         .arg(out)
         .arg(pcap)
         .status()
@@ -301,6 +320,7 @@ fn analyse(pcap: &Path, out: &Path, name: String, expected: Vec<Expected>) -> Ru
         .and_then(|s| s.code());
     let mut conns: HashMap<Key, Vec<Conn>> = HashMap::new();
     let mut hosts = BTreeSet::new();
+    let mut udp_ports = BTreeSet::new();
     for v in common::read_jsonl(&out.join("conn.log")) {
         for h in ["id.orig_h", "id.resp_h"] {
             if let Some(ip) = v
@@ -312,6 +332,9 @@ fn analyse(pcap: &Path, out: &Path, name: String, expected: Vec<Expected>) -> Ru
             }
         }
         if let Some((k, c)) = parse_conn(&v) {
+            if !k.0 {
+                udp_ports.extend([k.1 .1, k.2 .1]);
+            }
             conns.entry(k).or_default().push(c);
         }
     }
@@ -331,6 +354,7 @@ fn analyse(pcap: &Path, out: &Path, name: String, expected: Vec<Expected>) -> Ru
         status,
         conns,
         hosts,
+        udp_ports,
         anomalies,
     }
 }
@@ -342,17 +366,22 @@ fn why_missing(run: &Run, e: &Expected) -> String {
         return format!("netloupe exited with {:?}", run.status);
     }
     if !run.hosts.contains(&a.0) && !run.hosts.contains(&b.0) {
-        // Neither host appears anywhere: the packets were not decoded as IP at all.
-        let hint: Vec<&str> = run
-            .anomalies
-            .keys()
-            .filter(|k| k.contains("unknown") || k.contains("truncated") || k.contains("tunnel"))
-            .map(String::as_str)
-            .collect();
-        if hint.is_empty() {
-            return "hosts never seen (encapsulation not decoded?)".into();
+        // Neither host appears anywhere: the packets never reached the flow table as IP.
+        const TUNNELS: &[(u16, &str)] = &[
+            (2152, "GTP-U"),
+            (5246, "CAPWAP"),
+            (5247, "CAPWAP"),
+            (3544, "Teredo"),
+            (5072, "AYIYA"),
+        ];
+        if let Some((_, t)) = TUNNELS.iter().find(|(p, _)| run.udp_ports.contains(p)) {
+            return format!("inside a {t} tunnel (not decoded)");
         }
-        return format!("hosts never seen; anomalies: {}", hint.join(","));
+        if run.anomalies.is_empty() {
+            return "hosts never seen".into();
+        }
+        let names: Vec<&str> = run.anomalies.keys().map(String::as_str).collect();
+        return format!("hosts never seen; decoder anomalies: {}", names.join(","));
     }
     let other = if e.tcp { "udp" } else { "tcp" };
     if run.conns.contains_key(&(!e.tcp, a, b)) {
@@ -361,26 +390,45 @@ fn why_missing(run: &Run, e: &Expected) -> String {
     "hosts seen, this 5-tuple not".into()
 }
 
-/// Hints at why a flow we found disagrees (from our conn record).
+/// Hints at why a flow we found disagrees (from our conn records; the detector's and the
+/// parsers' decisions are not in the logs).
 fn why_disagree(e: &Expected, conns: &[Conn]) -> &'static str {
     if conns.len() > 1 {
         return "connection split into several records";
     }
     let c = &conns[0];
-    if c.missed_bytes > 0 {
-        return "content gap (missed_bytes > 0)";
-    }
-    if c.orig_bytes == 0 && c.resp_bytes == 0 {
-        return "no payload counted";
-    }
-    if e.tcp && !c.history.contains(['S', 'H']) && !c.history.starts_with('^') {
-        return "TCP without a seen handshake";
-    }
     if !c.services.is_empty() {
         return "another service claimed";
     }
-    "no service"
+    if e.tcp {
+        if !c.history.contains(['S', 's', 'H', 'h']) {
+            return "mid-stream TCP (no SYN or SYN-ACK seen)";
+        }
+        if c.history.contains('H') && !c.history.contains('S') {
+            return "roles reversed (the originator sent the SYN-ACK)";
+        }
+    }
+    if c.missed_bytes > 0 {
+        return "content gap (missed_bytes > 0)";
+    }
+    if !e.tcp {
+        let resp_p = if c.orig == e.key.1 {
+            e.key.2 .1
+        } else {
+            e.key.1 .1
+        };
+        if c.orig.1 < 1024 && resp_p >= 1024 {
+            return "originator on the well-known port (first datagram a response?)";
+        }
+    }
+    if c.orig_bytes.is_none() && c.resp_bytes.is_none() {
+        return "single-packet connection";
+    }
+    "no service (undecided, or the parser did not confirm)"
 }
+
+/// A capture to analyse: pcap, file name, nDPI's flows.
+type Job = (PathBuf, String, Vec<Expected>);
 
 type Tally = BTreeMap<(String, String), (usize, String)>;
 
@@ -402,7 +450,7 @@ fn conn_service_agrees_with_ndpi() {
     };
     let mut files: Vec<PathBuf> = dir.filter_map(|e| e.ok()).map(|e| e.path()).collect();
     files.sort();
-    let mut jobs: Vec<(PathBuf, String, Vec<Expected>)> = Vec::new();
+    let mut jobs: Vec<Job> = Vec::new();
     for path in files {
         let name = path.file_name().unwrap().to_string_lossy().to_string();
         let Ok(text) = std::fs::read_to_string(result_dir.join(format!("{name}.out"))) else {
@@ -421,11 +469,13 @@ fn conn_service_agrees_with_ndpi() {
         return;
     }
 
+    // nDPI does not verify checksums; NDPI_SERVICES_CHECKSUMS=1 runs netloupe with its default
+    // verification instead (packets with bad checksums ignored).
+    let verify_checksums = std::env::var_os("NDPI_SERVICES_CHECKSUMS").is_some();
     // Run the binary over the captures, WORKERS at a time.
     let out_root = common::tmp_dir("ndpi-services");
     let n_jobs = jobs.len();
-    let queue: Mutex<Vec<(usize, (PathBuf, String, Vec<Expected>))>> =
-        Mutex::new(jobs.into_iter().enumerate().rev().collect());
+    let queue: Mutex<Vec<(usize, Job)>> = Mutex::new(jobs.into_iter().enumerate().rev().collect());
     let done = AtomicUsize::new(0);
     let mut runs: Vec<Run> = std::thread::scope(|s| {
         let handles: Vec<_> = (0..WORKERS)
@@ -437,7 +487,7 @@ fn conn_service_agrees_with_ndpi() {
                             break;
                         };
                         let out = out_root.join(i.to_string());
-                        mine.push(analyse(&pcap, &out, name, expected));
+                        mine.push(analyse(&pcap, &out, verify_checksums, name, expected));
                         done.fetch_add(1, Ordering::Relaxed);
                     }
                     mine
@@ -465,6 +515,8 @@ fn conn_service_agrees_with_ndpi() {
     let mut missing_n = 0usize;
     let mut split_n = 0usize;
     let mut split_disagree = 0usize;
+    // Split flows that agree although their first record alone would not.
+    let mut split_rescued = 0usize;
     let mut unsupported_claims: BTreeMap<(String, String), usize> = BTreeMap::new();
     let mut unknown_claims: BTreeMap<String, usize> = BTreeMap::new();
     let mut failed_runs: Vec<String> = Vec::new();
@@ -535,12 +587,26 @@ fn conn_service_agrees_with_ndpi() {
             supported += 1;
             if conns.len() > 1 {
                 split_n += 1;
+                if dump {
+                    println!(
+                        "[split] {} {} {:?} ours={ours_name} records={conns:?}",
+                        run.name, e.label, e.key
+                    );
+                }
             }
             let ps = per_service.entry(svc_row(&e.accept)).or_default();
             ps.0 += 1;
             if e.accept.iter().any(|s| ours.contains(&s.zeek_name())) {
                 agree += 1;
                 ps.1 += 1;
+                if conns.len() > 1
+                    && !e
+                        .accept
+                        .iter()
+                        .any(|s| conns[0].services.iter().any(|o| o == s.zeek_name()))
+                {
+                    split_rescued += 1;
+                }
                 continue;
             }
             if conns.len() > 1 {
@@ -570,7 +636,15 @@ fn conn_service_agrees_with_ndpi() {
     }
 
     let share = agree as f64 / supported.max(1) as f64;
-    println!("captures: {}", runs.len());
+    println!(
+        "captures: {} (netloupe run with {})",
+        runs.len(),
+        if verify_checksums {
+            "checksum verification"
+        } else {
+            "-C, as nDPI ignores checksums"
+        }
+    );
     if !failed_runs.is_empty() {
         println!("netloupe failed on: {}", failed_runs.join(", "));
     }
@@ -584,9 +658,15 @@ fn conn_service_agrees_with_ndpi() {
         TARGET * 100.0,
         if share >= TARGET { "MET" } else { "NOT MET" }
     );
+    let found = supported - missing_n;
+    println!(
+        "  over the {found} flows found in conn.log: {agree}/{found} = {:.2}%",
+        agree as f64 * 100.0 / found.max(1) as f64
+    );
     println!(
         "  (not in our conn.log: {missing_n}; split over several conn records: {split_n}, \
-         {split_disagree} of them disagreeing; nDPI port/IP guesses left out: {by_port_skipped})"
+         {split_disagree} of them disagreeing, {split_rescued} agreeing only through a later \
+         record; nDPI port/IP guesses left out: {by_port_skipped})"
     );
     println!("per service (label -> agreed/total):");
     for (s, (n, a)) in &per_service {
@@ -616,6 +696,9 @@ fn conn_service_agrees_with_ndpi() {
     println!("claims on flows nDPI left Unknown:");
     for (o, n) in &unknown_claims {
         println!("  {o}: {n}");
+    }
+    if verify_checksums {
+        return;
     }
     assert!(
         share >= FLOOR,
