@@ -60,8 +60,9 @@ enum Phase {
 struct Inspector {
     phase: Phase,
     detector: Detector,
-    /// Bytes delivered while detecting, in arrival order, for replay into the parser.
-    replay: Vec<(Direction, Vec<u8>)>,
+    /// Bytes delivered while detecting, in arrival order with the time they arrived, for replay
+    /// into the parser.
+    replay: Vec<(Direction, i64, Vec<u8>)>,
     replay_bytes: usize,
     parser: Option<Box<dyn SessionParser>>,
     /// Set when there is nothing more to do: the session will be dropped.
@@ -144,10 +145,10 @@ impl Inspector {
                 let room = cfg.max_detect_bytes.saturating_sub(self.replay_bytes);
                 let take = bytes.len().min(room);
                 match self.replay.last_mut() {
-                    Some((d, v)) if *d == dir && transport == Transport::Tcp => {
+                    Some((d, _, v)) if *d == dir && transport == Transport::Tcp => {
                         v.extend_from_slice(&bytes[..take])
                     }
-                    _ => self.replay.push((dir, bytes[..take].to_vec())),
+                    _ => self.replay.push((dir, ts_ns, bytes[..take].to_vec())),
                 }
                 self.replay_bytes += take;
                 // The detector sees the stream prefix of this direction (TCP) or the datagram (UDP).
@@ -156,8 +157,8 @@ impl Inspector {
                         let prefix: Vec<u8> = self
                             .replay
                             .iter()
-                            .filter(|(d, _)| *d == dir)
-                            .flat_map(|(_, v)| v.iter().copied())
+                            .filter(|(d, _, _)| *d == dir)
+                            .flat_map(|(_, _, v)| v.iter().copied())
                             .collect();
                         self.detector.feed(transport, dir, &prefix, orig_p, resp_p)
                     }
@@ -172,12 +173,26 @@ impl Inspector {
                         self.found = Some(service);
                         match netloupe_proto::new_parser(service, transport == Transport::Udp) {
                             Some(mut parser) => {
-                                for (d, chunk) in std::mem::take(&mut self.replay) {
-                                    parser.data(Ctx { ts_ns, dir: d }, &chunk, out);
+                                let replay = std::mem::take(&mut self.replay);
+                                self.replay_bytes = 0;
+                                match transport {
+                                    // The stream from its start, in arrival order, then what the
+                                    // detection budget cut off from this delivery.
+                                    Transport::Tcp => {
+                                        for (d, t, chunk) in replay {
+                                            parser.data(Ctx { ts_ns: t, dir: d }, &chunk, out);
+                                        }
+                                        if take < bytes.len() {
+                                            parser.data(Ctx { ts_ns, dir }, &bytes[take..], out);
+                                        }
+                                    }
+                                    // Datagrams before this one did not look like the protocol:
+                                    // the parser starts at the one that matched.
+                                    Transport::Udp => parser.data(Ctx { ts_ns, dir }, bytes, out),
                                 }
                                 self.parser = Some(parser);
                                 self.phase = Phase::Parsing;
-                                self.check_parser(stats);
+                                self.check_parser(ts_ns, stats, out);
                             }
                             None => self.finish(),
                         }
@@ -198,15 +213,18 @@ impl Inspector {
                 if let Some(p) = self.parser.as_mut() {
                     p.data(Ctx { ts_ns, dir }, bytes, out);
                 }
-                self.check_parser(stats);
+                self.check_parser(ts_ns, stats, out);
             }
         }
     }
 
-    fn check_parser(&mut self, stats: &mut AppStats) {
-        if let Some(p) = &self.parser {
-            if p.violated() {
+    /// A parser that saw something its protocol cannot contain is done: it flushes what it
+    /// has (a parser may keep its record until the end) and gets no more data.
+    fn check_parser(&mut self, ts_ns: i64, stats: &mut AppStats, out: &mut Vec<AppRecord>) {
+        if let Some(p) = self.parser.as_mut() {
+            if p.violated() && !self.finished {
                 stats.parser_violations += 1;
+                p.end(ts_ns, out);
                 if !p.confirmed() {
                     self.found = None;
                 }
@@ -406,8 +424,10 @@ impl AppSession {
                 add_reassembly(&mut stats.reassembly, &rstats);
             }
         }
-        if let Some(p) = self.insp.parser.as_mut() {
-            p.end(ts_ns, out);
+        if !self.insp.finished {
+            if let Some(p) = self.insp.parser.as_mut() {
+                p.end(ts_ns, out);
+            }
         }
         self.insp.finish();
     }

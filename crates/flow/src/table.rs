@@ -357,7 +357,7 @@ impl FlowTable {
                     self.evict(out);
                 }
                 self.stats.flows_created += 1;
-                let conn = Conn::new(pkt, &key, sport, dport);
+                let conn = Conn::new(pkt, payload, &key, sport, dport);
                 let i = match self.free.pop() {
                     Some(i) => {
                         self.slab[i as usize] = Some(conn);
@@ -481,7 +481,7 @@ impl FlowTable {
 }
 
 impl Conn {
-    fn new(pkt: &FlowPacket, key: &FlowKey, sport: u16, dport: u16) -> Conn {
+    fn new(pkt: &FlowPacket, payload: &[u8], key: &FlowKey, sport: u16, dport: u16) -> Conn {
         let mut flipped = false;
         let kind = match pkt.l4 {
             L4::Tcp { flags, .. } => {
@@ -502,6 +502,15 @@ impl Conn {
             }
             L4::Udp { .. } => {
                 flipped = is_likely_server_port(17, sport) && !is_likely_server_port(17, dport);
+                // Zeek's DNS analyzer also turns a connection around when its first message is
+                // a response (both ports 53, say, where the ports cannot decide).
+                if !flipped
+                    && (sport == 53 || dport == 53)
+                    && !pkt.dst.is_multicast()
+                    && netloupe_proto::dns::looks_like_response(payload)
+                {
+                    flipped = true;
+                }
                 Kind::Datagram {
                     orig_len: -1,
                     resp_len: -1,

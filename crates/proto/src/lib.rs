@@ -72,11 +72,15 @@ pub enum AppRecord {
 /// The parser for `service`, when netloupe has one (the others are identified, not parsed).
 pub fn new_parser(service: Service, udp: bool) -> Option<Box<dyn SessionParser>> {
     Some(match service {
-        Service::Dns | Service::Mdns | Service::Llmnr => Box::new(dns::DnsSession::new(if udp {
-            dns::DnsProto::Udp
-        } else {
-            dns::DnsProto::Tcp
-        })),
+        Service::Dns | Service::Llmnr | Service::Mdns => {
+            let proto = if udp {
+                dns::DnsProto::Udp
+            } else {
+                dns::DnsProto::Tcp
+            };
+            // mDNS responses do not answer queries by id (it is 0): they are not paired.
+            Box::new(dns::DnsSession::new(proto).with_mdns(service == Service::Mdns))
+        }
         Service::Http if !udp => Box::new(http::HttpSession::new()),
         Service::Tls if !udp => Box::new(tls::TlsSession::new()),
         Service::Ssh if !udp => Box::new(ssh::SshSession::new()),

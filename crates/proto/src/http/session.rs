@@ -224,6 +224,10 @@ impl HttpSession {
             sha256: Sha256::new(),
             filename: side.filename.clone(),
         });
+        if f.seen == 0 && f.first_ts == 0 {
+            // Created early by `set_total` (Content-Length known before any body byte).
+            f.first_ts = ctx.ts_ns;
+        }
         f.last_ts = ctx.ts_ns;
         if f.head.len() < SNIFF_BYTES {
             let n = (SNIFF_BYTES - f.head.len()).min(bytes.len());
@@ -445,6 +449,7 @@ impl HttpSession {
     fn set_total(&mut self, d: usize, n: u64) {
         // The file accumulator is created on the first body byte; remember the total there.
         let side = &mut self.sides[d];
+        // The times are set by the first body byte (`FileAcc::seen == 0` marks them unset).
         let f = side.file.get_or_insert_with(|| FileAcc {
             first_ts: 0,
             last_ts: 0,
