@@ -6,6 +6,25 @@
 //! capped at [`MAX_HANDSHAKE`] bytes (longer ones are skipped); a certificate chain at
 //! [`MAX_CERTS`] certificates. Once the handshake is over (encrypted application data both
 //! ways), the session stops looking at the bytes.
+//!
+//! Roles: the client is the side that sent the first hello's ClientHello (or the other side of
+//! the first ServerHello), whichever of originator and responder that is; when the capture
+//! started with a SYN-ACK the flow table may have made the server the originator. Like Zeek
+//! (`ssl_connection_flipped`), a flip adds `^` to `ssl_history`, and the letters' case then
+//! follows the roles (upper case from the client), as does `client_cert`. Unlike Zeek, the roles
+//! are fixed by the first hello: a later hello from the "wrong" side does not flip them back.
+//!
+//! Confirmation (what lists `ssl` in conn.log's service) happens on any of:
+//! * a ClientHello or ServerHello with consistent framing (handshake record, the message
+//!   complete, a 3.x version), even when the strict parse of its body fails (odd cipher-suite
+//!   lengths and the like): what can be read is then taken by a bounded lenient parse;
+//! * two consecutive well-formed records in one direction (types 20-23, versions
+//!   0x0300-0x0304, length at most 2^14 + 2048, each header where the previous record ends).
+//!   This recognises captures that start after the handshake, which carry only
+//!   application data, alerts and change_cipher_spec. Zeek would not list `ssl` for those (its
+//!   analyzer confirms on hellos only); nDPI and analysts call them TLS, and the record framing
+//!   is a strong enough signal. No ssl.log record is written for such a connection unless
+//!   handshake information (a hello) was seen: every ssl.log field would be empty.
 
 use super::fingerprint::{self, ClientHelloInfo};
 use super::names;
@@ -23,6 +42,10 @@ pub const MAX_HANDSHAKE: usize = 1024 * 1024;
 pub const MAX_CERTS: usize = 16;
 const MAX_HISTORY: usize = 100;
 const RECORD_HEADER: usize = 5;
+/// Longest record a conforming peer sends (TLSCiphertext: 2^14 + 2048).
+const MAX_RECORD: usize = (1 << 14) + 2048;
+/// Well-formed records in a row, in one direction, that confirm a connection without hellos.
+const CONFIRM_STREAK: u8 = 2;
 
 #[derive(Default)]
 struct DirState {
@@ -37,6 +60,8 @@ struct DirState {
     ccs: bool,
     app_data: bool,
     certificate: bool,
+    /// Consecutive well-formed records of this direction (mid-stream confirmation).
+    streak: u8,
 }
 
 /// One TLS connection.
@@ -59,6 +84,9 @@ pub struct TlsSession {
     server_done: bool,
     host_cert: Option<(X509Record, Vec<String>)>,
     proto: char,
+    /// The client's direction, fixed by the first hello (None: not known yet, the
+    /// originator is taken for the client).
+    client_dir: Option<Direction>,
 }
 
 impl Default for TlsSession {
@@ -76,6 +104,109 @@ fn idx(d: Direction) -> usize {
 
 fn be16(b: &[u8]) -> u16 {
     u16::from_be_bytes([b[0], b[1]])
+}
+
+fn other(d: Direction) -> Direction {
+    match d {
+        Direction::Orig => Direction::Resp,
+        Direction::Resp => Direction::Orig,
+    }
+}
+
+/// Whether a complete hello message (type 1 or 2) is plausible enough to confirm TLS: room for
+/// the version, random and session id length, and a 3.x version (or, for a ServerHello, a
+/// TLS 1.3 draft 0x7fXX or Google experiment 0x7eXX version).
+fn hello_plausible(t: u8, msg: &[u8]) -> bool {
+    msg.len() >= 35 && (msg[0] == 3 || (t == 2 && matches!(msg[0], 0x7e | 0x7f)))
+}
+
+/// For the unit tests: (version, ciphers, complete) of a lenient read.
+#[cfg(test)]
+pub(super) fn lenient_hello_for_tests(msg: &[u8], client: bool) -> Option<(u16, Vec<u16>, bool)> {
+    lenient_hello(msg, client).map(|h| (h.version, h.ciphers, h.complete))
+}
+
+/// What a lenient read of a hello body gives: the fields read in order, as far as they are
+/// consistent.
+struct LenientHello<'a> {
+    version: u16,
+    session_id: &'a [u8],
+    /// ClientHello: the cipher suites that fit in both the declared length and the message.
+    /// ServerHello: the one selected (if read).
+    ciphers: Vec<u16>,
+    /// The extensions block (its content, without the length), empty when not reached.
+    ext: &'a [u8],
+    /// Every field was read and the lengths add up to the message length.
+    complete: bool,
+}
+
+/// Reads a ClientHello (`client`) or ServerHello body without failing: version, random,
+/// session id, cipher suites (a list for the client, one for the server), compression and
+/// extensions, stopping at the first length that does not fit. Bounded by the message.
+fn lenient_hello(msg: &[u8], client: bool) -> Option<LenientHello<'_>> {
+    if msg.len() < 35 {
+        return None;
+    }
+    let mut h = LenientHello {
+        version: be16(msg),
+        session_id: &[],
+        ciphers: Vec::new(),
+        ext: &[],
+        complete: false,
+    };
+    let sid_len = msg[34] as usize;
+    let mut p = 35;
+    let Some(sid) = msg.get(p..p + sid_len) else {
+        return Some(h);
+    };
+    h.session_id = sid;
+    p += sid_len;
+    if client {
+        let Some(b) = msg.get(p..p + 2) else {
+            return Some(h);
+        };
+        let len = be16(b) as usize;
+        p += 2;
+        let avail = &msg[p..];
+        let take = &avail[..len.min(avail.len())];
+        h.ciphers = take.chunks_exact(2).map(be16).collect();
+        if len % 2 == 1 || len > avail.len() {
+            return Some(h);
+        }
+        p += len;
+    } else {
+        let Some(b) = msg.get(p..p + 2) else {
+            return Some(h);
+        };
+        h.ciphers.push(be16(b));
+        p += 2;
+    }
+    // Compression: a list for the client, one method for the server.
+    let comp = if client {
+        match msg.get(p) {
+            Some(&n) => 1 + n as usize,
+            None => return Some(h),
+        }
+    } else {
+        1
+    };
+    if msg.len() < p + comp {
+        return Some(h);
+    }
+    p += comp;
+    if p == msg.len() {
+        h.complete = true;
+        return Some(h);
+    }
+    let Some(b) = msg.get(p..p + 2) else {
+        return Some(h);
+    };
+    let len = be16(b) as usize;
+    p += 2;
+    let avail = &msg[p..];
+    h.ext = &avail[..len.min(avail.len())];
+    h.complete = len == avail.len();
+    Some(h)
 }
 
 impl TlsSession {
@@ -96,6 +227,7 @@ impl TlsSession {
             server_done: false,
             host_cert: None,
             proto: 't',
+            client_dir: None,
         }
     }
 
@@ -104,15 +236,40 @@ impl TlsSession {
         self.client_hello.as_ref()
     }
 
-    fn history(&mut self, dir: Direction, letter: u8) {
-        if self.rec.ssl_history.len() >= MAX_HISTORY {
+    /// Whether `dir` is the client's side (the originator until a hello says otherwise).
+    fn is_client(&self, dir: Direction) -> bool {
+        dir == self.client_dir.unwrap_or(Direction::Orig)
+    }
+
+    fn server_idx(&self) -> usize {
+        idx(other(self.client_dir.unwrap_or(Direction::Orig)))
+    }
+
+    /// The first hello fixes the roles; a client on the responder side is Zeek's flip.
+    fn set_roles(&mut self, client: Direction) {
+        if self.client_dir.is_some() {
             return;
         }
-        let c = match dir {
-            Direction::Orig => letter.to_ascii_uppercase(),
-            Direction::Resp => letter.to_ascii_lowercase(),
+        self.client_dir = Some(client);
+        if client == Direction::Resp {
+            self.push_history('^');
+        }
+    }
+
+    fn push_history(&mut self, c: char) {
+        if self.rec.ssl_history.len() < MAX_HISTORY {
+            self.rec.ssl_history.push(c);
+        }
+    }
+
+    /// Zeek's letters: upper case from the client, lower case from the server.
+    fn history(&mut self, dir: Direction, letter: u8) {
+        let c = if self.is_client(dir) {
+            letter.to_ascii_uppercase()
+        } else {
+            letter.to_ascii_lowercase()
         };
-        self.rec.ssl_history.push(c as char);
+        self.push_history(c as char);
     }
 
     fn tls13(&self) -> bool {
@@ -133,9 +290,9 @@ impl TlsSession {
                     self.dirs[d].encrypted = true;
                     // A server that goes from its hello straight to ChangeCipherSpec resumed
                     // a session (abbreviated handshake).
-                    if ctx.dir == Direction::Resp
+                    if !self.is_client(ctx.dir)
                         && self.server_hello
-                        && !self.dirs[1].certificate
+                        && !self.dirs[self.server_idx()].certificate
                         && !self.server_done
                     {
                         self.rec.resumed = true;
@@ -211,29 +368,53 @@ impl TlsSession {
     }
 
     fn handshake_message(&mut self, ctx: Ctx, t: u8, msg: &[u8], out: &mut Vec<AppRecord>) {
+        let hello = matches!(t, 1 | 2) && hello_plausible(t, msg);
+        if hello {
+            // Consistent framing: a complete hello in handshake records of a 3.x record layer.
+            self.confirmed = true;
+            self.set_roles(if t == 1 { ctx.dir } else { other(ctx.dir) });
+        }
         self.history(ctx.dir, names::handshake_letter(t));
-        match (t, ctx.dir) {
-            (1, Direction::Orig) => self.client_hello_msg(msg),
-            (2, Direction::Resp) => self.server_hello_msg(msg),
-            (11, _) if !self.tls13() => self.certificate_msg(ctx, msg, out),
-            (12, Direction::Resp) => self.server_key_exchange(msg),
-            (14, Direction::Resp) => self.server_done = true,
+        let client = self.is_client(ctx.dir);
+        match t {
+            1 if hello && client => self.client_hello_msg(msg),
+            2 if hello && !client => self.server_hello_msg(msg),
+            11 if !self.tls13() => self.certificate_msg(ctx, msg, out),
+            12 if !client => self.server_key_exchange(msg),
+            14 if !client => self.server_done = true,
             _ => {}
         }
     }
 
     fn client_hello_msg(&mut self, msg: &[u8]) {
-        let Ok((_, ch)) = parse_tls_handshake_client_hello(msg) else {
-            return;
+        // (info without extensions, session id, extensions block, fingerprintable)
+        let (mut info, sid, ext, complete) = match parse_tls_handshake_client_hello(msg) {
+            Ok((_, ch)) => (
+                ClientHelloInfo {
+                    legacy_version: ch.version.0,
+                    ciphers: ch.ciphers.iter().map(|c| c.0).collect(),
+                    ..Default::default()
+                },
+                ch.session_id.unwrap_or_default(),
+                ch.ext.unwrap_or_default(),
+                true,
+            ),
+            Err(_) => {
+                // Framing is fine but the body is not (odd cipher-suite length, ...): keep
+                // what a lenient read gives.
+                let Some(h) = lenient_hello(msg, true) else {
+                    return;
+                };
+                let info = ClientHelloInfo {
+                    legacy_version: h.version,
+                    ciphers: h.ciphers,
+                    ..Default::default()
+                };
+                (info, h.session_id, h.ext, h.complete)
+            }
         };
-        self.confirmed = true;
-        let mut info = ClientHelloInfo {
-            legacy_version: ch.version.0,
-            ciphers: ch.ciphers.iter().map(|c| c.0).collect(),
-            ..Default::default()
-        };
-        self.client_session_id = ch.session_id.unwrap_or_default().to_vec();
-        let mut rest = ch.ext.unwrap_or_default();
+        self.client_session_id = sid.to_vec();
+        let mut rest = ext;
         while rest.len() >= 4 {
             let typ = be16(rest);
             let len = be16(&rest[2..]) as usize;
@@ -264,8 +445,11 @@ impl TlsSession {
         }
         if self.client_hello.is_none() {
             self.rec.server_name = info.sni.clone();
-            self.rec.ja3 = Some(fingerprint::ja3(&info));
-            self.rec.ja4 = Some(fingerprint::ja4(&info, self.proto));
+            // A fingerprint of a partly read hello would depend on where the reading stopped.
+            if complete {
+                self.rec.ja3 = Some(fingerprint::ja3(&info));
+                self.rec.ja4 = Some(fingerprint::ja4(&info, self.proto));
+            }
             self.client_hello = Some(info);
         }
     }
@@ -285,12 +469,15 @@ impl TlsSession {
                 let ext = msg.get(38..).unwrap_or_default();
                 Some((be16(msg), &[][..], be16(&msg[34..]), ext))
             }
-            Err(_) => None,
+            // Whatever a lenient read gives, as long as it reaches the cipher suite.
+            Err(_) => lenient_hello(msg, false).and_then(|h| {
+                let cipher = *h.ciphers.first()?;
+                Some((h.version, h.session_id, cipher, h.ext))
+            }),
         };
         let Some((legacy, sid, cipher, ext)) = parsed else {
             return;
         };
-        self.confirmed = true;
         self.server_hello = true;
         let mut version = legacy;
         let mut ext_ids = Vec::new();
@@ -366,7 +553,7 @@ impl TlsSession {
         else {
             return;
         };
-        let client = ctx.dir == Direction::Orig;
+        let client = self.is_client(ctx.dir);
         for (i, raw) in c.cert_chain.iter().take(MAX_CERTS).enumerate() {
             let fp = x509::fingerprint(raw.data);
             let chain = if client {
@@ -417,7 +604,7 @@ impl SessionParser for TlsSession {
         let mut pos = 0;
         while buf.len() - pos >= RECORD_HEADER {
             let h = &buf[pos..pos + RECORD_HEADER];
-            let (ctype, major, len) = (h[0], h[1], be16(&h[3..]) as usize);
+            let (ctype, major, minor, len) = (h[0], h[1], h[2], be16(&h[3..]) as usize);
             if !(20..=24).contains(&ctype) || major != 3 {
                 // Not TLS (or lost framing): Zeek's analyzer violation.
                 if !self.confirmed {
@@ -431,9 +618,16 @@ impl SessionParser for TlsSession {
             if buf.len() - pos - RECORD_HEADER < len {
                 break;
             }
-            let body = buf[pos + RECORD_HEADER..pos + RECORD_HEADER + len].to_vec();
+            // A complete record: count it towards the mid-stream confirmation.
+            let well_formed = (20..=23).contains(&ctype) && minor <= 4 && len <= MAX_RECORD;
+            let st = &mut self.dirs[d].streak;
+            *st = if well_formed { st.saturating_add(1) } else { 0 };
+            if *st >= CONFIRM_STREAK {
+                self.confirmed = true;
+            }
+            let body = &buf[pos + RECORD_HEADER..pos + RECORD_HEADER + len];
             pos += RECORD_HEADER + len;
-            self.record(ctx, ctype, &body, out);
+            self.record(ctx, ctype, body, out);
             if self.rec.established && self.dirs[0].app_data && self.dirs[1].app_data {
                 // Handshake over: log now, stop looking at the encrypted stream.
                 self.emit(out);

@@ -5,11 +5,29 @@
 //!   Certificate, ServerKeyExchange, ServerHelloDone).
 //! * `testdata/ech_client_hello.hex`: Traces/tls/tls13-ech.pcap, packet 7 (a TLS 1.3
 //!   ClientHello with GREASE-free lists and ALPN h2).
+//!
+//! From nDPI's corpus (`ndpi/pcap/`):
+//! * `testdata/steam_client_hello.hex`: steam.pcapng, packet 41 (ClientHello from
+//!   192.168.88.231:50983 to 162.254.198.46:27038; the connection's first packet, 39, is the
+//!   server's SYN-ACK, so the server is the originator).
+//! * `testdata/steam_server_flight.hex`: steam.pcapng, packet 42 (TLS 1.3 ServerHello,
+//!   change_cipher_spec, first encrypted record).
+//! * `testdata/cipher_lens_client_hellos.hex`: tls_cipher_lens.pcap, packets 1 to 5, one a
+//!   line: the same ClientHello with cipher-suite lengths 72 (right), 134 (past the list), 133
+//!   (odd), 132 and 0.
+//! * tls_change_cipher.pcap packet 2 and tls-appdata.pcap packets 1-2 (captures that start
+//!   after the handshake): the first bytes of those payloads, inline below; the encrypted
+//!   remainder of each record is padded to its real length with filler bytes.
 
 use super::fingerprint::{ja3, ja3_string, ja4, ja4_raw};
+use super::record::SslRecord;
 use super::*;
 use crate::{AppRecord, Ctx, Direction, SessionParser};
 use md5::{Digest, Md5};
+
+fn be16(b: &[u8]) -> u16 {
+    u16::from_be_bytes([b[0], b[1]])
+}
 
 fn unhex(s: &str) -> Vec<u8> {
     let s = s.trim();
@@ -226,4 +244,294 @@ fn fuzz_pseudo_random_inputs() {
         }
         fuzz(&v);
     }
+}
+
+fn steam() -> (Vec<u8>, Vec<u8>) {
+    (
+        unhex(include_str!("testdata/steam_client_hello.hex")),
+        unhex(include_str!("testdata/steam_server_flight.hex")),
+    )
+}
+
+fn ssl_of(out: &[AppRecord]) -> Option<&SslRecord> {
+    out.iter().find_map(|r| match r {
+        AppRecord::Ssl(s) => Some(s),
+        _ => None,
+    })
+}
+
+/// steam.pcapng: the capture starts with the server's SYN-ACK (packet 39), so the server
+/// (162.254.198.46:27038) is the originator; the ClientHello (packet 41) comes from the
+/// responder and the ServerHello (packet 42) from the originator.
+#[test]
+fn client_on_the_responder_side() {
+    let (ch, sf) = steam();
+    let orig_server = Ctx {
+        ts_ns: S.ts_ns,
+        dir: Direction::Orig,
+    };
+    let resp_client = Ctx {
+        ts_ns: C.ts_ns,
+        dir: Direction::Resp,
+    };
+    let (s, out) = run(&[(resp_client, &ch), (orig_server, &sf)]);
+    assert!(s.confirmed());
+    assert!(!s.violated());
+    let r = ssl_of(&out).expect("an ssl record");
+    // Read off packet 42 (Wireshark 4.0 agrees): TLS 1.3 by supported_versions,
+    // TLS_AES_256_GCM_SHA384, key_share secp521r1, JA3S 15af977ce25de452b96affa2addb1036.
+    assert_eq!(r.version.as_deref(), Some("TLSv13"));
+    assert_eq!(r.cipher.as_deref(), Some("TLS_AES_256_GCM_SHA384"));
+    assert_eq!(r.curve.as_deref(), Some("secp521r1"));
+    assert_eq!(r.ja3s.as_deref(), Some("15af977ce25de452b96affa2addb1036"));
+    assert!(r.ja3.is_some() && r.ja4.is_some());
+    assert_eq!(s.client_hello().unwrap().legacy_version, 0x0303);
+    // Zeek (ssl_connection_flipped): '^', then upper case for the client whatever its side.
+    assert_eq!(r.ssl_history, "^Csi");
+
+    // The same bytes with the client as originator: the same record, without the '^'.
+    let (s2, out2) = run(&[(C, &ch), (S, &sf)]);
+    assert!(s2.confirmed());
+    let r2 = ssl_of(&out2).unwrap();
+    assert_eq!(r2.ssl_history, "Csi");
+    let mut r_unflipped = r.clone();
+    r_unflipped.ssl_history = r2.ssl_history.clone();
+    r_unflipped.ts_ns = r2.ts_ns;
+    assert_eq!(&r_unflipped, r2);
+}
+
+/// A server-side-only capture where the server is the originator: the ServerHello fixes the
+/// roles just as well.
+#[test]
+fn server_hello_alone_from_the_originator() {
+    let (_, sf) = steam();
+    let orig_server = Ctx {
+        ts_ns: S.ts_ns,
+        dir: Direction::Orig,
+    };
+    let (s, out) = run(&[(orig_server, &sf)]);
+    assert!(s.confirmed());
+    let r = ssl_of(&out).unwrap();
+    assert_eq!(r.ssl_history, "^si");
+    assert_eq!(r.cipher.as_deref(), Some("TLS_AES_256_GCM_SHA384"));
+}
+
+/// Certificates follow the roles too: the basic trace's server flight sent by the originator
+/// (the client being the responder) gives server certificates, not client ones.
+#[test]
+fn certificates_follow_the_roles() {
+    let (ch, sf) = basic();
+    let resp = Ctx {
+        ts_ns: C.ts_ns,
+        dir: Direction::Resp,
+    };
+    let orig = Ctx {
+        ts_ns: S.ts_ns,
+        dir: Direction::Orig,
+    };
+    let (_, flipped) = run(&[(resp, &ch), (orig, &sf)]);
+    let (_, normal) = run(&[(C, &ch), (S, &sf)]);
+    let x509 = |out: &[AppRecord]| -> Vec<X509Record> {
+        out.iter()
+            .filter_map(|r| match r {
+                AppRecord::X509(x) => Some(x.clone()),
+                _ => None,
+            })
+            .collect()
+    };
+    assert_eq!(x509(&flipped), x509(&normal));
+    assert!(x509(&flipped).iter().all(|x| !x.client_cert));
+    let (f, n) = (ssl_of(&flipped).unwrap(), ssl_of(&normal).unwrap());
+    assert_eq!(f.ssl_history, format!("^{}", n.ssl_history));
+    assert_eq!(f.cert_chain_fps, n.cert_chain_fps);
+    assert_eq!(f.client_cert_chain_fps, Some(vec![]));
+    assert_eq!(f.curve, n.curve);
+    assert_eq!(f.sni_matches_cert, Some(true));
+}
+
+/// tls_cipher_lens.pcap, packets 1-5: one ClientHello with the cipher-suite length set to 72
+/// (right), 134, 133, 132 and 0. Each is a well-framed ClientHello in a handshake record:
+/// all confirm and log, whatever their body.
+#[test]
+fn odd_cipher_suite_lengths_still_confirm() {
+    let hellos: Vec<Vec<u8>> = include_str!("testdata/cipher_lens_client_hellos.hex")
+        .lines()
+        .map(unhex)
+        .collect();
+    assert_eq!(hellos.len(), 5);
+    let lens: Vec<u16> = hellos.iter().map(|h| be16(&h[5 + 4 + 35..])).collect();
+    assert_eq!(lens, [72, 134, 133, 132, 0]);
+    for (i, h) in hellos.iter().enumerate() {
+        assert!(looks_like_tls_start(h), "packet {}", i + 1);
+        let (s, out) = run(&[(C, h)]);
+        assert!(s.confirmed(), "packet {}", i + 1);
+        assert!(!s.violated(), "packet {}", i + 1);
+        let r = ssl_of(&out).unwrap_or_else(|| panic!("packet {}: no ssl record", i + 1));
+        assert_eq!(r.ssl_history, "C");
+        let info = s.client_hello().unwrap();
+        assert_eq!(info.legacy_version, 0x0301);
+        match i {
+            0 => {
+                // The right one: 36 suites, SNI www.google.it; Wireshark 4.0's JA3.
+                assert_eq!(info.ciphers.len(), 36);
+                assert_eq!(r.server_name.as_deref(), Some("www.google.it"));
+                assert_eq!(r.ja3.as_deref(), Some("755cdaa3496eb8728247a639dee17aad"));
+            }
+            1 | 2 => {
+                // 134 runs past the message (170 bytes, 133 after the length field), 133 is
+                // odd: the 66 whole suites the bytes hold are read, nothing after them, and
+                // no fingerprint is made of a partly read hello.
+                assert_eq!(info.ciphers.len(), 66);
+                assert_eq!(&info.ciphers[..3], &[0x00ff, 0xc00a, 0xc014]);
+                assert!(info.extensions.is_empty());
+                assert_eq!(r.server_name, None);
+                assert_eq!(r.ja3, None);
+                assert_eq!(r.ja4, None);
+            }
+            3 => {
+                // 132 swallows compression and extensions but the last byte reads as an
+                // empty compression list: a consistent (if wrong) hello, as Wireshark reads it
+                // (same JA3).
+                assert_eq!(info.ciphers.len(), 66);
+                assert_eq!(r.ja3.as_deref(), Some("8eae3e18d36ce24c4ac6b9eeb84ac762"));
+            }
+            _ => {
+                // 0: no suites; what follows does not add up.
+                assert!(info.ciphers.is_empty());
+                assert_eq!(r.server_name, None);
+            }
+        }
+    }
+}
+
+/// The lenient reader stops at the first length that does not fit, on any truncation.
+#[test]
+fn lenient_reader_is_bounded() {
+    let hellos: Vec<Vec<u8>> = include_str!("testdata/cipher_lens_client_hellos.hex")
+        .lines()
+        .map(unhex)
+        .collect();
+    let (ch, _) = basic();
+    let (steam_ch, steam_sf) = steam();
+    for h in hellos.iter().chain([&ch, &steam_ch, &steam_sf]) {
+        let msg = &h[9..];
+        for n in 0..=msg.len() {
+            let _ = super::session::lenient_hello_for_tests(&msg[..n], true);
+            let _ = super::session::lenient_hello_for_tests(&msg[..n], false);
+        }
+    }
+    // A complete, strictly parsable hello reads the same leniently.
+    let msg = &ch[9..];
+    let (version, ciphers, complete) = super::session::lenient_hello_for_tests(msg, true).unwrap();
+    assert_eq!(version, 0x0301);
+    assert_eq!(ciphers.len(), 36);
+    assert!(complete);
+    let (_, server, complete) =
+        super::session::lenient_hello_for_tests(&steam_sf[9..9 + 219], false).unwrap();
+    assert_eq!(server, [0x1302]);
+    assert!(complete);
+}
+
+/// tls_change_cipher.pcap packet 2 (a capture that starts after the handshake): a
+/// change_cipher_spec record and an application-data record of 53 bytes in one segment.
+const CCS_AND_APPDATA: &str = "140303000101\
+    17030300355726bed55c9315f765a8d5071b26c30aaa3aa674d76a43beb864c218";
+
+#[test]
+fn mid_stream_records_confirm_without_a_log() {
+    // The first 38 bytes of that 64-byte payload are in the constant; complete the
+    // application-data record with its real length (the content is opaque).
+    let mut p = unhex(CCS_AND_APPDATA);
+    p.resize(64, 0xa5);
+    let (s, out) = run(&[(C, &p)]);
+    assert!(s.confirmed());
+    assert!(!s.violated());
+    assert!(out.is_empty(), "no ssl.log without handshake information");
+    // One record alone is not enough: the change_cipher_spec, or the first (159-byte)
+    // application-data record of tls-appdata.pcap packet 1.
+    let (s, _) = run(&[(C, &p[..6])]);
+    assert!(!s.confirmed());
+    let mut app1 = unhex("170303009aba925f8bf0290034497197111e70731098c40d91e687");
+    app1.resize(159, 0x5a);
+    let (s, _) = run(&[(S, &app1)]);
+    assert!(!s.confirmed());
+    // With packet 2's header (130-byte record) the next record starts where the first ended.
+    let mut app2 = unhex("17030300827ca8f04aa6ce3756337509634253f5907a51f3b0804c");
+    app2.resize(135, 0x5a);
+    let (s, out) = run(&[(S, &app1), (S, &app2)]);
+    assert!(s.confirmed());
+    assert!(out.is_empty());
+    // Two records split across directions do not count: the streak is per direction.
+    let (s, _) = run(&[(C, &p[..6]), (S, &app1)]);
+    assert!(!s.confirmed());
+}
+
+#[test]
+fn mid_stream_needs_well_formed_records() {
+    let mut app = unhex("170303009aba925f8bf0290034497197111e70731098c40d91e687");
+    app.resize(159, 0x5a);
+    // Version 3.5 or a heartbeat (24) record between breaks the streak.
+    let mut bad_version = app.clone();
+    bad_version[2] = 5;
+    let (s, _) = run(&[(C, &bad_version), (C, &app)]);
+    assert!(!s.confirmed());
+    let heartbeat = [0x18, 3, 3, 0, 3, 1, 0, 0];
+    let (s, _) = run(&[(C, &app), (C, &heartbeat), (C, &app)]);
+    assert!(!s.confirmed());
+    // Over-long records (2^14 + 2048 + 1) do not count.
+    let mut long = vec![0x17, 3, 3, 0x48, 0x01];
+    long.resize(5 + 0x4801, 0);
+    let (s, _) = run(&[(C, &long), (C, &app)]);
+    assert!(!s.confirmed());
+    // One plausible record followed by something else is still a violation.
+    let (s, _) = run(&[(C, b"\x17\x03\x03\x00\x02\xaa\xbbGET / HTTP/1.1\r\n")]);
+    assert!(s.violated() && !s.confirmed());
+}
+
+#[test]
+fn tls_start_check() {
+    let (ch, sf) = basic();
+    let (steam_ch, steam_sf) = steam();
+    let ech = unhex(include_str!("testdata/ech_client_hello.hex"));
+    for (name, b) in [
+        ("basic client hello", &ch),
+        ("basic server flight", &sf),
+        ("steam client hello", &steam_ch),
+        ("steam server flight", &steam_sf),
+        ("ech client hello", &ech),
+    ] {
+        assert!(looks_like_tls_start(b), "{name}");
+        // The first 9 bytes are enough, and needed.
+        assert!(looks_like_tls_start(&b[..9]), "{name}");
+        assert!(!looks_like_tls_start(&b[..8]), "{name}");
+    }
+    let p = unhex(CCS_AND_APPDATA);
+    assert!(!looks_like_tls_start(&p), "change_cipher_spec");
+    assert!(!looks_like_tls_start(&p[6..]), "application data");
+    assert!(!looks_like_tls_start(b"220 mail.example.com ESMTP\r\n"));
+    assert!(!looks_like_tls_start(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"));
+    assert!(!looks_like_tls_start(&[]));
+    let mutate = |i: usize, v: u8| {
+        let mut b = steam_ch.clone();
+        b[i] = v;
+        looks_like_tls_start(&b)
+    };
+    assert!(!mutate(2, 5), "record version 3.5");
+    assert!(!mutate(1, 2), "record version 2.x");
+    assert!(!mutate(5, 11), "a Certificate first");
+    assert!(!mutate(9, 0x7f), "ClientHello version 0x7fXX");
+    assert!(!mutate(6, 0x10), "handshake length past any hello");
+    // Record length smaller than a minimal hello, or larger than any record.
+    let mut b = steam_ch.clone();
+    b[3] = 0;
+    b[4] = 20;
+    assert!(!looks_like_tls_start(&b));
+    b[3] = 0x48;
+    b[4] = 0x01;
+    assert!(!looks_like_tls_start(&b));
+    // A ClientHello fragmented over records: the first record carries only part of it.
+    let mut b = steam_ch.clone();
+    b[3] = 0;
+    b[4] = 100;
+    assert!(looks_like_tls_start(&b));
 }
