@@ -53,8 +53,28 @@ pub struct AppStats {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Phase {
     Detecting,
+    /// A cleartext protocol that can switch to TLS (STARTTLS, RDP's TLS security, ...): waiting
+    /// for a TLS handshake to start at a delivery boundary.
+    AwaitingTls,
     Parsing,
 }
+
+/// Protocols that upgrade their connection to TLS in band.
+fn upgrades_to_tls(s: Service) -> bool {
+    matches!(
+        s,
+        Service::Smtp
+            | Service::Ftp
+            | Service::Imap
+            | Service::Pop3
+            | Service::Ldap
+            | Service::Rdp
+            | Service::Postgresql
+    )
+}
+
+/// Bytes of a cleartext protocol examined for a TLS upgrade before giving up.
+const MAX_AWAIT_TLS_BYTES: usize = 64 << 10;
 
 /// What the stream sink feeds: everything of the session except the reassemblers.
 struct Inspector {
@@ -68,6 +88,10 @@ struct Inspector {
     /// Set when there is nothing more to do: the session will be dropped.
     finished: bool,
     found: Option<Service>,
+    /// The connection switched to TLS after `found` (STARTTLS and the like).
+    upgraded: bool,
+    /// Bytes examined while waiting for a TLS upgrade.
+    await_bytes: usize,
 }
 
 pub(crate) struct AppSession {
@@ -194,6 +218,11 @@ impl Inspector {
                                 self.phase = Phase::Parsing;
                                 self.check_parser(ts_ns, stats, out);
                             }
+                            None if transport == Transport::Tcp && upgrades_to_tls(service) => {
+                                self.replay = Vec::new();
+                                self.replay_bytes = 0;
+                                self.phase = Phase::AwaitingTls;
+                            }
                             None => self.finish(),
                         }
                     }
@@ -206,6 +235,21 @@ impl Inspector {
                             stats.unidentified += 1;
                             self.finish();
                         }
+                    }
+                }
+            }
+            Phase::AwaitingTls => {
+                if netloupe_proto::tls::looks_like_tls_start(bytes) {
+                    let mut tls = netloupe_proto::tls::TlsSession::new();
+                    tls.data(Ctx { ts_ns, dir }, bytes, out);
+                    self.parser = Some(Box::new(tls));
+                    self.upgraded = true;
+                    self.phase = Phase::Parsing;
+                    self.check_parser(ts_ns, stats, out);
+                } else {
+                    self.await_bytes += bytes.len();
+                    if self.await_bytes > MAX_AWAIT_TLS_BYTES {
+                        self.finish();
                     }
                 }
             }
@@ -225,7 +269,7 @@ impl Inspector {
             if p.violated() && !self.finished {
                 stats.parser_violations += 1;
                 p.end(ts_ns, out);
-                if !p.confirmed() {
+                if !p.confirmed() && !self.upgraded {
                     self.found = None;
                 }
                 self.finish();
@@ -237,6 +281,7 @@ impl Inspector {
         match self.phase {
             // Content matching cannot skip bytes it never saw.
             Phase::Detecting => self.finish(),
+            Phase::AwaitingTls => {}
             Phase::Parsing => {
                 if let Some(p) = self.parser.as_mut() {
                     p.gap(dir, len);
@@ -293,6 +338,8 @@ impl AppSession {
                 parser: None,
                 finished: false,
                 found: None,
+                upgraded: false,
+                await_bytes: 0,
             },
         })
     }
@@ -388,11 +435,16 @@ impl AppSession {
 
     pub fn summary(&self) -> AppSummary {
         let mut services = 0;
+        let parser_confirmed = self.insp.parser.as_ref().is_none_or(|p| p.confirmed());
         if let Some(s) = self.insp.found {
-            let confirmed = self.insp.parser.as_ref().is_none_or(|p| p.confirmed());
-            if confirmed {
+            // After an upgrade the cleartext protocol was identified by content alone and the
+            // parser belongs to TLS.
+            if parser_confirmed || self.insp.upgraded {
                 services |= 1 << (s as u32);
             }
+        }
+        if self.insp.upgraded && parser_confirmed {
+            services |= 1 << (Service::Tls as u32);
         }
         AppSummary { services }
     }

@@ -41,17 +41,16 @@ const ID: [&str; 4] = ["id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p"];
 /// test was written (all-equal records / Zeek records); a change that makes a log agree less
 /// fails the test. Raise them as the wiring improves.
 const FLOORS: [(&str, f64, f64); 6] = [
-    // mDNS replies paired with queries (new_parser drops the mDNS flag), dns.flip not flipped.
-    ("dns", 27.0 / 34.0, 27.0 / 34.0),
-    // HTTP/0.9 requests not identified by content; parser-level differences.
-    ("http", 109.0 / 126.0, 109.0 / 126.0),
-    // Zeek merges range requests of several connections into one file; our duration is wrong.
+    ("dns", 34.0 / 34.0, 34.0 / 34.0),
+    // HTTP/0.9 requests not identified by content; parser-level differences (no-crlf bodies,
+    // 0.9 content-length confusion, MIME sniffing of javascript).
+    ("http", 115.0 / 126.0, 115.0 / 126.0),
+    // Zeek merges range requests of several connections into one file; depth differs.
     ("files", 0.0, 0.0),
-    // No hand-over to TLS after STARTTLS/AUTH TLS/RDP negotiation; QUIC/DTLS out of scope.
-    ("ssl", 17.0 / 37.0, 17.0 / 23.0),
-    ("x509", 24.0 / 34.0, 24.0 / 32.0),
-    // Sessions dropped on a parser violation without flushing the parser's record.
-    ("ssh", 58.0 / 67.0, 58.0 / 67.0),
+    // QUIC/DTLS out of scope; GridFTP's TLS inside base64 ADAT commands not unwrapped.
+    ("ssl", 22.0 / 37.0, 22.0 / 23.0),
+    ("x509", 27.0 / 34.0, 27.0 / 32.0),
+    ("ssh", 67.0 / 67.0, 67.0 / 67.0),
 ];
 
 /// What is compared for one log.

@@ -25,6 +25,8 @@
 //!   analyzer confirms on hellos only); nDPI and analysts call them TLS, and the record framing
 //!   is a strong enough signal. No ssl.log record is written for such a connection unless
 //!   handshake information (a hello) was seen: every ssl.log field would be empty.
+//! * one such record that fills a delivery exactly (starts at its first byte, ends at its
+//!   last): the length field landing on the segment boundary is the same framing evidence.
 
 use super::fingerprint::{self, ClientHelloInfo};
 use super::names;
@@ -623,6 +625,11 @@ impl SessionParser for TlsSession {
             let st = &mut self.dirs[d].streak;
             *st = if well_formed { st.saturating_add(1) } else { 0 };
             if *st >= CONFIRM_STREAK {
+                self.confirmed = true;
+            }
+            // One well-formed record that starts a delivery and ends exactly where it ends is
+            // also enough: its header's length lands precisely on the segment boundary.
+            if well_formed && pos == 0 && RECORD_HEADER + len == buf.len() {
                 self.confirmed = true;
             }
             let body = &buf[pos + RECORD_HEADER..pos + RECORD_HEADER + len];

@@ -447,22 +447,31 @@ fn mid_stream_records_confirm_without_a_log() {
     assert!(s.confirmed());
     assert!(!s.violated());
     assert!(out.is_empty(), "no ssl.log without handshake information");
-    // One record alone is not enough: the change_cipher_spec, or the first (159-byte)
-    // application-data record of tls-appdata.pcap packet 1.
+    // One record that fills a delivery exactly is enough: the change_cipher_spec alone, or
+    // the first (159-byte) application-data record of tls-appdata.pcap packet 1.
     let (s, _) = run(&[(C, &p[..6])]);
-    assert!(!s.confirmed());
+    assert!(s.confirmed());
     let mut app1 = unhex("170303009aba925f8bf0290034497197111e70731098c40d91e687");
     app1.resize(159, 0x5a);
     let (s, _) = run(&[(S, &app1)]);
+    assert!(s.confirmed());
+    // A record followed by bytes that do not complete another one is not.
+    let mut ragged = app1.clone();
+    ragged.extend_from_slice(&[0x17, 0x03]);
+    let (s, _) = run(&[(S, &ragged)]);
     assert!(!s.confirmed());
     // With packet 2's header (130-byte record) the next record starts where the first ended.
     let mut app2 = unhex("17030300827ca8f04aa6ce3756337509634253f5907a51f3b0804c");
     app2.resize(135, 0x5a);
-    let (s, out) = run(&[(S, &app1), (S, &app2)]);
+    let mut both = app1.clone();
+    both.extend_from_slice(&app2[..10]);
+    let (s, out) = run(&[(S, &both), (S, &app2[10..])]);
     assert!(s.confirmed());
     assert!(out.is_empty());
     // Two records split across directions do not count: the streak is per direction.
-    let (s, _) = run(&[(C, &p[..6]), (S, &app1)]);
+    let mut c_part = p[..6].to_vec();
+    c_part.push(0x17);
+    let (s, _) = run(&[(C, &c_part), (S, &ragged)]);
     assert!(!s.confirmed());
 }
 
@@ -470,18 +479,20 @@ fn mid_stream_records_confirm_without_a_log() {
 fn mid_stream_needs_well_formed_records() {
     let mut app = unhex("170303009aba925f8bf0290034497197111e70731098c40d91e687");
     app.resize(159, 0x5a);
-    // Version 3.5 or a heartbeat (24) record between breaks the streak.
+    // Version 3.5 or a heartbeat (24) record between breaks the streak (records given in one
+    // delivery, so that no single record fills a delivery by itself).
     let mut bad_version = app.clone();
     bad_version[2] = 5;
-    let (s, _) = run(&[(C, &bad_version), (C, &app)]);
+    let cat = |parts: &[&[u8]]| parts.concat();
+    let (s, _) = run(&[(C, &cat(&[&bad_version, &app]))]);
     assert!(!s.confirmed());
     let heartbeat = [0x18, 3, 3, 0, 3, 1, 0, 0];
-    let (s, _) = run(&[(C, &app), (C, &heartbeat), (C, &app)]);
+    let (s, _) = run(&[(C, &cat(&[&app, &heartbeat, &app]))]);
     assert!(!s.confirmed());
     // Over-long records (2^14 + 2048 + 1) do not count.
     let mut long = vec![0x17, 3, 3, 0x48, 0x01];
     long.resize(5 + 0x4801, 0);
-    let (s, _) = run(&[(C, &long), (C, &app)]);
+    let (s, _) = run(&[(C, &cat(&[&long, &app]))]);
     assert!(!s.confirmed());
     // One plausible record followed by something else is still a violation.
     let (s, _) = run(&[(C, b"\x17\x03\x03\x00\x02\xaa\xbbGET / HTTP/1.1\r\n")]);
