@@ -138,6 +138,10 @@ const MAX_IPV6_EXT_HEADERS: usize = 16;
 const MAX_NEST: u8 = 16;
 const VXLAN_PORT: u16 = 4789;
 const GENEVE_PORT: u16 = 6081;
+/// GTPv1-U (3GPP TS 29.281) registered UDP port, recognised as source or destination.
+const GTPU_PORT: u16 = 2152;
+/// GTPv1-U extension headers walked before giving up on a packet.
+const MAX_GTP_EXT_HEADERS: usize = 16;
 
 /// Names of non-IP ethertypes that are common and legitimate: counted as `NonIp(name)` rather
 /// than as an unknown-ethertype anomaly.
@@ -1224,6 +1228,7 @@ impl<'a, 'v> Walk<'a, 'v> {
         let captured_end = datagram_len.min(seg.len());
         let payload = &seg[8..captured_end];
         let tunnel_port = dst_port == VXLAN_PORT || dst_port == GENEVE_PORT;
+        let gtp_port = dst_port == GTPU_PORT || src_port == GTPU_PORT;
         let bad = self.verify && len_ok && seg.len() >= datagram_len && {
             match u16::from_be_bytes([h[6], h[7]]) {
                 // No checksum: allowed over IPv4, and over IPv6 for tunnels (RFC 6935).
@@ -1236,7 +1241,7 @@ impl<'a, 'v> Walk<'a, 'v> {
         }
         let transport = Transport::Udp { src_port, dst_port };
         let outer = self.packet(ip, transport, payload, datagram_len - 8, bad);
-        if bad || !tunnel_port {
+        if bad || !(tunnel_port || gtp_port) {
             return outer;
         }
         let layer = TunnelLayer {
@@ -1251,13 +1256,24 @@ impl<'a, 'v> Walk<'a, 'v> {
         };
         if dst_port == VXLAN_PORT {
             self.vxlan(layer, payload, outer)
-        } else {
+        } else if dst_port == GENEVE_PORT {
             self.geneve(
                 TunnelLayer {
                     kind: TunnelKind::Geneve,
                     ..layer
                 },
                 payload,
+                outer,
+            )
+        } else {
+            // TODO: a `TunnelKind::Gtp` ("Tunnel::GTPv1") belongs in lib.rs; `Other` until then.
+            self.gtpu(
+                TunnelLayer {
+                    kind: TunnelKind::Other,
+                    ..layer
+                },
+                payload,
+                datagram_len - 8,
                 outer,
             )
         }
@@ -1533,6 +1549,120 @@ impl<'a, 'v> Walk<'a, 'v> {
             }
         };
         self.tunnel(layer, outer, inner, inner_data)
+    }
+
+    /// GTPv1-U (3GPP TS 29.281 section 5): only a G-PDU (message type 255) carries a user
+    /// packet (T-PDU), decoded as IPv4 or IPv6 by its version nibble. Other GTP messages (echo,
+    /// error indication, end marker, ...) and anything not GTPv1 (version 1, PT 1) stay plain
+    /// UDP. `stated` is the UDP payload length per the UDP header (`payload` may be cut short by
+    /// the snap length).
+    ///
+    /// Header: flags (version:3, PT:1, spare:1, E:1, S:1, PN:1), message type, length (octets
+    /// after the first 8), TEID. If any of E, S, PN is set, 4 more octets follow: sequence number
+    /// (2), N-PDU number (1), next extension header type (1, meaningful only with E). Each
+    /// extension header is `length` (in 4-octet units, the whole extension) octets whose last is
+    /// the next extension header type; 0 ends the chain.
+    fn gtpu(
+        &mut self,
+        layer: TunnelLayer,
+        payload: &'a [u8],
+        stated: usize,
+        outer: Decoded<'a>,
+    ) -> Decoded<'a> {
+        const E: u8 = 0x04;
+        const S: u8 = 0x02;
+        const PN: u8 = 0x01;
+        const G_PDU: u8 = 0xff;
+        let Some(h) = payload.first_chunk::<8>() else {
+            // Too short for any GTPv1 header; call it truncated only if it began like a G-PDU.
+            let gpdu_start = payload.first().is_some_and(|&f| f >> 4 == 0x3)
+                && payload.get(1).is_none_or(|&t| t == G_PDU);
+            if gpdu_start {
+                self.anomaly(
+                    AnomalyKind::Other("truncated_GTPv1"),
+                    AnomalyDetail::Number(payload.len() as u64),
+                );
+            }
+            return outer;
+        };
+        // Version 1 with PT 1 (GTP, not GTP'), carrying a user packet.
+        if h[0] >> 4 != 0x3 || h[1] != G_PDU {
+            return outer;
+        }
+        let msg_end = 8 + usize::from(u16::from_be_bytes([h[2], h[3]]));
+        let truncated = |w: &mut Self, n: usize| {
+            w.anomaly(
+                AnomalyKind::Other("truncated_GTPv1"),
+                AnomalyDetail::Number(n as u64),
+            );
+        };
+        if msg_end > stated {
+            truncated(self, stated);
+            return outer;
+        }
+        let mut off = 8usize;
+        if h[0] & (E | S | PN) != 0 {
+            off = 12;
+            if msg_end < off {
+                truncated(self, msg_end);
+                return outer;
+            }
+            let Some(opt) = payload.get(8..12) else {
+                truncated(self, payload.len());
+                return outer;
+            };
+            let mut next = if h[0] & E != 0 { opt[3] } else { 0 };
+            let mut count = 0usize;
+            while next != 0 {
+                count += 1;
+                if count > MAX_GTP_EXT_HEADERS {
+                    self.anomaly(
+                        AnomalyKind::Other("GTPv1_extension_header_chain_too_long"),
+                        AnomalyDetail::Number(count as u64),
+                    );
+                    return outer;
+                }
+                let Some(&units) = payload.get(off) else {
+                    truncated(self, payload.len());
+                    return outer;
+                };
+                let ext_len = usize::from(units) * 4;
+                if ext_len == 0 {
+                    self.anomaly(
+                        AnomalyKind::Other("bad_GTPv1_extension_header"),
+                        AnomalyDetail::Number(next.into()),
+                    );
+                    return outer;
+                }
+                if off + ext_len > msg_end {
+                    truncated(self, msg_end);
+                    return outer;
+                }
+                let Some(ext) = payload.get(off..off + ext_len) else {
+                    truncated(self, payload.len());
+                    return outer;
+                };
+                next = ext[ext_len - 1];
+                off += ext_len;
+            }
+        }
+        // `off <= msg_end` and `off <= payload.len()` from the checks above.
+        let body = &payload[off..msg_end.min(payload.len())];
+        let inner: Inner<'a, 'v> = match body.first().map(|b| b >> 4) {
+            Some(4) => Self::ipv4,
+            Some(6) => Self::ipv6,
+            other => {
+                self.anomaly(
+                    AnomalyKind::Other("GTPv1_unknown_payload_protocol"),
+                    match other {
+                        Some(v) => AnomalyDetail::Number(v.into()),
+                        None => AnomalyDetail::None,
+                    },
+                );
+                return outer;
+            }
+        };
+        self.tunnel(layer, outer, inner, body)
     }
 }
 

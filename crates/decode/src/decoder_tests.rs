@@ -1763,3 +1763,371 @@ fn decode_throughput() {
         }
     }
 }
+
+// ---------------------------------------------------------------------------------------------
+// GTPv1-U (3GPP TS 29.281).
+
+/// A GTPv1-U header: `flags`, message type, length of what follows the first 8 octets, TEID,
+/// then `opt` (the optional 4 octets and extension headers, as given) and `tpdu`.
+fn gtp(flags: u8, msg_type: u8, opt: &[u8], tpdu: &[u8]) -> Vec<u8> {
+    let mut g = vec![flags, msg_type];
+    g.extend(((opt.len() + tpdu.len()) as u16).to_be_bytes());
+    g.extend(0x0102_0304u32.to_be_bytes());
+    g.extend(opt);
+    g.extend(tpdu);
+    g
+}
+
+fn gtp_layer(sport: u16, dport: u16) -> (TunnelKind, IpAddr, IpAddr, u8, u16, u16) {
+    (
+        TunnelKind::Other,
+        O4.into(),
+        P4.into(),
+        ipproto::UDP,
+        sport,
+        dport,
+    )
+}
+
+fn udp_tunnel_ports(sport: u16, dport: u16, payload: &[u8]) -> Vec<u8> {
+    eth(
+        0x0800,
+        &ipv4(
+            O4,
+            P4,
+            ipproto::UDP,
+            &udp_seg(O4.into(), P4.into(), sport, dport, payload),
+        ),
+    )
+}
+
+/// Decodes `frame` and expects the outer UDP datagram O4 -> P4 (no tunnel), returning the
+/// anomaly names.
+fn expect_outer_udp(frame: &[u8], sport: u16, dport: u16) -> Vec<&'static str> {
+    let mut r = Run::new();
+    let p = expect_ip(dec(&mut r.decoder, &mut r.anomalies, 1, frame));
+    assert_eq!(
+        (p.ip.src, p.transport, p.tunnels.len()),
+        (
+            O4.into(),
+            Transport::Udp {
+                src_port: sport,
+                dst_port: dport
+            },
+            0
+        )
+    );
+    names(&r.anomalies)
+}
+
+#[test]
+fn gtpu_g_pdu_carries_ipv4_and_ipv6() {
+    // Plain G-PDU (no optional fields), IPv4 T-PDU, to port 2152.
+    let g = gtp(0x30, 0xff, &[], &tcp4());
+    let frame = udp_tunnel(2152, &g);
+    assert_tunnelled(&frame, &[gtp_layer(40000, 2152)]);
+    // The layer's lengths, as for VXLAN: outer IP length and UDP payload length.
+    let mut r = Run::new();
+    let p = expect_ip(dec(&mut r.decoder, &mut r.anomalies, 1, &frame));
+    let t = p.tunnels.innermost().copied().unwrap();
+    assert_eq!(t.payload_len as usize, g.len());
+    assert_eq!(t.ip_len as usize, 20 + 8 + g.len());
+    // From port 2152 to an ephemeral port works as well.
+    assert_tunnelled(
+        &udp_tunnel_ports(2152, 40000, &g),
+        &[gtp_layer(2152, 40000)],
+    );
+    // IPv6 T-PDU (picked by the version nibble).
+    let mut r = Run::new();
+    let frame = udp_tunnel(2152, &gtp(0x30, 0xff, &[], &tcp6()));
+    let p = expect_ip(dec(&mut r.decoder, &mut r.anomalies, 1, &frame));
+    assert!(r.anomalies.is_empty(), "{:?}", r.anomalies);
+    assert_eq!(
+        tuple(&p),
+        (a6().into(), b6().into(), ipproto::TCP, 4321, 443)
+    );
+    assert_eq!(tunnels(&p), [gtp_layer(40000, 2152)]);
+}
+
+#[test]
+fn gtpu_optional_fields_and_extension_headers() {
+    // S flag: sequence number, N-PDU number and a next-type octet that is not interpreted
+    // without E (here nonzero on purpose).
+    let g = gtp(0x32, 0xff, &[0x12, 0x34, 0, 0x85], &tcp4());
+    assert_tunnelled(&udp_tunnel(2152, &g), &[gtp_layer(40000, 2152)]);
+    // PN flag alone.
+    let g = gtp(0x31, 0xff, &[0, 0, 7, 0], &tcp4());
+    assert_tunnelled(&udp_tunnel(2152, &g), &[gtp_layer(40000, 2152)]);
+    // E flag with two extension headers: a PDU session container (0x85, 1 unit) then a PDCP
+    // PDU number (0xc0, 2 units), the chain ending with 0.
+    let mut opt = vec![0, 0, 0, 0x85];
+    opt.extend([1, 0x10, 0x01, 0xc0]);
+    opt.extend([2, 0x00, 0x2a, 0, 0, 0, 0, 0]);
+    let g = gtp(0x34, 0xff, &opt, &tcp4());
+    assert_tunnelled(&udp_tunnel(2152, &g), &[gtp_layer(40000, 2152)]);
+    // E, S and PN together.
+    let g = gtp(0x37, 0xff, &opt, &tcp4());
+    assert_tunnelled(&udp_tunnel(2152, &g), &[gtp_layer(40000, 2152)]);
+
+    // A zero-length extension header is an error: the outer UDP packet, with an anomaly.
+    let mut bad = vec![0, 0, 0, 0x85];
+    bad.extend([0, 0, 0, 0]);
+    let g = gtp(0x34, 0xff, &bad, &tcp4());
+    assert_eq!(
+        expect_outer_udp(&udp_tunnel(2152, &g), 40000, 2152),
+        ["bad_GTPv1_extension_header"]
+    );
+    // An extension running past the GTP length.
+    let g = gtp(0x34, 0xff, &[0, 0, 0, 0x85, 4, 0, 0, 0], &[]);
+    assert_eq!(
+        expect_outer_udp(&udp_tunnel(2152, &g), 40000, 2152),
+        ["truncated_GTPv1"]
+    );
+    // An endless chain (every extension names another) is bounded.
+    let mut opt = vec![0, 0, 0, 0x85];
+    for _ in 0..(MAX_GTP_EXT_HEADERS + 1) {
+        opt.extend([1, 0, 0, 0x85]);
+    }
+    let g = gtp(0x34, 0xff, &opt, &tcp4());
+    assert_eq!(
+        expect_outer_udp(&udp_tunnel(2152, &g), 40000, 2152),
+        ["GTPv1_extension_header_chain_too_long"]
+    );
+    // Optional fields announced by a flag but not covered by the length.
+    let g = gtp(0x32, 0xff, &[], &[]);
+    assert_eq!(
+        expect_outer_udp(&udp_tunnel(2152, &g), 40000, 2152),
+        ["truncated_GTPv1"]
+    );
+}
+
+#[test]
+fn gtpu_other_messages_and_failures_stay_udp() {
+    // Echo request (type 1), error indication (26), end marker (254): plain UDP, no anomaly.
+    for t in [1u8, 2, 26, 254] {
+        let g = gtp(0x32, t, &[0, 1, 0, 0], &[]);
+        assert!(expect_outer_udp(&udp_tunnel(2152, &g), 40000, 2152).is_empty());
+    }
+    // GTP' (PT 0), GTPv0 and GTPv2 headers are not GTPv1-U.
+    for flags in [0x20u8, 0x10, 0x48] {
+        let g = gtp(flags, 0xff, &[], &tcp4());
+        assert!(expect_outer_udp(&udp_tunnel(2152, &g), 40000, 2152).is_empty());
+    }
+    // Other ports are not looked at.
+    let g = gtp(0x30, 0xff, &[], &tcp4());
+    assert!(expect_outer_udp(&udp_tunnel(2153, &g), 40000, 2153).is_empty());
+    // The inner packet does not decode: the outer UDP packet, with the inner anomaly.
+    let g = gtp(0x30, 0xff, &[], &[0x45, 0, 0, 40]);
+    assert_eq!(
+        expect_outer_udp(&udp_tunnel(2152, &g), 40000, 2152),
+        ["truncated_IP_header"]
+    );
+    // Neither IPv4 nor IPv6 inside, or an empty T-PDU.
+    let g = gtp(0x30, 0xff, &[], &[0x12, 0x34, 0x56, 0x78]);
+    assert_eq!(
+        expect_outer_udp(&udp_tunnel(2152, &g), 40000, 2152),
+        ["GTPv1_unknown_payload_protocol"]
+    );
+    let g = gtp(0x30, 0xff, &[], &[]);
+    assert_eq!(
+        expect_outer_udp(&udp_tunnel(2152, &g), 40000, 2152),
+        ["GTPv1_unknown_payload_protocol"]
+    );
+    // A length beyond the datagram.
+    let mut g = gtp(0x30, 0xff, &[], &tcp4());
+    g[3] += 1;
+    assert_eq!(
+        expect_outer_udp(&udp_tunnel(2152, &g), 40000, 2152),
+        ["truncated_GTPv1"]
+    );
+    // Too short for a header: truncated if it starts like a G-PDU, ordinary UDP otherwise.
+    assert_eq!(
+        expect_outer_udp(&udp_tunnel(2152, &[0x30, 0xff, 0]), 40000, 2152),
+        ["truncated_GTPv1"]
+    );
+    assert!(expect_outer_udp(&udp_tunnel(2152, &[0x30, 0x01, 0]), 40000, 2152).is_empty());
+    assert!(expect_outer_udp(&udp_tunnel(2152, b"hi"), 40000, 2152).is_empty());
+    // Trailing bytes after the GTP message are not part of the T-PDU.
+    let mut g = gtp(0x30, 0xff, &[], &tcp4());
+    g.extend([0xee; 6]);
+    assert_tunnelled(&udp_tunnel(2152, &g), &[gtp_layer(40000, 2152)]);
+}
+
+fn unhex(s: &str) -> Vec<u8> {
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+#[test]
+fn gtpu_real_packets() {
+    // ndpi/pcap/ipv6_in_gtp.pcap#1 (150 bytes): Ethernet, two 802.1Q tags, IPv4 10.238.80.26 ->
+    // 10.238.254.75 UDP 2152 -> 2152, G-PDU flags 0x30 TEID 0x12808fb8 length 92, carrying
+    // IPv6 UDP 49120 -> 25658.
+    let frame = unhex(
+        "00000000000234b35407ca5681000ca18100600508004568008068490000ff11ee790aee501a0aeefe4b\
+         08680868006c000030ff005c12808fb86008b852003411402607fc204052039e490aea4d17fee09cfd00\
+         976abc67193e0000000000000007bfe0643a00343748806e1597c35ac22f32b5ab35f3f8171e4e61ee02\
+         5025e03ece7388f973f214ffdbb74b976c6da896cf2e4ac4",
+    );
+    assert_eq!(frame.len(), 150);
+    let mut r = Run::new();
+    let p = expect_ip(dec(&mut r.decoder, &mut r.anomalies, 1, &frame));
+    assert!(r.anomalies.is_empty(), "{:?}", r.anomalies);
+    let inner_src: IpAddr = "2607:fc20:4052:39e:490a:ea4d:17fe:e09c".parse().unwrap();
+    let inner_dst: IpAddr = "fd00:976a:bc67:193e::7".parse().unwrap();
+    assert_eq!(
+        tuple(&p),
+        (inner_src, inner_dst, ipproto::UDP, 49120, 25658)
+    );
+    let o_src: IpAddr = "10.238.80.26".parse().unwrap();
+    let o_dst: IpAddr = "10.238.254.75".parse().unwrap();
+    assert_eq!(
+        tunnels(&p),
+        [(TunnelKind::Other, o_src, o_dst, ipproto::UDP, 2152, 2152)]
+    );
+    let t = p.tunnels.innermost().copied().unwrap();
+    assert_eq!((t.ip_len, t.payload_len), (128, 100));
+    assert_eq!(p.payload.len(), 44);
+
+    // zeek/Traces/tunnels/gtp/gtp6_gtp_0x32.pcap#3 (114 bytes): G-PDU with flags 0x32 (S set,
+    // sequence number 0) carrying a TCP SYN-ACK 173.194.69.188:5228 -> 10.222.10.10:44960.
+    let frame = unhex(
+        "00005e0001dee8b7482b01c00800452800640e600000f3112d8df395adc64fbc9a5b086808680050cae3\
+         32ff004000026d7a000000004508003c8a6000002a06fdedadc245bc0ade0a0a146cafa03d045c1d4426\
+         2ba2a0123764ddda0000020405640402080ac51c0d9c000c8ae001030306",
+    );
+    assert_eq!(frame.len(), 114);
+    let mut r = Run::new();
+    let p = expect_ip(dec(&mut r.decoder, &mut r.anomalies, 1, &frame));
+    assert!(r.anomalies.is_empty(), "{:?}", r.anomalies);
+    assert_eq!(
+        tuple(&p),
+        (
+            "173.194.69.188".parse().unwrap(),
+            "10.222.10.10".parse().unwrap(),
+            ipproto::TCP,
+            5228,
+            44960
+        )
+    );
+    match p.transport {
+        Transport::Tcp(h) => assert_eq!(h.flags, tcpflags::SYN | tcpflags::ACK),
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        tunnels(&p),
+        [(
+            TunnelKind::Other,
+            "243.149.173.198".parse().unwrap(),
+            "79.188.154.91".parse().unwrap(),
+            ipproto::UDP,
+            2152,
+            2152
+        )]
+    );
+}
+
+/// Packets of a little-endian microsecond pcap file.
+fn pcap_packets(d: &[u8]) -> Vec<&[u8]> {
+    assert_eq!(
+        &d[..4],
+        &[0xd4, 0xc3, 0xb2, 0xa1],
+        "not a little-endian pcap"
+    );
+    let mut out = Vec::new();
+    let mut off = 24;
+    while off + 16 <= d.len() {
+        let cap = u32::from_le_bytes(d[off + 8..off + 12].try_into().unwrap()) as usize;
+        out.push(&d[off + 16..off + 16 + cap]);
+        off += 16 + cap;
+    }
+    out
+}
+
+/// Zeek's GTP traces from the shared corpus (skipped when it is absent): the number of packets
+/// decoded through a GTP tunnel equals the number of G-PDUs (tshark: `gtp.message == 255`,
+/// outer fragments reassembled), and control messages (GTP-C, GTP', echo, error indication)
+/// stay plain UDP.
+#[test]
+fn gtpu_zeek_traces() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../../shared/corpus/zeek/Traces/tunnels/gtp");
+    if !dir.is_dir() {
+        eprintln!("corpus not found at {}: skipped", dir.display());
+        return;
+    }
+    // (file, packets, tunnelled, checksums verified). The first two traces have wrong outer UDP
+    // checksums (anonymised addresses), so they are checked as with `zeek -C`.
+    let expect = [
+        ("gtp1_gn_normal_incl_fragmentation.pcap", 108, 68, false),
+        ("gtp2_different_udp_port.pcap", 120, 78, false),
+        ("gtp3_false_gtp.pcap", 1, 0, true),
+        ("gtp4_udp_2152_inside.pcap", 1, 1, true),
+        ("gtp6_gtp_0x32.pcap", 31, 31, true),
+        ("gtp7_ipv6.pcap", 2, 2, true),
+        ("gtp8_teredo.pcap", 10, 10, true),
+        ("gtp10_not_0xff.pcap", 3, 0, true),
+        ("gtp_control_prime.pcap", 10, 0, true),
+        ("gtp_create_pdp_ctx.pcap", 4, 0, true),
+        // #2 completes a fragmented G-PDU with flags 0x36 and a PDCP PDU number extension.
+        ("gtp_ext_header.pcap", 2, 1, true),
+    ];
+    for (file, packets, tunnelled, verify) in expect {
+        let data = std::fs::read(dir.join(file)).unwrap();
+        let pkts = pcap_packets(&data);
+        assert_eq!(pkts.len(), packets, "{file}");
+        let mut r = if verify {
+            Run::new()
+        } else {
+            Run::unverified()
+        };
+        let mut n = 0;
+        for pkt in pkts {
+            if let Decoded::Ip(p) = dec(&mut r.decoder, &mut r.anomalies, 1, pkt) {
+                if !p.tunnels.is_empty() {
+                    assert_eq!(p.tunnels.len(), 1, "{file}");
+                    assert_eq!(p.tunnels.innermost().unwrap().kind, TunnelKind::Other);
+                    n += 1;
+                }
+            }
+            assert!(r.anomalies.is_empty(), "{file}: {:?}", r.anomalies);
+        }
+        assert_eq!(n, tunnelled, "{file}");
+    }
+    // gtp_ext_header.pcap#2: the reassembled G-PDU's inner TCP segment (1448 bytes of data).
+    let data = std::fs::read(dir.join("gtp_ext_header.pcap")).unwrap();
+    let pkts = pcap_packets(&data);
+    let mut r = Run::new();
+    assert!(matches!(
+        dec(&mut r.decoder, &mut r.anomalies, 1, pkts[0]),
+        Decoded::FragmentHeld
+    ));
+    let p = expect_ip(dec(&mut r.decoder, &mut r.anomalies, 1, pkts[1]));
+    assert_eq!(
+        tuple(&p),
+        (
+            "10.155.182.202".parse().unwrap(),
+            "10.155.186.57".parse().unwrap(),
+            ipproto::TCP,
+            41511,
+            6005
+        )
+    );
+    assert_eq!(p.payload.len(), 1448);
+    // gtp9_unknown_or_too_short_payload.pcap: 12 G-PDUs, one of which carries no IP packet.
+    let data = std::fs::read(dir.join("gtp9_unknown_or_too_short_payload.pcap")).unwrap();
+    let mut r = Run::unverified();
+    let (mut n, mut unknown) = (0, 0);
+    for pkt in pcap_packets(&data) {
+        if let Decoded::Ip(p) = dec(&mut r.decoder, &mut r.anomalies, 1, pkt) {
+            n += usize::from(!p.tunnels.is_empty());
+        }
+        unknown += names(&r.anomalies)
+            .iter()
+            .filter(|a| **a == "GTPv1_unknown_payload_protocol")
+            .count();
+    }
+    assert_eq!((n, unknown), (11, 1));
+}

@@ -6,7 +6,8 @@
 //! that must agree with each other and with the data, enumerations of legal values — never a
 //! single magic byte. Ports only break ties between protocols whose content rules both matched
 //! (DNS vs. mDNS vs. LLMNR vs. NBNS share one message format); they are never the sole
-//! evidence.
+//! evidence. One rule is gated by a port as well: a versionless HTTP/0.9 request line counts only
+//! towards a well-known HTTP port (content is still required).
 //!
 //! Line protocols that open with a server greeting (SMTP, FTP, POP3, IMAP) are decided from the
 //! greeting together with the client's first command, or from a client command that no other
@@ -206,8 +207,9 @@ fn run(short: &mut bool, res: Chk<()>) -> bool {
 }
 
 /// All TCP rules over one direction's prefix. Returns whether some rule wants more bytes, and
-/// the greeting/command hints.
-fn eval_tcp(d: &[u8], c: &mut Cands) -> (bool, u16) {
+/// the greeting/command hints. `simple_http` admits the versionless HTTP/0.9 request line (the
+/// originator's data towards a well-known HTTP port).
+fn eval_tcp(d: &[u8], simple_http: bool, c: &mut Cands) -> (bool, u16) {
     let mut short = false;
     let mut hints = 0u16;
     if run(&mut short, rules::tls_hello(d)) || run(&mut short, rules::tls_records(d)) {
@@ -231,7 +233,10 @@ fn eval_tcp(d: &[u8], c: &mut Cands) -> (bool, u16) {
     if run(&mut short, rules::ldap(d, false)) {
         c.add(Service::Ldap);
     }
-    if run(&mut short, rules::http_request(d)) || run(&mut short, rules::http_response(d)) {
+    if run(&mut short, rules::http_request(d))
+        || run(&mut short, rules::http_response(d))
+        || (simple_http && run(&mut short, rules::http_simple_request(d)))
+    {
         c.add(Service::Http);
     }
     if run(&mut short, rules::sip(d)) {
@@ -314,7 +319,8 @@ impl Detector {
 
     /// Feed the first bytes of each direction (TCP: the reassembled stream prefix, call again as
     /// more arrives; UDP: each datagram). `orig_port`/`resp_port` may be used ONLY as a
-    /// tie-breaker between content matches, never as the sole evidence.
+    /// tie-breaker between content matches, or to admit weak content (an HTTP/0.9 request
+    /// line), never as the sole evidence.
     pub fn feed(
         &mut self,
         t: Transport,
@@ -340,7 +346,9 @@ impl Detector {
                 self.datagrams = self.datagrams.saturating_add(1);
             }
             Transport::Tcp => {
-                let (short, hints) = eval_tcp(data, &mut c);
+                let simple_http =
+                    dir == Direction::Orig && rules::HTTP_SIMPLE_PORTS.contains(&resp_port);
+                let (short, hints) = eval_tcp(data, simple_http, &mut c);
                 let side = if short && data.len() < MAX_PREFIX {
                     Side::Partial
                 } else if hints != 0 {
@@ -453,5 +461,5 @@ pub fn fuzz_feed(data: &[u8]) {
     let _ = find_ntlmssp(rest);
     let mut c = Cands::default();
     eval_udp(rest, &mut c);
-    let _ = eval_tcp(rest, &mut c);
+    let _ = eval_tcp(rest, true, &mut c);
 }

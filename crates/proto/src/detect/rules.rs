@@ -426,6 +426,37 @@ pub(super) fn http_request(d: &[u8]) -> Chk<()> {
     ensure(target.iter().all(|&b| b >= 0x20 && b != 0x7f))
 }
 
+/// Responder ports on which a versionless (HTTP/0.9) request line is accepted: without a
+/// version the line is weak evidence, so the port must be a well-known HTTP one as well.
+pub(super) const HTTP_SIMPLE_PORTS: &[u16] = &[80, 8080, 8000, 8008, 3128, 81];
+
+/// HTTP/0.9 simple request (RFC 1945 section 4.1, `Simple-Request = "GET" SP Request-URI
+/// CRLF`), widened to any known method as servers accept them: `METHOD SP target (CRLF | LF)`
+/// where the target starts with `/` or `http` and holds no space or control byte. The caller
+/// applies it only to the originator's data towards one of [`HTTP_SIMPLE_PORTS`].
+pub(super) fn http_simple_request(d: &[u8]) -> Chk<()> {
+    let mut r = Rd::new(d);
+    keyword(&mut r, HTTP_METHODS, b' ')?;
+    let rest = r.rest();
+    match rest.first() {
+        None => return Err(Miss::Short),
+        Some(b'/') => {}
+        Some(_) => {
+            let n = rest.len().min(4);
+            ensure(rest[..n].eq_ignore_ascii_case(&b"http"[..n]))?;
+        }
+    }
+    let Some(eol) = rest.iter().take(MAX_TARGET).position(|&b| b == b'\n') else {
+        let seen = rest.strip_suffix(b"\r").unwrap_or(rest);
+        ensure(rest.len() < MAX_TARGET && seen.iter().all(|&b| target_byte(b)))?;
+        return Err(Miss::Short);
+    };
+    let target = rest[..eol].strip_suffix(b"\r").unwrap_or(&rest[..eol]);
+    // Not empty; an absolute target has more than its "http".
+    ensure(target.first() == Some(&b'/') || target.len() > 4)?;
+    ensure(target.iter().all(|&b| target_byte(b)))
+}
+
 /// `HTTP/1.x SP 3DIGIT (SP | CRLF)`.
 pub(super) fn http_response(d: &[u8]) -> Chk<()> {
     let mut r = Rd::new(d);

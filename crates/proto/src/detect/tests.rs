@@ -148,6 +148,84 @@ fn detect_http_negatives() {
     }
 }
 
+#[test]
+fn detect_http09_simple_request() {
+    // zeek/Traces/http/http_09.pcap#4: "GET /zeek.html\n" (LF only) to port 80.
+    let get = h("474554202f7a65656b2e68746d6c0a");
+    assert_eq!(tcp1(Orig, &get, 42960, 80), Match(Service::Http));
+    // zeek/Traces/http/http_09.pcap#14: "POST /zeek.html\n".
+    let post = h("504f5354202f7a65656b2e68746d6c0a");
+    assert_eq!(tcp1(Orig, &post, 42964, 80), Match(Service::Http));
+    // zeek/Traces/http/no-version.pcap#4: a formmail probe without version, CRLF-terminated.
+    let nv = h(
+        "474554202f6367692d62696e2f666f726d6d61696c2e706c3f656d61696c3d663240616f6c2e636f6d26\
+         7375626a6563743d7777772d6e72672e65652f6367692d62696e2f666f726d6d61696c2e706c26726563\
+         697069656e743d756e6b6e6f776e7a4062757932736176652e636f6d266d73673d773030740d0a",
+    );
+    assert_eq!(nv.len(), 123);
+    assert_eq!(tcp1(Orig, &nv, 1035, 80), Match(Service::Http));
+    // zeek/Traces/http/http-09-content-length-confusion.pcap#10: "GET /\r\n" (the server
+    // spoke first there; here alone, to the other well-known ports).
+    let root = h("474554202f0d0a");
+    for port in [8080, 8000, 8008, 3128, 81] {
+        assert_eq!(
+            tcp1(Orig, &root, 46982, port),
+            Match(Service::Http),
+            "{port}"
+        );
+    }
+    // Absolute-form target.
+    assert_eq!(
+        tcp1(Orig, b"GET http://example.com/\r\n", 50000, 3128),
+        Match(Service::Http)
+    );
+    // Split lines wait for the end of the line.
+    assert_eq!(tcp1(Orig, &get[..10], 42960, 80), NeedMore);
+    assert_eq!(tcp1(Orig, &root[..6], 46982, 80), NeedMore);
+    assert_eq!(
+        tcp(&[(Orig, &get[..7]), (Orig, &get[7..])], 42960, 80),
+        Match(Service::Http)
+    );
+}
+
+#[test]
+fn detect_http09_negatives() {
+    let get = h("474554202f7a65656b2e68746d6c0a");
+    // Not a well-known HTTP port: the same line is not enough.
+    for port in [8888, 443, 21, 12345] {
+        assert_eq!(
+            tcp(&[(Orig, &get), (Resp, JUNK)], 42960, port),
+            NoMatch,
+            "{port}"
+        );
+    }
+    // Sent by the responder (the port is the originator's, not the server's).
+    assert_eq!(tcp(&[(Resp, &get), (Orig, JUNK)], 42960, 80), NoMatch);
+    assert_eq!(tcp(&[(Orig, JUNK), (Resp, &get)], 80, 42960), NoMatch);
+    for d in [
+        // zeek/Traces/http/http_09.pcap#24: "GET \n", no target.
+        &h("474554200a")[..],
+        // zeek/Traces/http/http_09.pcap#34 and #44: truncated methods "T /zeek.html\n", "T\n".
+        &h("54202f7a65656b2e68746d6c0a"),
+        &h("540a"),
+        // Spaces or a second word without an HTTP version, targets not '/' or "http".
+        b"GET /a b\r\n",
+        b"GET / HTTP/2.0\r\n",
+        b"GET index.html\r\n",
+        b"GET http\r\n",
+        b"GET htp://x/\r\n",
+        b"get /\r\n",
+        b"FETCH /\r\n",
+        b"GET /\x01\r\n",
+        b"GET /\r\r\n",
+    ] {
+        // (Some of these leave other line rules undecided: only HTTP is ruled out.)
+        let v = tcp(&[(Orig, d), (Resp, JUNK)], 50000, 80);
+        assert_ne!(v, Match(Service::Http), "{:?}", String::from_utf8_lossy(d));
+        assert_eq!(rules::http_simple_request(d), Err(Miss::No));
+    }
+}
+
 // --- TLS ----------------------------------------------------------------------------------------
 
 /// zeek/Traces/tls/dhe.pcap#4: TLS 1.2 ClientHello (record version 3.1).

@@ -7,6 +7,11 @@
 //! the connection. On mDNS (port 5353) transaction id 0 carries no pairing meaning (RFC 6762
 //! 18.1), so each such message is a record of its own.
 //!
+//! A message shorter than a header, or a first message implausible as DNS, is counted and
+//! skipped (Zeek reports a weird and goes on): the first valid message confirms the
+//! conversation, and only [`MAX_REJECTED`] rejected messages with no valid one before them make
+//! it a protocol violation.
+//!
 //! Caps: at most [`MAX_PENDING`] unanswered queries and as many unmatched responses per
 //! connection (beyond, the oldest is emitted early and counted in [`DnsStats::evicted`]); TCP
 //! buffers at most one message (65,535 bytes) plus its 2-byte length per direction.
@@ -20,6 +25,11 @@ use std::collections::VecDeque;
 pub const MAX_PENDING: usize = 64;
 /// Largest TCP DNS message plus its length prefix.
 pub const MAX_TCP_BUFFER: usize = 65535 + 2;
+/// Messages rejected (too short, or implausible as a first message) before the conversation is
+/// a protocol violation, if none was valid yet. Fewer are only counted and skipped: one
+/// malformed datagram does not take DNS away from a connection whose later datagrams are valid
+/// (Zeek only reports a weird for it).
+pub const MAX_REJECTED: u8 = 4;
 
 /// Counters of one session.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -27,6 +37,9 @@ pub struct DnsStats {
     pub messages: u64,
     /// Messages shorter than a header, or not parsed to their end.
     pub malformed: u64,
+    /// Messages skipped without a record: shorter than a header, or (before the first valid
+    /// message) implausible as DNS.
+    pub skipped: u64,
     /// Records emitted early because the pending table was full.
     pub evicted: u64,
     /// TCP bytes skipped after a gap (the direction is not parsed any further).
@@ -51,6 +64,8 @@ pub struct DnsSession {
     lost: [bool; 2],
     confirmed: bool,
     violated: bool,
+    /// Messages rejected while not yet confirmed (up to [`MAX_REJECTED`]).
+    rejected: u8,
     pub stats: DnsStats,
 }
 
@@ -72,6 +87,7 @@ impl DnsSession {
             lost: [false; 2],
             confirmed: false,
             violated: false,
+            rejected: 0,
             stats: DnsStats::default(),
         }
     }
@@ -88,14 +104,16 @@ impl DnsSession {
         self
     }
 
+    /// One message (a UDP datagram or a TCP length-framed message). A message too short for a
+    /// header, or (until the first valid one) one that is implausible as DNS, is counted and
+    /// skipped; the conversation is a violation only after [`MAX_REJECTED`] of them without any
+    /// valid message.
     fn deliver(&mut self, ts_ns: i64, bytes: &[u8], out: &mut Vec<AppRecord>) {
         self.stats.messages += 1;
         let Some(msg) = parse_message(bytes) else {
             self.stats.malformed += 1;
             self.stats.last_weird = Some("DNS_truncated_len_lt_hdr_len");
-            if !self.confirmed {
-                self.violated = true;
-            }
+            self.reject();
             return;
         };
         if let Some(w) = msg.malformed {
@@ -105,14 +123,25 @@ impl DnsSession {
         let plausible = matches!(msg.header.opcode, 0 | 1 | 2 | 4 | 5)
             && (msg.header.qdcount as usize == msg.questions.len());
         if !self.confirmed {
-            if plausible {
-                self.confirmed = true;
-            } else {
-                self.violated = true;
+            if !plausible {
+                self.reject();
                 return;
             }
+            self.confirmed = true;
         }
         self.on_message(ts_ns, msg, out);
+    }
+
+    /// A message skipped without a record; before any valid message, too many of them make the
+    /// conversation a violation.
+    fn reject(&mut self) {
+        self.stats.skipped += 1;
+        if !self.confirmed {
+            self.rejected = self.rejected.saturating_add(1);
+            if self.rejected >= MAX_REJECTED {
+                self.violated = true;
+            }
+        }
     }
 
     fn new_record(&self, ts_ns: i64, id: u16) -> DnsRecord {

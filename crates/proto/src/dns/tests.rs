@@ -1,4 +1,5 @@
 use super::parser::{parse_message, read_name, render_rdata, Section};
+use super::session::MAX_REJECTED;
 use super::*;
 use crate::{AppRecord, Ctx, Direction, SessionParser};
 
@@ -335,12 +336,101 @@ fn mdns_id_zero_is_not_paired() {
 }
 
 #[test]
-fn garbage_first_is_a_violation() {
+fn garbage_only_is_a_violation_after_several_messages() {
     let mut s = DnsSession::udp();
     let mut out = Vec::new();
-    s.data(ctx(T0, Direction::Orig), b"GET / HTTP/1.1\r\n", &mut out);
+    for i in 0..MAX_REJECTED {
+        assert!(!s.violated(), "after {i} messages");
+        let t = T0 + i64::from(i);
+        s.data(ctx(t, Direction::Orig), b"GET / HTTP/1.1\r\n", &mut out);
+        assert!(!s.confirmed());
+    }
     assert!(s.violated());
-    assert!(!s.confirmed());
+    assert_eq!(s.stats.skipped, u64::from(MAX_REJECTED));
+    // Short messages count the same.
+    let mut s = DnsSession::udp();
+    for i in 0..MAX_REJECTED {
+        s.data(
+            ctx(T0 + i64::from(i), Direction::Resp),
+            b"\x12\x34",
+            &mut out,
+        );
+    }
+    assert!(s.violated() && !s.confirmed());
+    assert!(out.is_empty());
+}
+
+/// ndpi/pcap/fuzz-2006-06-26-2594.pcap, 192.168.1.2:2754 -> 192.168.1.1:53: #269 is a 9-byte
+/// datagram (shorter than a header), #278 a valid SRV query for _sip._udp.sip.cybercity.dk.
+const FUZZ_SHORT_269: &str = "7dcf01000001000000";
+const FUZZ_VALID_278: &str =
+    "7dcf01000001000000000000045f736970045f756470037369700963796265726369747902646b0000210001";
+/// Same capture, 192.168.1.2:2740 -> 192.168.1.1:53 #184: the query with its flags fuzzed to
+/// opcode 6 (implausible as a first message).
+const FUZZ_OPCODE6_184: &str =
+    "2cdf36000001000000000000045f736970045f756470037369700963796265726369747902646b0000210001";
+
+#[test]
+fn malformed_datagrams_are_skipped_not_a_violation() {
+    let mut s = DnsSession::udp();
+    let mut out = Vec::new();
+    s.data(ctx(T0, Direction::Orig), &unhex(FUZZ_SHORT_269), &mut out);
+    assert!(!s.violated() && !s.confirmed());
+    assert_eq!(s.stats.malformed, 1);
+    assert_eq!(s.stats.last_weird, Some("DNS_truncated_len_lt_hdr_len"));
+    s.data(
+        ctx(T0 + 1, Direction::Orig),
+        &unhex(FUZZ_OPCODE6_184),
+        &mut out,
+    );
+    assert!(!s.violated() && !s.confirmed());
+    // The first valid message confirms; the conversation keeps being parsed.
+    s.data(
+        ctx(T0 + 2, Direction::Orig),
+        &unhex(FUZZ_VALID_278),
+        &mut out,
+    );
+    assert!(s.confirmed() && !s.violated());
+    // Once confirmed, malformed messages never make a violation.
+    for i in 0..2 * MAX_REJECTED {
+        let t = T0 + 3 + i64::from(i);
+        s.data(ctx(t, Direction::Orig), &unhex(FUZZ_SHORT_269), &mut out);
+    }
+    assert!(s.confirmed() && !s.violated());
+    assert_eq!(s.stats.skipped, 2 + u64::from(2 * MAX_REJECTED));
+    s.end(T0 + 100, &mut out);
+    let recs = dns_records(out);
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0].query.as_deref(), Some("_sip._udp.sip.cybercity.dk"));
+    assert_eq!(recs[0].qtype, Some(33));
+    assert_eq!(recs[0].ts_ns, T0 + 2);
+}
+
+#[test]
+fn rejections_before_the_limit_then_valid_confirms() {
+    // MAX_REJECTED - 1 bad messages, then a valid one: confirmed, never violated.
+    let mut s = DnsSession::udp();
+    let mut out = Vec::new();
+    for i in 0..MAX_REJECTED - 1 {
+        s.data(
+            ctx(T0 + i64::from(i), Direction::Orig),
+            &unhex(FUZZ_SHORT_269),
+            &mut out,
+        );
+    }
+    assert!(!s.violated());
+    s.data(ctx(T0 + 10, Direction::Orig), &unhex(TWO_RESP_Q), &mut out);
+    assert!(s.confirmed() && !s.violated());
+    // TCP: a framed message too short for a header is skipped the same way.
+    let mut s = DnsSession::tcp();
+    let mut data = vec![0, 9];
+    data.extend_from_slice(&unhex(FUZZ_SHORT_269));
+    let q = unhex(TWO_RESP_Q);
+    data.extend_from_slice(&(q.len() as u16).to_be_bytes());
+    data.extend_from_slice(&q);
+    s.data(ctx(T0, Direction::Orig), &data, &mut out);
+    assert!(s.confirmed() && !s.violated());
+    assert_eq!(s.stats.skipped, 1);
 }
 
 #[test]
