@@ -11,10 +11,19 @@
 //! allocate without bound (each module documents its caps), and each has a cargo-fuzz target.
 #![forbid(unsafe_code)]
 
+pub mod dcerpc;
 pub mod detect;
+pub mod dhcp;
 pub mod dns;
+pub mod ftp;
 pub mod http;
+pub mod kerberos;
+pub mod ntlm;
+pub mod quic;
+pub mod rdp;
 mod service;
+pub mod smb;
+pub mod smtp;
 pub mod ssh;
 pub mod tls;
 
@@ -67,6 +76,16 @@ pub enum AppRecord {
     Ssl(tls::SslRecord),
     X509(tls::X509Record),
     Ssh(ssh::SshRecord),
+    Quic(quic::QuicRecord),
+    Dhcp(dhcp::DhcpRecord),
+    Kerberos(kerberos::KerberosRecord),
+    Ntlm(ntlm::NtlmRecord),
+    Smtp(smtp::SmtpRecord),
+    Ftp(ftp::FtpRecord),
+    Rdp(rdp::RdpRecord),
+    SmbMapping(smb::SmbMappingRecord),
+    SmbFiles(smb::SmbFilesRecord),
+    DceRpc(dcerpc::DceRpcRecord),
 }
 
 /// The parser for `service`, when netloupe has one (the others are identified, not parsed).
@@ -97,6 +116,16 @@ impl AppRecord {
             AppRecord::Ssl(r) => r.ts_ns,
             AppRecord::X509(r) => r.ts_ns,
             AppRecord::Ssh(r) => r.ts_ns,
+            AppRecord::Quic(r) => r.ts_ns,
+            AppRecord::Dhcp(r) => r.ts_ns,
+            AppRecord::Kerberos(r) => r.ts_ns,
+            AppRecord::Ntlm(r) => r.ts_ns,
+            AppRecord::Smtp(r) => r.ts_ns,
+            AppRecord::Ftp(r) => r.ts_ns,
+            AppRecord::Rdp(r) => r.ts_ns,
+            AppRecord::SmbMapping(r) => r.ts_ns,
+            AppRecord::SmbFiles(r) => r.ts_ns,
+            AppRecord::DceRpc(r) => r.ts_ns,
         }
     }
 
@@ -108,6 +137,16 @@ impl AppRecord {
             AppRecord::Ssl(r) => r.write_json(o),
             AppRecord::X509(r) => r.write_json(o),
             AppRecord::Ssh(r) => r.write_json(o),
+            AppRecord::Quic(r) => r.write_json(o),
+            AppRecord::Dhcp(r) => r.write_json(o),
+            AppRecord::Kerberos(r) => r.write_json(o),
+            AppRecord::Ntlm(r) => r.write_json(o),
+            AppRecord::Smtp(r) => r.write_json(o),
+            AppRecord::Ftp(r) => r.write_json(o),
+            AppRecord::Rdp(r) => r.write_json(o),
+            AppRecord::SmbMapping(r) => r.write_json(o),
+            AppRecord::SmbFiles(r) => r.write_json(o),
+            AppRecord::DceRpc(r) => r.write_json(o),
         }
     }
 
@@ -119,6 +158,16 @@ impl AppRecord {
             AppRecord::Ssl(_) => "ssl",
             AppRecord::X509(_) => "x509",
             AppRecord::Ssh(_) => "ssh",
+            AppRecord::Quic(_) => "quic",
+            AppRecord::Dhcp(_) => "dhcp",
+            AppRecord::Kerberos(_) => "kerberos",
+            AppRecord::Ntlm(_) => "ntlm",
+            AppRecord::Smtp(_) => "smtp",
+            AppRecord::Ftp(_) => "ftp",
+            AppRecord::Rdp(_) => "rdp",
+            AppRecord::SmbMapping(_) => "smb_mapping",
+            AppRecord::SmbFiles(_) => "smb_files",
+            AppRecord::DceRpc(_) => "dce_rpc",
         }
     }
 }
