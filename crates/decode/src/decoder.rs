@@ -1266,10 +1266,9 @@ impl<'a, 'v> Walk<'a, 'v> {
                 outer,
             )
         } else {
-            // TODO: a `TunnelKind::Gtp` ("Tunnel::GTPv1") belongs in lib.rs; `Other` until then.
             self.gtpu(
                 TunnelLayer {
-                    kind: TunnelKind::Other,
+                    kind: TunnelKind::Gtp,
                     ..layer
                 },
                 payload,

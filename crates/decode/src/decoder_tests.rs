@@ -1780,7 +1780,7 @@ fn gtp(flags: u8, msg_type: u8, opt: &[u8], tpdu: &[u8]) -> Vec<u8> {
 
 fn gtp_layer(sport: u16, dport: u16) -> (TunnelKind, IpAddr, IpAddr, u8, u16, u16) {
     (
-        TunnelKind::Other,
+        TunnelKind::Gtp,
         O4.into(),
         P4.into(),
         ipproto::UDP,
@@ -1985,7 +1985,7 @@ fn gtpu_real_packets() {
     let o_dst: IpAddr = "10.238.254.75".parse().unwrap();
     assert_eq!(
         tunnels(&p),
-        [(TunnelKind::Other, o_src, o_dst, ipproto::UDP, 2152, 2152)]
+        [(TunnelKind::Gtp, o_src, o_dst, ipproto::UDP, 2152, 2152)]
     );
     let t = p.tunnels.innermost().copied().unwrap();
     assert_eq!((t.ip_len, t.payload_len), (128, 100));
@@ -2019,7 +2019,7 @@ fn gtpu_real_packets() {
     assert_eq!(
         tunnels(&p),
         [(
-            TunnelKind::Other,
+            TunnelKind::Gtp,
             "243.149.173.198".parse().unwrap(),
             "79.188.154.91".parse().unwrap(),
             ipproto::UDP,
@@ -2088,7 +2088,7 @@ fn gtpu_zeek_traces() {
             if let Decoded::Ip(p) = dec(&mut r.decoder, &mut r.anomalies, 1, pkt) {
                 if !p.tunnels.is_empty() {
                     assert_eq!(p.tunnels.len(), 1, "{file}");
-                    assert_eq!(p.tunnels.innermost().unwrap().kind, TunnelKind::Other);
+                    assert_eq!(p.tunnels.innermost().unwrap().kind, TunnelKind::Gtp);
                     n += 1;
                 }
             }

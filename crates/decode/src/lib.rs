@@ -131,6 +131,8 @@ pub enum TunnelKind {
     Vxlan,
     Geneve,
     Teredo,
+    /// GTPv1-U (mobile networks' user plane, UDP 2152).
+    Gtp,
     /// Any other encapsulation the decoder learns later.
     Other,
 }
@@ -145,6 +147,7 @@ impl TunnelKind {
             TunnelKind::Vxlan => "Tunnel::VXLAN",
             TunnelKind::Geneve => "Tunnel::GENEVE",
             TunnelKind::Teredo => "Tunnel::TEREDO",
+            TunnelKind::Gtp => "Tunnel::GTPv1",
             TunnelKind::Other => "Tunnel::NONE",
         }
     }
