@@ -1,0 +1,89 @@
+//! [`DceRpcSession`]: RPC over TCP (the endpoint mapper on 135 and dynamic endpoints).
+
+use super::conn::{AuthBlob, DceRpcConn};
+use crate::{AppRecord, Ctx, Direction, Service, SessionParser};
+
+/// DCE/RPC over a TCP connection: one association per connection.
+pub struct DceRpcSession {
+    conn: DceRpcConn,
+}
+
+impl Default for DceRpcSession {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl DceRpcSession {
+    pub fn new() -> Self {
+        DceRpcSession {
+            conn: DceRpcConn::new(None),
+        }
+    }
+
+    /// The association state (contexts, authentication tokens).
+    pub fn conn(&self) -> &DceRpcConn {
+        &self.conn
+    }
+
+    /// Takes the authentication tokens (NTLMSSP/SPNEGO/Kerberos) seen so far.
+    pub fn take_auth_blobs(&mut self) -> Vec<AuthBlob> {
+        self.conn.take_auth_blobs()
+    }
+}
+
+impl SessionParser for DceRpcSession {
+    fn service(&self) -> Service {
+        Service::DceRpc
+    }
+    fn data(&mut self, ctx: Ctx, data: &[u8], out: &mut Vec<AppRecord>) {
+        self.conn.feed(ctx.ts_ns, ctx.dir, data, out);
+    }
+    fn gap(&mut self, dir: Direction, _len: u64) {
+        self.conn.gap(dir);
+    }
+    fn end(&mut self, _ts_ns: i64, out: &mut Vec<AppRecord>) {
+        self.conn.end(out);
+    }
+    fn confirmed(&self) -> bool {
+        !self.conn.violated() && self.conn.pdus() > 0
+    }
+    fn violated(&self) -> bool {
+        self.conn.violated()
+    }
+}
+
+/// Fuzzing entry (cargo-fuzz target `proto_dcerpc`): the first byte chooses, per chunk, the
+/// direction and chunk sizes; the rest is fed as both directions' streams.
+#[doc(hidden)]
+pub fn fuzz(data: &[u8]) {
+    let Some((&ctl, mut rest)) = data.split_first() else {
+        return;
+    };
+    let mut s = DceRpcSession::new();
+    let mut out = Vec::new();
+    let mut ts = 1_000_000_000i64;
+    let mut k = ctl as usize;
+    while !rest.is_empty() {
+        let n = (k % 97 + 1).min(rest.len());
+        let dir = if k & 0x100 != 0 {
+            Direction::Resp
+        } else {
+            Direction::Orig
+        };
+        s.data(Ctx { ts_ns: ts, dir }, &rest[..n], &mut out);
+        if k % 13 == 0 {
+            s.gap(dir, 10);
+        }
+        rest = &rest[n..];
+        ts += 1000;
+        k = k.wrapping_mul(31).wrapping_add(n + 7);
+    }
+    s.end(ts, &mut out);
+    let mut line = String::new();
+    for r in &out {
+        let mut o = netloupe_output::json::JsonObject::new(&mut line);
+        r.write_json(&mut o);
+        o.end();
+    }
+}
