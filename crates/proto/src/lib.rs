@@ -103,6 +103,8 @@ pub fn new_parser(service: Service, udp: bool) -> Option<Box<dyn SessionParser>>
         Service::Http if !udp => Box::new(http::HttpSession::new()),
         Service::Tls if !udp => Box::new(tls::TlsSession::new()),
         Service::Ssh if !udp => Box::new(ssh::SshSession::new()),
+        Service::Smb if !udp => Box::new(smb::SmbSession::new()),
+        Service::DceRpc if !udp => Box::new(dcerpc::DceRpcSession::new()),
         _ => return None,
     })
 }
