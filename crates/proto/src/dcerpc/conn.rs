@@ -34,9 +34,7 @@ impl AuthBlob {
 /// The NTLMSSP message inside a security token, from the signature on.
 pub fn find_ntlmssp(b: &[u8]) -> Option<&[u8]> {
     const SIG: &[u8] = b"NTLMSSP\0";
-    b.windows(SIG.len())
-        .position(|w| w == SIG)
-        .map(|i| &b[i..])
+    b.windows(SIG.len()).position(|w| w == SIG).map(|i| &b[i..])
 }
 
 struct Call {
@@ -253,6 +251,10 @@ impl DceRpcConn {
                     None
                 };
                 if let Some(c) = self.calls.remove(pos) {
+                    // Calls on a context whose bind was not seen are not logged (as Zeek).
+                    if self.context_uuid(c.ctx_id).is_none() {
+                        return;
+                    }
                     let rtt = ts_ns.saturating_sub(c.ts_ns);
                     out.push(AppRecord::DceRpc(self.record(c, Some(rtt), fault)));
                 }
@@ -294,6 +296,9 @@ impl DceRpcConn {
     /// The association ended: calls without a response are logged without rtt.
     pub fn end(&mut self, out: &mut Vec<AppRecord>) {
         while let Some(c) = self.calls.pop_front() {
+            if self.context_uuid(c.ctx_id).is_none() {
+                continue;
+            }
             out.push(AppRecord::DceRpc(self.record(c, None, None)));
         }
     }

@@ -198,7 +198,11 @@ pub fn request<'a>(h: &Header, pdu: &'a [u8]) -> Option<Request<'a>> {
     let r = Rd { b: pdu, le: h.le };
     let ctx_id = r.u16(20)?;
     let opnum = r.u16(22)?;
-    let start = if h.flags & PFC_OBJECT_UUID != 0 { 40 } else { 24 };
+    let start = if h.flags & PFC_OBJECT_UUID != 0 {
+        40
+    } else {
+        24
+    };
     let end = body_end(h, pdu);
     let stub = pdu.get(start..end.max(start)).unwrap_or(&[]);
     Some(Request {

@@ -72,7 +72,7 @@ pub fn fuzz(data: &[u8]) {
             Direction::Orig
         };
         s.data(Ctx { ts_ns: ts, dir }, &rest[..n], &mut out);
-        if k % 13 == 0 {
+        if k.is_multiple_of(13) {
             s.gap(dir, 10);
         }
         rest = &rest[n..];

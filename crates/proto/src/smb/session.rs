@@ -65,14 +65,33 @@ pub(crate) struct File {
 /// What a request asked, kept until its response.
 #[derive(Debug, Clone)]
 pub(crate) enum Pending {
-    TreeConnect { path: String },
-    Create { tree: u32, name: String, delete_on_close: bool },
-    Read { fid: Option<u128> },
-    Ioctl { fid: Option<u128> },
-    Trans { fid: u128 },
-    Close { fid: Option<u128> },
-    Rename { fid: Option<u128>, name: String },
-    Delete { fid: Option<u128> },
+    TreeConnect {
+        path: String,
+    },
+    Create {
+        tree: u32,
+        name: String,
+        delete_on_close: bool,
+    },
+    Read {
+        fid: Option<u128>,
+    },
+    Ioctl {
+        fid: Option<u128>,
+    },
+    Trans {
+        fid: u128,
+    },
+    Close {
+        fid: Option<u128>,
+    },
+    Rename {
+        fid: Option<u128>,
+        name: String,
+    },
+    Delete {
+        fid: Option<u128>,
+    },
     SessionSetup,
     Other,
 }
@@ -205,7 +224,7 @@ impl SmbSession {
 }
 
 fn is_smb_magic(b: &[u8]) -> bool {
-    matches!(b, [0xff | 0xfe | 0xfd | 0xfc, b'S', b'M', b'B'])
+    matches!(b, [0xfc..=0xff, b'S', b'M', b'B'])
 }
 
 fn looks_like_header(b: &[u8]) -> bool {
@@ -213,7 +232,14 @@ fn looks_like_header(b: &[u8]) -> bool {
 }
 
 impl State {
-    fn message(&mut self, ts: i64, dir: Direction, m: &[u8], truncated: bool, out: &mut Vec<AppRecord>) {
+    fn message(
+        &mut self,
+        ts: i64,
+        dir: Direction,
+        m: &[u8],
+        truncated: bool,
+        out: &mut Vec<AppRecord>,
+    ) {
         self.smb_msgs += 1;
         match m.get(..4) {
             Some([0xff, b'S', b'M', b'B']) => self.smb1(ts, dir, m, truncated, out),
@@ -357,6 +383,7 @@ impl State {
 
     /// Bytes read from or written to a file: pipes feed their RPC parser, files log the first
     /// read and the first write of each open.
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn file_data(
         &mut self,
         ts: i64,
@@ -372,9 +399,7 @@ impl State {
         };
         if let Some(d) = f.dce.as_mut() {
             if !data.is_empty() {
-                let before = out.len();
                 d.feed(ts, dir, data, out);
-                let _ = before;
                 for b in d.take_auth_blobs() {
                     self.keep_ntlm(b.ts_ns, b.dir, &b.data);
                 }
@@ -430,6 +455,7 @@ impl State {
         }
     }
 
+    #[allow(clippy::too_many_arguments)]
     pub(crate) fn mapping(
         &mut self,
         ts: i64,
@@ -472,10 +498,37 @@ impl State {
 /// whose connect was not seen.
 pub(crate) fn is_pipe_name(name: &str) -> bool {
     const PIPES: &[&str] = &[
-        "atsvc", "browser", "drsuapi", "epmapper", "eventlog", "initshutdown", "keysvc", "lsarpc",
-        "lsass", "netdfs", "netlogon", "ntsvcs", "samr", "spoolss", "srvsvc", "svcctl", "winreg",
-        "wkssvc", "protected_storage", "scerpc", "msftewds", "wmi", "efsrpc", "dssetup",
-        "w32time", "trkwks", "unixinfo", "mdm", "tapsrv", "ipsec", "sql\\query",
+        "atsvc",
+        "browser",
+        "drsuapi",
+        "epmapper",
+        "eventlog",
+        "initshutdown",
+        "keysvc",
+        "lsarpc",
+        "lsass",
+        "netdfs",
+        "netlogon",
+        "ntsvcs",
+        "samr",
+        "spoolss",
+        "srvsvc",
+        "svcctl",
+        "winreg",
+        "wkssvc",
+        "protected_storage",
+        "scerpc",
+        "msftewds",
+        "wmi",
+        "efsrpc",
+        "dssetup",
+        "w32time",
+        "trkwks",
+        "unixinfo",
+        "mdm",
+        "tapsrv",
+        "ipsec",
+        "sql\\query",
     ];
     let n = name.trim_start_matches('\\').to_ascii_lowercase();
     let n = n.strip_prefix("pipe\\").unwrap_or(&n);
@@ -484,7 +537,9 @@ pub(crate) fn is_pipe_name(name: &str) -> bool {
 
 /// The UTF-16 name at `off`/`len` bytes of `b`, or "".
 pub(crate) fn name_at(b: &[u8], off: usize, len: usize) -> String {
-    util::slice(b, off, len).map(util::utf16).unwrap_or_default()
+    util::slice(b, off, len)
+        .map(util::utf16)
+        .unwrap_or_default()
 }
 
 impl SessionParser for SmbSession {
@@ -541,7 +596,7 @@ pub fn fuzz(data: &[u8]) {
             Direction::Orig
         };
         s.data(Ctx { ts_ns: ts, dir }, &rest[..n], &mut out);
-        if k % 17 == 0 {
+        if k.is_multiple_of(17) {
             s.gap(dir, 10);
         }
         rest = &rest[n..];

@@ -36,7 +36,6 @@ const FLAGS_REPLY: u8 = 0x80;
 const FLAGS2_UNICODE: u16 = 0x8000;
 const FLAGS2_NT_STATUS: u16 = 0x4000;
 const STATUS_MORE_PROCESSING_REQUIRED: u32 = 0xC000_0016;
-const STATUS_BUFFER_OVERFLOW: u32 = 0x8000_0005;
 const FILE_DELETE_ON_CLOSE: u32 = 0x0000_1000;
 
 /// One command block of a message: its words and bytes, and where the bytes start in the
@@ -82,7 +81,14 @@ fn clean_name(n: String) -> String {
 }
 
 impl State {
-    pub(crate) fn smb1(&mut self, ts: i64, dir: Direction, m: &[u8], _truncated: bool, out: &mut Vec<AppRecord>) {
+    pub(crate) fn smb1(
+        &mut self,
+        ts: i64,
+        dir: Direction,
+        m: &[u8],
+        _truncated: bool,
+        out: &mut Vec<AppRecord>,
+    ) {
         if m.len() < HEADER_LEN + 3 {
             return;
         }
@@ -110,7 +116,7 @@ impl State {
             if reply {
                 if let Some(p) = self.pending.remove(&key) {
                     if !error || status == STATUS_MORE_PROCESSING_REQUIRED {
-                        self.smb1_response(ts, dir, c, tid, status, unicode, m, &b, p, out);
+                        self.smb1_response(ts, dir, c, tid, unicode, m, &b, p, out);
                     }
                 }
             } else {
@@ -130,7 +136,18 @@ impl State {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn smb1_request(&mut self, ts: i64, dir: Direction, c: u8, tid: u16, unicode: bool, m: &[u8], b: &Block, key: (u8, u64), out: &mut Vec<AppRecord>) {
+    fn smb1_request(
+        &mut self,
+        ts: i64,
+        dir: Direction,
+        c: u8,
+        tid: u16,
+        unicode: bool,
+        m: &[u8],
+        b: &Block,
+        key: (u8, u64),
+        out: &mut Vec<AppRecord>,
+    ) {
         let w = b.words;
         match c {
             cmd::SESSION_SETUP_ANDX => {
@@ -215,7 +232,8 @@ impl State {
                 if setup_count < 2 || u16_at(w, 28) != Some(0x0026) {
                     return;
                 }
-                let (Some(fid), Some(dc), Some(doff)) = (u16_at(w, 30), u16_at(w, 22), u16_at(w, 24))
+                let (Some(fid), Some(dc), Some(doff)) =
+                    (u16_at(w, 30), u16_at(w, 22), u16_at(w, 24))
                 else {
                     return;
                 };
@@ -228,7 +246,10 @@ impl State {
                 let (name, _) = string_at(b, 1, unicode);
                 let name = clean_name(name);
                 if !name.is_empty() {
-                    let path = self.trees.get(&(1, tid as u32)).and_then(|t| t.path.clone());
+                    let path = self
+                        .trees
+                        .get(&(1, tid as u32))
+                        .and_then(|t| t.path.clone());
                     let f = super::session::File {
                         name,
                         path,
@@ -249,15 +270,24 @@ impl State {
     }
 
     #[allow(clippy::too_many_arguments)]
-    fn smb1_response(&mut self, ts: i64, dir: Direction, c: u8, tid: u16, status: u32, unicode: bool, m: &[u8], b: &Block, p: Pending, out: &mut Vec<AppRecord>) {
+    fn smb1_response(
+        &mut self,
+        ts: i64,
+        dir: Direction,
+        c: u8,
+        tid: u16,
+        unicode: bool,
+        m: &[u8],
+        b: &Block,
+        p: Pending,
+        out: &mut Vec<AppRecord>,
+    ) {
         let w = b.words;
         match (c, p) {
-            (cmd::SESSION_SETUP_ANDX, _) => {
-                if w.len() == 8 {
-                    let l = u16_at(w, 6).unwrap_or(0) as usize;
-                    if let Some(blob) = b.bytes.get(..l.min(b.bytes.len())) {
-                        self.keep_ntlm(ts, dir, blob);
-                    }
+            (cmd::SESSION_SETUP_ANDX, _) if w.len() == 8 => {
+                let l = u16_at(w, 6).unwrap_or(0) as usize;
+                if let Some(blob) = b.bytes.get(..l.min(b.bytes.len())) {
+                    self.keep_ntlm(ts, dir, blob);
                 }
             }
             (cmd::TREE_CONNECT_ANDX, Pending::TreeConnect { path }) => {
@@ -269,7 +299,15 @@ impl State {
                     _ => "DISK",
                 };
                 let opt = |s: String| (!s.is_empty()).then_some(s);
-                self.mapping(ts, (1, tid as u32), path, opt(service), opt(nfs), share_type, out);
+                self.mapping(
+                    ts,
+                    (1, tid as u32),
+                    path,
+                    opt(service),
+                    opt(nfs),
+                    share_type,
+                    out,
+                );
             }
             (
                 cmd::NT_CREATE_ANDX,
@@ -296,7 +334,16 @@ impl State {
                 };
                 let size = u64_at(w, 55).unwrap_or(0);
                 let tree: Option<Tree> = self.trees.get(&(1, tree)).cloned();
-                self.opened(ts, (1, fid as u128), tree, name, size, times, delete_on_close, out);
+                self.opened(
+                    ts,
+                    (1, fid as u128),
+                    tree,
+                    name,
+                    size,
+                    times,
+                    delete_on_close,
+                    out,
+                );
             }
             (cmd::READ_ANDX, Pending::Read { fid: Some(fid) }) => {
                 let (Some(lo), Some(o)) = (u16_at(w, 10), u16_at(w, 12)) else {
@@ -309,7 +356,6 @@ impl State {
                 self.pipe_data(ts, (1, fid), dir, data, out);
             }
             (cmd::TRANSACTION, Pending::Trans { fid }) => {
-                let _ = status == STATUS_BUFFER_OVERFLOW;
                 let (Some(dc), Some(doff)) = (u16_at(w, 12), u16_at(w, 14)) else {
                     return;
                 };

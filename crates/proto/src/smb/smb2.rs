@@ -79,7 +79,14 @@ struct Compound {
 }
 
 impl State {
-    pub(crate) fn smb2(&mut self, ts: i64, dir: Direction, msg: &[u8], _truncated: bool, out: &mut Vec<AppRecord>) {
+    pub(crate) fn smb2(
+        &mut self,
+        ts: i64,
+        dir: Direction,
+        msg: &[u8],
+        _truncated: bool,
+        out: &mut Vec<AppRecord>,
+    ) {
         let mut off = 0usize;
         let mut comp = Compound::default();
         for _ in 0..64 {
@@ -115,7 +122,15 @@ impl State {
         }
     }
 
-    fn smb2_request(&mut self, ts: i64, dir: Direction, h: &Header, m: &[u8], comp: &mut Compound, out: &mut Vec<AppRecord>) {
+    fn smb2_request(
+        &mut self,
+        ts: i64,
+        dir: Direction,
+        h: &Header,
+        m: &[u8],
+        comp: &mut Compound,
+        out: &mut Vec<AppRecord>,
+    ) {
         let b = HEADER_LEN;
         let key = (2u8, h.message_id);
         let tree = if h.flags & FLAG_RELATED != 0 && h.tree_id == u32::MAX {
@@ -237,7 +252,15 @@ impl State {
         }
     }
 
-    fn smb2_response(&mut self, ts: i64, dir: Direction, h: &Header, m: &[u8], comp: &mut Compound, out: &mut Vec<AppRecord>) {
+    fn smb2_response(
+        &mut self,
+        ts: i64,
+        dir: Direction,
+        h: &Header,
+        m: &[u8],
+        comp: &mut Compound,
+        out: &mut Vec<AppRecord>,
+    ) {
         let b = HEADER_LEN;
         let key = (2u8, h.message_id);
         if h.status == STATUS_PENDING && h.flags & FLAG_ASYNC != 0 {
@@ -343,7 +366,14 @@ impl State {
     }
 
     /// Response bytes of a pipe (read, transceive): to its RPC parser only.
-    pub(crate) fn pipe_data(&mut self, ts: i64, key: Key, dir: Direction, data: &[u8], out: &mut Vec<AppRecord>) {
+    pub(crate) fn pipe_data(
+        &mut self,
+        ts: i64,
+        key: Key,
+        dir: Direction,
+        data: &[u8],
+        out: &mut Vec<AppRecord>,
+    ) {
         if self.files.get(&key).is_some_and(|f| f.dce.is_some()) {
             self.file_data(ts, key, dir, false, data, data.len() as u64, out);
         }
