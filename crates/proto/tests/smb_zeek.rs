@@ -494,7 +494,17 @@ fn lateral_movement_captures() {
             println!("  {}:{} -> {}:{} {}", id.0, id.1, id.2, id.3, describe(r));
             match r {
                 AppRecord::DceRpc(d) => match (d.endpoint.as_deref(), d.operation.as_deref()) {
-                    (Some("svcctl"), Some("CreateServiceW")) => create_svc += 1,
+                    // 32-bit PsExec on a 64-bit target calls RCreateServiceWOW64W (opnum 45).
+                    (
+                        Some("svcctl"),
+                        Some(
+                            "CreateServiceW"
+                            | "CreateServiceA"
+                            | "CreateServiceWOW64W"
+                            | "CreateServiceWOW64A"
+                            | "CreateWowService",
+                        ),
+                    ) => create_svc += 1,
                     (Some("svcctl"), Some("StartServiceW")) => start_svc += 1,
                     (Some("atsvc"), Some("NetrJobAdd")) => job_add += 1,
                     _ => {}
@@ -512,7 +522,7 @@ fn lateral_movement_captures() {
         }
     }
     println!(
-        "CreateServiceW: {create_svc}, StartServiceW: {start_svc}, NetrJobAdd: {job_add}, \
+        "service creations: {create_svc}, StartServiceW: {start_svc}, NetrJobAdd: {job_add}, \
          writes to ADMIN$/C$: {admin_write}"
     );
     assert!(create_svc > 0 && start_svc > 0 && job_add > 0 && admin_write > 0);

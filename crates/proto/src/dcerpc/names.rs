@@ -95,7 +95,10 @@ pub static INTERFACES: &[Interface] = &[
             "",                           // 58
             "",                           // 59
             "CreateWowService",           // 60
-            "OpenSCManager2",             // 61
+            "",                           // 61
+            "",                           // 62
+            "",                           // 63
+            "OpenSCManager2",             // 64
         ],
     },
     Interface {
