@@ -1,0 +1,439 @@
+//! quic.log compared with Zeek's baselines.
+//!
+//! Every baseline of the corpus index that has a quic.log is replayed: its trace is read and
+//! decoded, the UDP datagrams of each connection (originator: the first sender) go to a
+//! `QuicSession` in capture order, and the records are matched with Zeek's rows by
+//! (id.orig_h, id.orig_p, id.resp_h, id.resp_p), the closest candidate winning when a
+//! connection has several rows (a Retry). For each field both logs have, agreement is counted; a
+//! Zeek record "agrees" when every compared field is equal. `ts` and `uid` are not compared
+//! (most baselines mask the time).
+
+use netloupe_capture::CaptureFile;
+use netloupe_decode::{DecodeConfig, Decoded, Decoder, Transport};
+use netloupe_proto::quic::{QuicRecord, QuicSession};
+use netloupe_proto::{AppRecord, Ctx, Direction, SessionParser};
+use std::collections::{BTreeMap, HashMap};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+// The shared corpus, `../shared/corpus` from the repository root.
+const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/zeek");
+const NDPI: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../../shared/corpus/ndpi/pcap"
+);
+/// Share of Zeek's records found with all compared fields equal (reached: 1.0, 17/17, on the
+/// corpus of this writing); the assertion keeps it from regressing.
+const FLOOR: f64 = 1.0;
+
+type ConnId = (IpAddr, u16, IpAddr, u16);
+type Endpoint = (IpAddr, u16);
+/// Records with their connection, number of UDP connections, number confirmed.
+type TraceRun = (Vec<(ConnId, QuicRecord)>, usize, usize);
+
+struct Conn {
+    id: ConnId,
+    session: QuicSession,
+}
+
+/// Runs QUIC sessions over every UDP connection of a trace; `None` when it cannot be opened.
+/// Also returns (connections, confirmed connections).
+fn try_trace(path: &Path, verify_checksums: bool) -> Option<TraceRun> {
+    let mut f = CaptureFile::open(path).ok()?;
+    let mut dec = Decoder::new(DecodeConfig {
+        verify_checksums,
+        ..Default::default()
+    });
+    let mut anomalies = Vec::new();
+    let mut conns: HashMap<(Endpoint, Endpoint), Conn> = HashMap::new();
+    let mut order = Vec::new();
+    let mut out = Vec::new();
+    let mut recs = Vec::new();
+    let mut last_ts = 0;
+    // A truncated file still gives what was read.
+    while let Ok(Some(pkt)) = f.next_packet() {
+        anomalies.clear();
+        last_ts = pkt.ts_ns;
+        let Decoded::Ip(p) = dec.decode(pkt.ts_ns, pkt.linktype, pkt.data, &mut anomalies) else {
+            continue;
+        };
+        if p.bad_checksum {
+            continue;
+        }
+        let Transport::Udp { src_port, dst_port } = p.transport else {
+            continue;
+        };
+        let a = (p.ip.src, src_port);
+        let b = (p.ip.dst, dst_port);
+        let key = if a <= b { (a, b) } else { (b, a) };
+        let conn = conns.entry(key).or_insert_with(|| {
+            order.push(key);
+            Conn {
+                id: (a.0, a.1, b.0, b.1),
+                session: QuicSession::new(),
+            }
+        });
+        if p.payload.is_empty() || conn.session.violated() {
+            continue;
+        }
+        let dir = if a == (conn.id.0, conn.id.1) {
+            Direction::Orig
+        } else {
+            Direction::Resp
+        };
+        conn.session.data(
+            Ctx {
+                ts_ns: pkt.ts_ns,
+                dir,
+            },
+            p.payload,
+            &mut out,
+        );
+        for r in out.drain(..) {
+            if let AppRecord::Quic(r) = r {
+                recs.push((conn.id, r));
+            }
+        }
+    }
+    let mut confirmed = 0;
+    for key in &order {
+        let conn = conns.get_mut(key).unwrap();
+        confirmed += conn.session.confirmed() as usize;
+        conn.session.end(last_ts, &mut out);
+        for r in out.drain(..) {
+            if let AppRecord::Quic(r) = r {
+                recs.push((conn.id, r));
+            }
+        }
+    }
+    Some((recs, order.len(), confirmed))
+}
+
+fn traces(dir: &Path, out: &mut Vec<PathBuf>) {
+    let Ok(rd) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for e in rd.flatten() {
+        let p = e.path();
+        if p.is_dir() {
+            traces(&p, out);
+        } else {
+            out.push(p);
+        }
+    }
+}
+
+/// The QUIC captures of both corpora (Zeek's and nDPI's) through the sessions: no panic, and
+/// records and confirmations come out.
+#[test]
+fn quic_over_corpus_captures() {
+    let mut all = Vec::new();
+    traces(&Path::new(CORPUS).join("Traces/quic"), &mut all);
+    if let Ok(rd) = std::fs::read_dir(NDPI) {
+        for e in rd.flatten() {
+            let p = e.path();
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            if name.to_lowercase().contains("quic") {
+                all.push(p);
+            }
+        }
+    }
+    if all.is_empty() {
+        println!("SKIP: corpus QUIC traces missing");
+        return;
+    }
+    all.sort();
+    let (mut n_recs, mut n_sni, mut n_conns, mut n_conf) = (0, 0, 0, 0);
+    for t in &all {
+        let Some((recs, conns, confirmed)) = try_trace(t, false) else {
+            println!("{}: unreadable", t.display());
+            continue;
+        };
+        let sni = recs.iter().filter(|(_, r)| r.server_name.is_some()).count();
+        println!(
+            "{}: {} udp connections, {} confirmed, {} records, {} with server_name; first: {:?}",
+            t.file_name().unwrap().to_string_lossy(),
+            conns,
+            confirmed,
+            recs.len(),
+            sni,
+            recs.iter()
+                .take(3)
+                .map(|(_, r)| format!(
+                    "{} {} {} {}",
+                    r.version,
+                    r.server_name.as_deref().unwrap_or("-"),
+                    r.history,
+                    r.ja4.as_deref().unwrap_or("-")
+                ))
+                .collect::<Vec<_>>()
+        );
+        n_recs += recs.len();
+        n_sni += sni;
+        n_conns += conns;
+        n_conf += confirmed;
+    }
+    println!(
+        "{} traces: {n_conns} udp connections, {n_conf} confirmed, {n_recs} quic records, {n_sni} with server_name",
+        all.len()
+    );
+    assert!(n_recs > 20 && n_sni > 10 && n_conf > 10);
+}
+
+/// Our record's value of a quic.log field, as Zeek's TSV writes it.
+fn field(r: &QuicRecord, name: &str) -> Option<String> {
+    let opt = |v: &Option<String>| match v.as_deref() {
+        None => "-".to_string(),
+        Some("") => "(empty)".to_string(),
+        Some(s) => s.to_string(),
+    };
+    Some(match name {
+        "version" => r.version.clone(),
+        "client_initial_dcid" => opt(&r.client_initial_dcid),
+        "client_scid" => opt(&r.client_scid),
+        "server_scid" => opt(&r.server_scid),
+        "server_name" => opt(&r.server_name),
+        "client_protocol" => opt(&r.client_protocol),
+        "history" => r.history.clone(),
+        _ => return None,
+    })
+}
+
+struct Log {
+    fields: Vec<String>,
+    rows: Vec<Vec<String>>,
+}
+
+fn read_zeek_log(path: &Path) -> Log {
+    let text = std::fs::read_to_string(path).expect("read log");
+    let mut fields = Vec::new();
+    let mut rows = Vec::new();
+    for line in text.lines() {
+        if let Some(f) = line.strip_prefix("#fields\t") {
+            fields = f.split('\t').map(String::from).collect();
+        } else if line.starts_with('#') || line.is_empty() {
+            continue;
+        } else if fields.is_empty() {
+            // Some baselines lack the header lines but start with the field names.
+            if line.starts_with("ts\t") {
+                fields = line.split('\t').map(String::from).collect();
+            }
+        } else {
+            rows.push(line.split('\t').map(String::from).collect());
+        }
+    }
+    Log { fields, rows }
+}
+
+#[derive(Default)]
+struct Outcome {
+    total: usize,
+    all_equal: usize,
+    unmatched: usize,
+    per_field: BTreeMap<String, (usize, usize)>,
+    diffs: Vec<String>,
+}
+
+fn compare(name: &str, log: &Log, ours: &[(ConnId, QuicRecord)]) -> Outcome {
+    let mut o = Outcome::default();
+    let mut used = vec![false; ours.len()];
+    let col = |n: &str| log.fields.iter().position(|f| f == n);
+    let (Some(oh), Some(op), Some(rh), Some(rp)) = (
+        col("id.orig_h"),
+        col("id.orig_p"),
+        col("id.resp_h"),
+        col("id.resp_p"),
+    ) else {
+        o.diffs.push(format!("{name}: unexpected fields"));
+        return o;
+    };
+    let compared: Vec<(usize, &String)> = log
+        .fields
+        .iter()
+        .enumerate()
+        .filter(|(_, f)| field(&QuicRecord::default(), f).is_some())
+        .collect();
+    for row in &log.rows {
+        if row.len() != log.fields.len() {
+            continue;
+        }
+        o.total += 1;
+        let cands: Vec<usize> = (0..ours.len())
+            .filter(|&i| {
+                let id = &ours[i].0;
+                !used[i]
+                    && id.0.to_string() == row[oh]
+                    && id.1.to_string() == row[op]
+                    && id.2.to_string() == row[rh]
+                    && id.3.to_string() == row[rp]
+            })
+            .collect();
+        let score = |i: usize| {
+            compared
+                .iter()
+                .filter(|(c, f)| field(&ours[i].1, f).as_deref() == Some(&row[*c][..]))
+                .count()
+        };
+        let Some(best) = cands.iter().copied().max_by_key(|&i| score(i)) else {
+            o.unmatched += 1;
+            o.diffs.push(format!(
+                "{name}: no record for {} {} {} {}",
+                row[oh], row[op], row[rh], row[rp]
+            ));
+            for (_, f) in &compared {
+                o.per_field.entry(f.to_string()).or_default().1 += 1;
+            }
+            continue;
+        };
+        used[best] = true;
+        let mut equal = true;
+        for (c, f) in &compared {
+            let ours_v = field(&ours[best].1, f).unwrap();
+            let zeek_v = &row[*c];
+            let e = o.per_field.entry(f.to_string()).or_default();
+            e.1 += 1;
+            if &ours_v == zeek_v {
+                e.0 += 1;
+            } else {
+                equal = false;
+                o.diffs
+                    .push(format!("{name}: {f}: zeek={zeek_v} ours={ours_v}"));
+            }
+        }
+        if equal {
+            o.all_equal += 1;
+        }
+    }
+    for (i, u) in used.iter().enumerate() {
+        if !u {
+            o.diffs.push(format!(
+                "{name}: extra record of ours: {:?} version={} history={}",
+                ours[i].0, ours[i].1.version, ours[i].1.history
+            ));
+        }
+    }
+    o
+}
+
+#[test]
+fn quic_log_agrees_with_zeek() {
+    let index = Path::new(CORPUS).join("baseline_index.tsv");
+    let Ok(idx) = std::fs::read_to_string(&index) else {
+        println!("SKIP: corpus index {} missing", index.display());
+        return;
+    };
+    let mut sum = Outcome::default();
+    for line in idx.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        if cols.len() < 3 || !cols[2].split(',').any(|l| l == "quic.log") {
+            continue;
+        }
+        let base = Path::new(CORPUS).join(cols[0]);
+        let trace: PathBuf = Path::new(CORPUS).join(cols[1]);
+        if !trace.exists() {
+            println!("SKIP {}: trace missing", cols[1]);
+            continue;
+        }
+        let log = read_zeek_log(&base.join("quic.log"));
+        let name = cols[0].trim_start_matches("Baseline/");
+        // Whether Zeek ran with -C is not recorded: both are tried, the closer one kept.
+        let run = |verify| try_trace(&trace, verify).map(|t| t.0).unwrap_or_default();
+        let checked = compare(name, &log, &run(true));
+        let unchecked = compare(name, &log, &run(false));
+        let o = if unchecked.all_equal > checked.all_equal {
+            println!("{name}: checksums ignored (as with zeek -C)");
+            unchecked
+        } else {
+            checked
+        };
+        sum.total += o.total;
+        sum.all_equal += o.all_equal;
+        sum.unmatched += o.unmatched;
+        for (f, (eq, n)) in o.per_field {
+            let e = sum.per_field.entry(f).or_default();
+            e.0 += eq;
+            e.1 += n;
+        }
+        sum.diffs.extend(o.diffs);
+    }
+    if sum.total == 0 {
+        println!("SKIP: no quic.log baseline found");
+        return;
+    }
+    println!(
+        "quic.log vs Zeek: {} Zeek records, {} without a counterpart",
+        sum.total, sum.unmatched
+    );
+    for (f, (eq, n)) in &sum.per_field {
+        println!("  {f:20} {eq}/{n}");
+    }
+    let share = sum.all_equal as f64 / sum.total as f64;
+    println!(
+        "records with all compared fields equal: {}/{} ({:.1}%)",
+        sum.all_equal,
+        sum.total,
+        share * 100.0
+    );
+    println!("differences ({}):", sum.diffs.len());
+    for d in &sum.diffs {
+        println!("  {d}");
+    }
+    assert!(share >= FLOOR, "agreement {share:.3} below floor {FLOOR}");
+}
+
+/// The hellos' fields against Zeek's ssl.log of the QUIC baselines: version, cipher and
+/// server_name of each ssl.log row equal those of our record for that connection.
+#[test]
+fn tls_fields_agree_with_zeek_ssl_log() {
+    let index = Path::new(CORPUS).join("baseline_index.tsv");
+    let Ok(idx) = std::fs::read_to_string(&index) else {
+        println!("SKIP: corpus index {} missing", index.display());
+        return;
+    };
+    let (mut total, mut equal) = (0, 0);
+    for line in idx.lines().skip(1) {
+        let cols: Vec<&str> = line.split('\t').collect();
+        if cols.len() < 3
+            || !cols[0].starts_with("Baseline/scripts.base.protocols.quic.")
+            || !cols[2].split(',').any(|l| l == "ssl.log")
+        {
+            continue;
+        }
+        let trace: PathBuf = Path::new(CORPUS).join(cols[1]);
+        let Some((ours, _, _)) = try_trace(&trace, false) else {
+            println!("SKIP {}: trace missing", cols[1]);
+            continue;
+        };
+        let log = read_zeek_log(&Path::new(CORPUS).join(cols[0]).join("ssl.log"));
+        let col = |n: &str| log.fields.iter().position(|f| f == n).unwrap();
+        let (oh, op, rh, rp) = (
+            col("id.orig_h"),
+            col("id.orig_p"),
+            col("id.resp_h"),
+            col("id.resp_p"),
+        );
+        let (v, c, s) = (col("version"), col("cipher"), col("server_name"));
+        for row in &log.rows {
+            total += 1;
+            let found = ours.iter().any(|(id, r)| {
+                id.0.to_string() == row[oh]
+                    && id.1.to_string() == row[op]
+                    && id.2.to_string() == row[rh]
+                    && id.3.to_string() == row[rp]
+                    && field(r, "server_name").as_deref() == Some(&row[s][..])
+                    && r.tls_version.as_deref() == Some(&row[v][..])
+                    && r.tls_cipher.as_deref() == Some(&row[c][..])
+            });
+            if found {
+                equal += 1;
+            } else {
+                println!(
+                    "{}: no record with {} {} {}",
+                    cols[0], row[v], row[c], row[s]
+                );
+            }
+        }
+    }
+    println!("ssl.log rows of QUIC baselines matched: {equal}/{total}");
+    assert_eq!(equal, total);
+}
