@@ -16,6 +16,7 @@
 
 mod config;
 mod convert;
+mod eve;
 mod pipeline;
 mod sink;
 mod stats;

@@ -56,13 +56,18 @@ pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutc
         )
     })?;
     let open_ts = wall_clock_stamp();
-    let (conn_logs, weird_logs) =
-        open_logs(&cfg.out_dir, &cfg.formats, &open_ts).map_err(|e| e.to_string())?;
+    let logs = open_logs(
+        &cfg.out_dir,
+        &cfg.formats,
+        &open_ts,
+        cfg.flow.community_id_seed,
+    )
+    .map_err(|e| e.to_string())?;
     let (sink_tx, sink_rx) = bounded::<SinkMsg>(64);
     let sink_dir = cfg.out_dir.clone();
     let sink = std::thread::Builder::new()
         .name("netloupe-sink".into())
-        .spawn(move || run_sink(sink_rx, &sink_dir, conn_logs, weird_logs, wall_clock_stamp))
+        .spawn(move || run_sink(sink_rx, &sink_dir, logs, wall_clock_stamp))
         .map_err(|e| e.to_string())?;
 
     let (mut source, open_errors) = MergedSource::open_indexed(&cfg.inputs);

@@ -1,5 +1,6 @@
 //! The log-writing thread: formats and writes records so that workers never wait on I/O.
 
+use crate::eve::EveWriter;
 use crossbeam_channel::Receiver;
 use netloupe_flow::{AppEvent, AppRecord, ConnRecord};
 use netloupe_output::json::JsonObject;
@@ -28,16 +29,25 @@ struct Logs {
     weird: Vec<LogWriter>,
 }
 
+/// The logs a run writes: per-log writers (JSON lines, Zeek TSV) and, with `--format eve`,
+/// Suricata's eve.json.
+pub(crate) struct OpenLogs {
+    pub conn: Vec<LogWriter>,
+    pub weird: Vec<LogWriter>,
+    pub eve: Option<EveWriter>,
+}
+
 pub(crate) fn open_logs(
     dir: &Path,
     formats: &[LogFormat],
     open_ts: &str,
-) -> std::io::Result<(Vec<LogWriter>, Vec<LogWriter>)> {
+    community_id_seed: u16,
+) -> std::io::Result<OpenLogs> {
     let mut conn = Vec::new();
     let mut weird = Vec::new();
     let mut fmts = vec![LogFormat::Json];
     for f in formats {
-        if !fmts.contains(f) {
+        if !fmts.contains(f) && *f != LogFormat::Eve {
             fmts.push(*f);
         }
     }
@@ -45,16 +55,25 @@ pub(crate) fn open_logs(
         conn.push(LogWriter::create(dir, LogKind::Conn, f, open_ts)?);
         weird.push(LogWriter::create(dir, LogKind::Weird, f, open_ts)?);
     }
-    Ok((conn, weird))
+    let eve = if formats.contains(&LogFormat::Eve) {
+        Some(EveWriter::create(dir, community_id_seed)?)
+    } else {
+        None
+    };
+    Ok(OpenLogs { conn, weird, eve })
 }
 
 pub(crate) fn run_sink(
     rx: Receiver<SinkMsg>,
     dir: &Path,
-    conn: Vec<LogWriter>,
-    weird: Vec<LogWriter>,
+    open: OpenLogs,
     close_ts: impl Fn() -> String,
 ) -> std::io::Result<SinkSummary> {
+    let OpenLogs {
+        conn,
+        weird,
+        mut eve,
+    } = open;
     let mut logs = Logs { conn, weird };
     let mut s = SinkSummary::default();
     let mut ports: HashMap<(&'static str, u16), u64> = HashMap::new();
@@ -67,10 +86,13 @@ pub(crate) fn run_sink(
                     for w in &mut logs.conn {
                         line.clear();
                         match w.format() {
-                            LogFormat::Json => r.write_json(&mut line),
+                            LogFormat::Json | LogFormat::Eve => r.write_json(&mut line),
                             LogFormat::ZeekTsv => r.write_tsv(&mut line),
                         }
                         w.write_line(&line)?;
+                    }
+                    if let Some(eve) = &mut eve {
+                        eve.conn(r)?;
                     }
                     s.conn_records += 1;
                     *s.by_proto.entry(r.proto.name()).or_default() += 1;
@@ -79,6 +101,9 @@ pub(crate) fn run_sink(
             }
             SinkMsg::App(v) => {
                 for e in &v {
+                    if let Some(eve) = &mut eve {
+                        eve.app(e)?;
+                    }
                     let name = e.record.log_name();
                     line.clear();
                     let mut o = JsonObject::new(&mut line);
@@ -108,12 +133,18 @@ pub(crate) fn run_sink(
                     for w in &mut logs.weird {
                         w.write_weird(r)?;
                     }
+                    if let Some(eve) = &mut eve {
+                        eve.weird(r)?;
+                    }
                     s.weird_records += 1;
                 }
             }
         }
     }
     let close = close_ts();
+    if let Some(eve) = eve {
+        eve.finish()?;
+    }
     for w in logs
         .conn
         .into_iter()

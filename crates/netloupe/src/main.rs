@@ -38,6 +38,7 @@ OUTPUT (in OUTDIR):
   stats.json   packet accounting (read = to_flows + arp + non_ip + fragments_held + dropped),
                anomaly counts, flow-table, defragmentation and tunnel counters, timing
   zeek/*.log   the same logs in Zeek's TSV layout, with --format zeek-tsv
+  eve.json     Suricata EVE JSON events (flow, dns, http, tls, ssh, anomaly), with --format eve
 
 EXIT CODES:
   0  success (a capture that merely ends mid-record is reported as a warning)
@@ -65,6 +66,8 @@ enum FormatArg {
     Json,
     /// Also Zeek's tab-separated layout under OUTDIR/zeek/ (for zeek-cut, RITA, ...).
     ZeekTsv,
+    /// Also Suricata's EVE JSON (flow, dns, http, tls, ssh, anomaly events) in OUTDIR/eve.json.
+    Eve,
 }
 
 #[derive(Args)]
@@ -209,6 +212,9 @@ fn analyze(a: AnalyzeArgs) -> ExitCode {
     cfg.flow.app.enabled = !a.conn_only;
     if a.format.contains(&FormatArg::ZeekTsv) {
         cfg.formats.push(LogFormat::ZeekTsv);
+    }
+    if a.format.contains(&FormatArg::Eve) {
+        cfg.formats.push(LogFormat::Eve);
     }
 
     let show_bar = !a.no_progress && !a.quiet && std::io::stderr().is_terminal();

@@ -12,6 +12,9 @@ pub enum LogFormat {
     Json,
     /// Zeek's tab-separated layout with its header (`<dir>/zeek/<name>.log`).
     ZeekTsv,
+    /// Suricata's EVE JSON: every event of the run in one file, `<dir>/eve.json` (written by
+    /// the engine, not by a per-log `LogWriter`).
+    Eve,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -59,6 +62,7 @@ impl LogWriter {
     ) -> std::io::Result<LogWriter> {
         let path = match format {
             LogFormat::Json => dir.join(format!("{}.log", kind.name())),
+            LogFormat::Eve => dir.join("eve.json"),
             LogFormat::ZeekTsv => {
                 let d = dir.join("zeek");
                 std::fs::create_dir_all(&d)?;
@@ -95,7 +99,7 @@ impl LogWriter {
         debug_assert_eq!(self.kind, LogKind::Weird);
         self.line.clear();
         match self.format {
-            LogFormat::Json => weird_json(r, &mut self.line),
+            LogFormat::Json | LogFormat::Eve => weird_json(r, &mut self.line),
             LogFormat::ZeekTsv => weird_tsv(r, &mut self.line),
         }
         self.emit()

@@ -1,0 +1,1093 @@
+//! Suricata EVE JSON output (`--format eve` → `OUTDIR/eve.json`).
+//!
+//! One JSON object per line with the field names of Suricata's EVE format (docs.suricata.io,
+//! "EVE JSON Format"), built from the records netloupe already has: `flow` events from conn
+//! records, `dns`/`http`/`tls`/`ssh` events from protocol records, `anomaly` events from weird
+//! records. Nothing here re-reads packets, so where a Suricata field needs data netloupe does not
+//! keep, the field is either derived (and the derivation documented on the function that does
+//! it) or left out. Fields never written: `pcap_cnt`, `pkt_src`, `ether`, `alert`, `tx_id` for
+//! protocols other than DNS and HTTP.
+//!
+//! Common fields of every event:
+//! * `timestamp`: packet time as `2024-01-01T00:00:00.000000+0000` (UTC);
+//! * `flow_id`: a stable number derived from the connection uid (FNV-1a of the uid text, kept
+//!   below 2^53 so that every JSON reader holds it exactly), the same for every event of a
+//!   connection, weird records included;
+//! * `src_ip`/`src_port`/`dest_ip`/`dest_port`: the originator and responder (Zeek's
+//!   orientation, which like Suricata's puts the client first), except DNS responses, which
+//!   Suricata logs in the direction of the response packet;
+//! * `proto` (`TCP`, `UDP`, `ICMP`, `IPv6-ICMP`, `SCTP`, or the protocol number), `community_id`,
+//!   `app_proto` (Suricata's protocol names), `vlan` (outer first) when the flow had tags.
+
+use netloupe_flow::community_id::community_id_v1;
+use netloupe_flow::{AppEvent, AppRecord, ConnRecord, Proto};
+use netloupe_output::json::JsonObject;
+use netloupe_output::WeirdRecord;
+use std::collections::HashMap;
+use std::fmt::Write as _;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::net::IpAddr;
+use std::path::Path;
+
+/// Per-connection state kept between events is bounded by this many connections; beyond it the
+/// maps are cleared (a later event of a forgotten connection then lacks its certificate or
+/// starts its DNS transaction count again).
+const MAX_TRACKED: usize = 1 << 20;
+
+/// Suricata's default flow timeouts (seconds) by protocol and state, used to tell a flow that
+/// timed out from one still alive when the capture ended (`flow.reason`).
+fn suricata_timeout_s(r: &ConnRecord) -> i64 {
+    let established = r.orig_pkts > 0 && r.resp_pkts > 0;
+    match r.proto {
+        Proto::Tcp => match flow_state(r) {
+            "new" => 60,
+            "closed" => 60,
+            _ => 600,
+        },
+        _ if established => 300,
+        _ => 30,
+    }
+}
+
+/// The writer of `eve.json`, owned by the sink thread.
+pub(crate) struct EveWriter {
+    out: BufWriter<File>,
+    line: String,
+    /// Host certificate of each TLS connection, waiting for its ssl record (Suricata logs one
+    /// `tls` event with the certificate fields; netloupe has x509 then ssl records).
+    certs: HashMap<String, AppRecord>,
+    /// DNS transactions logged so far per connection (`tx_id`).
+    dns_tx: HashMap<String, u64>,
+    /// Latest packet time seen in any record so far (ns), for `flow.reason`.
+    latest_ns: i64,
+    /// Community ID seed of the run.
+    seed: u16,
+}
+
+impl EveWriter {
+    pub(crate) fn create(dir: &Path, seed: u16) -> std::io::Result<EveWriter> {
+        let path = dir.join("eve.json");
+        let file = File::create(&path).map_err(|e| {
+            std::io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display()))
+        })?;
+        Ok(EveWriter {
+            out: BufWriter::with_capacity(1 << 20, file),
+            line: String::with_capacity(1024),
+            certs: HashMap::new(),
+            dns_tx: HashMap::new(),
+            latest_ns: i64::MIN,
+            seed,
+        })
+    }
+
+    fn emit(&mut self) -> std::io::Result<()> {
+        self.line.push('\n');
+        self.out.write_all(self.line.as_bytes())
+    }
+
+    /// A `flow` event for a finished connection.
+    pub(crate) fn conn(&mut self, r: &ConnRecord) -> std::io::Result<()> {
+        let end = r.ts_ns + r.duration_ns.unwrap_or(0);
+        self.latest_ns = self.latest_ns.max(end);
+        self.line.clear();
+        let uid = r.uid.to_conn_string();
+        let mut o = JsonObject::new(&mut self.line);
+        eve_ts(&mut o, "timestamp", r.ts_ns);
+        o.raw("flow_id", flow_id(&uid));
+        o.str("event_type", "flow");
+        if let Some(v) = r.vlan {
+            o.key("vlan");
+            match r.inner_vlan {
+                Some(i) => {
+                    let _ = write!(o.out(), "[{v},{i}]");
+                }
+                None => {
+                    let _ = write!(o.out(), "[{v}]");
+                }
+            }
+        }
+        addr(&mut o, "src_ip", r.orig_h);
+        let icmp = matches!(r.ip_proto, 1 | 58);
+        if !icmp {
+            o.raw("src_port", r.orig_p);
+        }
+        addr(&mut o, "dest_ip", r.resp_h);
+        if !icmp {
+            o.raw("dest_port", r.resp_p);
+        }
+        o.str("proto", &proto_name(r.ip_proto));
+        if icmp {
+            // Zeek's ports for ICMP: (type, counterpart type) for request/reply types, (type,
+            // code) for the others. The code of request/reply messages is not kept: 0 (what
+            // echo, timestamp, ... messages carry) is written.
+            let t = r.orig_p as u8;
+            match icmp_counterpart(r.ip_proto, t) {
+                Some(reply) => {
+                    o.raw("icmp_type", t);
+                    o.raw("icmp_code", 0);
+                    if r.resp_pkts > 0 {
+                        o.raw("response_icmp_type", reply);
+                        o.raw("response_icmp_code", 0);
+                    }
+                }
+                None => {
+                    o.raw("icmp_type", t);
+                    o.raw("icmp_code", r.resp_p);
+                }
+            }
+        }
+        if let Some(a) = conn_app_proto(r) {
+            o.str("app_proto", a);
+        }
+        o.key("flow");
+        {
+            let mut f = JsonObject::new(o.out());
+            f.raw("pkts_toserver", r.orig_pkts);
+            f.raw("pkts_toclient", r.resp_pkts);
+            f.raw("bytes_toserver", r.orig_ip_bytes);
+            f.raw("bytes_toclient", r.resp_ip_bytes);
+            eve_ts(&mut f, "start", r.ts_ns);
+            eve_ts(&mut f, "end", end);
+            f.raw(
+                "age",
+                end.div_euclid(1_000_000_000) - r.ts_ns.div_euclid(1_000_000_000),
+            );
+            f.str("state", flow_state(r));
+            let idle_s = (self.latest_ns - end) / 1_000_000_000;
+            let reason = if idle_s > suricata_timeout_s(r) {
+                "timeout"
+            } else {
+                "shutdown"
+            };
+            f.str("reason", reason);
+            f.raw("alerted", false);
+            f.end();
+        }
+        if r.proto == Proto::Tcp {
+            let (ts, tc) = tcp_flags_from_history(&r.history);
+            o.key("tcp");
+            let mut t = JsonObject::new(o.out());
+            let all = ts | tc;
+            t.str("tcp_flags", &format!("{all:02x}"));
+            t.str("tcp_flags_ts", &format!("{ts:02x}"));
+            t.str("tcp_flags_tc", &format!("{tc:02x}"));
+            for (bit, name) in [
+                (0x01, "fin"),
+                (0x02, "syn"),
+                (0x04, "rst"),
+                (0x08, "psh"),
+                (0x10, "ack"),
+            ] {
+                if all & bit != 0 {
+                    t.raw(name, true);
+                }
+            }
+            t.str("state", tcp_state(r));
+            t.end();
+        }
+        o.str("community_id", &r.community_id());
+        o.end();
+        self.emit()
+    }
+
+    /// The events of one protocol record (none for records Suricata has no event for).
+    pub(crate) fn app(&mut self, e: &AppEvent) -> std::io::Result<()> {
+        self.latest_ns = self.latest_ns.max(e.record.ts_ns());
+        let uid = e.uid.to_conn_string();
+        match &e.record {
+            AppRecord::Dns(_) => self.dns(e, &uid),
+            AppRecord::Http(_) => self.http(e, &uid),
+            AppRecord::X509(x) => {
+                if x.host_cert && !x.client_cert {
+                    if self.certs.len() >= MAX_TRACKED {
+                        self.certs.clear();
+                    }
+                    self.certs.entry(uid).or_insert_with(|| e.record.clone());
+                }
+                Ok(())
+            }
+            AppRecord::Ssl(_) => {
+                let cert = self.certs.remove(&uid);
+                self.tls(e, &uid, cert.as_ref())
+            }
+            AppRecord::Ssh(_) => self.ssh(e, &uid),
+            _ => Ok(()),
+        }
+    }
+
+    /// An `anomaly` event for a weird record. netloupe's weirds all come from packet decoding
+    /// (`type: decode`); the event is Suricata's decoder event name where one corresponds to the
+    /// weird (IPv4 or IPv6 chosen by the addresses), else the weird's own name.
+    pub(crate) fn weird(&mut self, w: &WeirdRecord) -> std::io::Result<()> {
+        // Suricata does not log checksum errors as anomalies.
+        if w.name.starts_with("bad_") && w.name.ends_with("_checksum") {
+            return Ok(());
+        }
+        self.latest_ns = self.latest_ns.max(w.ts_ns);
+        self.line.clear();
+        let mut o = JsonObject::new(&mut self.line);
+        eve_ts(&mut o, "timestamp", w.ts_ns);
+        if let Some(u) = &w.uid {
+            o.raw("flow_id", flow_id(u));
+        }
+        o.str("event_type", "anomaly");
+        let v6 = match (w.id, w.src) {
+            (Some((a, _, _, _)), _) | (None, Some(a)) => a.is_ipv6(),
+            _ => false,
+        };
+        if let Some((oh, op, rh, rp)) = w.id {
+            addr(&mut o, "src_ip", oh);
+            o.raw("src_port", op);
+            addr(&mut o, "dest_ip", rh);
+            o.raw("dest_port", rp);
+        } else {
+            if let Some(s) = w.src {
+                addr(&mut o, "src_ip", s);
+            }
+            if let Some(d) = w.dst {
+                addr(&mut o, "dest_ip", d);
+            }
+        }
+        o.key("anomaly");
+        let mut a = JsonObject::new(o.out());
+        a.str("type", "decode");
+        match suricata_decoder_event(w.name, v6) {
+            Some(ev) => a.str("event", ev),
+            None => a.str("event", w.name),
+        }
+        a.end();
+        o.end();
+        self.emit()
+    }
+
+    /// `dns` events in Suricata's version 3 format (its default since 8.0): a `request` event
+    /// when the query was seen, a `response` event (in the direction of the response) when the
+    /// response was seen.
+    ///
+    /// What netloupe's dns record keeps, and so what is derived here:
+    /// * the query name and type come from the query; for a response seen alone, the name is
+    ///   the owner of its first answer and the type that answer's type;
+    /// * answers are kept as Zeek's texts with their TTLs: `rrtype` is inferred from the text
+    ///   (an IPv4 address is `A`, IPv6 `AAAA`, `TXT`/`SPF`/`SSHFP` texts carry their type, a
+    ///   name answering an A/AAAA query is a `CNAME`, else the query type) and `rrname` follows
+    ///   the CNAME chain from the query name;
+    /// * `flags` is rebuilt from the header bits kept (QR, opcode, AA, TC, RD, RA, Z, rcode);
+    ///   AA and RA are only known when the response carried answers (Zeek's semantics);
+    /// * `authorities` are not written: the record keeps their texts without owner, type or
+    ///   TTL.
+    fn dns(&mut self, e: &AppEvent, uid: &str) -> std::io::Result<()> {
+        let AppRecord::Dns(d) = &e.record else {
+            return Ok(());
+        };
+        let query_seen = d.qtype.is_some() || d.rcode.is_none();
+        let response_seen = d.rcode.is_some();
+        let fid = flow_id(uid);
+        let cid = event_community_id(e, self.seed, d.proto.as_str() == "udp");
+        let answers = dns_answers(&e.record);
+        let qname = d.query.clone().unwrap_or_default();
+        let qtype = d.qtype_name().or_else(|| {
+            answers
+                .iter()
+                .find(|a| a.1 != "CNAME")
+                .or(answers.first())
+                .map(|a| a.1.clone())
+        });
+        if query_seen {
+            let tx = self.next_dns_tx(uid);
+            self.line.clear();
+            let mut o = JsonObject::new(&mut self.line);
+            eve_ts(&mut o, "timestamp", d.ts_ns);
+            o.raw("flow_id", fid);
+            o.str("event_type", "dns");
+            endpoints(&mut o, e, false, &d.proto.as_str().to_ascii_uppercase());
+            o.raw("tx_id", tx);
+            o.key("dns");
+            let mut n = JsonObject::new(o.out());
+            n.raw("version", 3);
+            n.str("type", "request");
+            n.raw("tx_id", tx);
+            n.raw("id", d.trans_id);
+            let flags = dns_flags(&e.record, false);
+            n.str("flags", &format!("{flags:x}"));
+            if d.rd {
+                n.raw("rd", true);
+            }
+            if d.tc {
+                n.raw("tc", true);
+            }
+            if d.z != 0 {
+                n.raw("z", true);
+            }
+            n.raw("opcode", d.opcode.unwrap_or(0));
+            write_queries(&mut n, &qname, qtype.as_deref());
+            n.end();
+            o.str("app_proto", "dns");
+            o.str("community_id", &cid);
+            o.end();
+            self.emit()?;
+        }
+        if response_seen {
+            let tx = if query_seen {
+                self.dns_tx.get(uid).copied().unwrap_or(1).saturating_sub(1)
+            } else {
+                self.next_dns_tx(uid)
+            };
+            self.line.clear();
+            let ts = d.ts_ns + d.rtt_ns.unwrap_or(0);
+            let mut o = JsonObject::new(&mut self.line);
+            eve_ts(&mut o, "timestamp", ts);
+            o.raw("flow_id", fid);
+            o.str("event_type", "dns");
+            endpoints(&mut o, e, true, &d.proto.as_str().to_ascii_uppercase());
+            o.raw("tx_id", tx);
+            o.key("dns");
+            let mut n = JsonObject::new(o.out());
+            n.raw("version", 3);
+            n.str("type", "response");
+            n.raw("tx_id", tx);
+            n.raw("id", d.trans_id);
+            let flags = dns_flags(&e.record, true);
+            n.str("flags", &format!("{flags:x}"));
+            n.raw("qr", true);
+            if d.aa {
+                n.raw("aa", true);
+            }
+            if d.tc {
+                n.raw("tc", true);
+            }
+            if d.rd {
+                n.raw("rd", true);
+            }
+            if d.ra {
+                n.raw("ra", true);
+            }
+            if d.z != 0 {
+                n.raw("z", true);
+            }
+            n.raw("opcode", d.opcode.unwrap_or(0));
+            if let Some(rc) = d.rcode_name() {
+                n.str("rcode", &rc);
+            }
+            write_queries(&mut n, &qname, qtype.as_deref());
+            if !answers.is_empty() {
+                n.key("answers");
+                n.out().push('[');
+                for (i, (name, ty, ttl, rdata)) in answers.iter().enumerate() {
+                    if i > 0 {
+                        n.out().push(',');
+                    }
+                    let mut a = JsonObject::new(n.out());
+                    a.str("rrname", name);
+                    a.str("rrtype", ty);
+                    a.raw("ttl", ttl);
+                    a.str("rdata", rdata);
+                    a.end();
+                }
+                n.out().push(']');
+                // `grouped`: the rdata by type, types in order of first appearance.
+                let mut order: Vec<&str> = Vec::new();
+                for (_, ty, _, _) in &answers {
+                    if !order.contains(&ty.as_str()) {
+                        order.push(ty);
+                    }
+                }
+                n.key("grouped");
+                let mut g = JsonObject::new(n.out());
+                for ty in order {
+                    let v: Vec<&str> = answers
+                        .iter()
+                        .filter(|a| a.1 == ty)
+                        .map(|a| a.3.as_str())
+                        .collect();
+                    g.str_array(ty, &v);
+                }
+                g.end();
+            }
+            n.end();
+            o.str("app_proto", "dns");
+            o.str("community_id", &cid);
+            o.end();
+            self.emit()?;
+        }
+        Ok(())
+    }
+
+    fn next_dns_tx(&mut self, uid: &str) -> u64 {
+        if self.dns_tx.len() >= MAX_TRACKED && !self.dns_tx.contains_key(uid) {
+            self.dns_tx.clear();
+        }
+        let c = self.dns_tx.entry(uid.to_string()).or_insert(0);
+        *c += 1;
+        *c - 1
+    }
+
+    /// An `http` event per transaction. `length` is the response body length after removing
+    /// chunked framing; `http_content_type` and `redirect` are not written (the record keeps the
+    /// sniffed MIME type, not the Content-Type and Location headers).
+    fn http(&mut self, e: &AppEvent, uid: &str) -> std::io::Result<()> {
+        let AppRecord::Http(h) = &e.record else {
+            return Ok(());
+        };
+        self.line.clear();
+        let mut o = JsonObject::new(&mut self.line);
+        eve_ts(&mut o, "timestamp", h.ts_ns);
+        o.raw("flow_id", flow_id(uid));
+        o.str("event_type", "http");
+        endpoints(&mut o, e, false, "TCP");
+        o.raw("tx_id", h.trans_depth.saturating_sub(1));
+        o.key("http");
+        let mut n = JsonObject::new(o.out());
+        if let Some(v) = &h.host {
+            n.str("hostname", host_without_port(v));
+        }
+        if let Some(v) = &h.uri {
+            n.str("url", v);
+        }
+        if let Some(v) = &h.user_agent {
+            n.str("http_user_agent", v);
+        }
+        if let Some(v) = &h.referrer {
+            n.str("http_refer", v);
+        }
+        if let Some(v) = &h.method {
+            n.str("http_method", v);
+        }
+        if let Some(v) = &h.version {
+            if v != "0.9" {
+                n.str("protocol", &format!("HTTP/{v}"));
+            }
+        }
+        if let Some(s) = h.status_code {
+            if s != 0 {
+                n.raw("status", s);
+            }
+        }
+        n.raw("length", h.response_body_len);
+        n.end();
+        o.str("app_proto", "http");
+        o.str("community_id", &event_community_id(e, self.seed, false));
+        o.end();
+        self.emit()
+    }
+
+    /// A `tls` event per TLS session, with the host certificate's fields when one was seen.
+    /// `fingerprint` (Suricata's SHA-1 of the certificate) is not written: netloupe keeps the
+    /// SHA-256. `ja3`/`ja3s` have their hash only (the record does not keep the strings).
+    fn tls(&mut self, e: &AppEvent, uid: &str, cert: Option<&AppRecord>) -> std::io::Result<()> {
+        let AppRecord::Ssl(s) = &e.record else {
+            return Ok(());
+        };
+        let cert = match cert {
+            Some(AppRecord::X509(c)) => Some(c),
+            _ => None,
+        };
+        self.line.clear();
+        let mut o = JsonObject::new(&mut self.line);
+        eve_ts(&mut o, "timestamp", s.ts_ns);
+        o.raw("flow_id", flow_id(uid));
+        o.str("event_type", "tls");
+        endpoints(&mut o, e, false, "TCP");
+        o.key("tls");
+        let mut n = JsonObject::new(o.out());
+        if let Some(c) = cert {
+            n.str("subject", &suricata_dn(&c.subject));
+            n.str("issuerdn", &suricata_dn(&c.issuer));
+            n.str("serial", &suricata_serial(&c.serial));
+            n.str("notbefore", &iso_seconds(c.not_valid_before));
+            n.str("notafter", &iso_seconds(c.not_valid_after));
+        }
+        if s.resumed {
+            n.raw("session_resumed", true);
+        }
+        if let Some(v) = &s.server_name {
+            n.str("sni", v);
+        }
+        if let Some(v) = &s.version {
+            n.str("version", &suricata_tls_version(v));
+        }
+        if let Some(h) = &s.ja3 {
+            n.key("ja3");
+            let mut j = JsonObject::new(n.out());
+            j.str("hash", h);
+            j.end();
+        }
+        if let Some(h) = &s.ja3s {
+            n.key("ja3s");
+            let mut j = JsonObject::new(n.out());
+            j.str("hash", h);
+            j.end();
+        }
+        if let Some(v) = &s.ja4 {
+            n.str("ja4", v);
+        }
+        n.end();
+        o.str("app_proto", "tls");
+        o.str("community_id", &event_community_id(e, self.seed, false));
+        o.end();
+        self.emit()
+    }
+
+    /// An `ssh` event per connection: each side's identification split into protocol and
+    /// software versions (the software version ends at the first space, comments dropped), and
+    /// the HASSH fingerprints.
+    fn ssh(&mut self, e: &AppEvent, uid: &str) -> std::io::Result<()> {
+        let AppRecord::Ssh(s) = &e.record else {
+            return Ok(());
+        };
+        self.line.clear();
+        let mut o = JsonObject::new(&mut self.line);
+        eve_ts(&mut o, "timestamp", s.ts_ns);
+        o.raw("flow_id", flow_id(uid));
+        o.str("event_type", "ssh");
+        endpoints(&mut o, e, false, "TCP");
+        o.key("ssh");
+        let mut n = JsonObject::new(o.out());
+        let sides = [
+            ("client", &s.client, &s.hassh, &s.hassh_algorithms),
+            (
+                "server",
+                &s.server,
+                &s.hassh_server,
+                &s.hassh_server_algorithms,
+            ),
+        ];
+        for (k, banner, hash, algs) in sides {
+            if banner.is_none() && hash.is_none() {
+                continue;
+            }
+            n.key(k);
+            let mut c = JsonObject::new(n.out());
+            if let Some(b) = banner {
+                let (p, sw) = split_ssh_banner(b);
+                c.str("proto_version", p);
+                c.str("software_version", sw);
+            }
+            if let Some(h) = hash {
+                c.key("hassh");
+                let mut hh = JsonObject::new(c.out());
+                hh.str("hash", h);
+                if let Some(a) = algs {
+                    hh.str("string", a);
+                }
+                hh.end();
+            }
+            c.end();
+        }
+        n.end();
+        o.str("app_proto", "ssh");
+        o.str("community_id", &event_community_id(e, self.seed, false));
+        o.end();
+        self.emit()
+    }
+
+    pub(crate) fn finish(mut self) -> std::io::Result<()> {
+        self.out.flush()
+    }
+}
+
+/// The Host header without its port, as Suricata's `hostname` ("[::1]:8000" → "[::1]").
+fn host_without_port(h: &str) -> &str {
+    if h.starts_with('[') {
+        return match h.find(']') {
+            Some(i) => &h[..=i],
+            None => h,
+        };
+    }
+    match h.rsplit_once(':') {
+        Some((host, port)) if !host.contains(':') && port.bytes().all(|b| b.is_ascii_digit()) => {
+            host
+        }
+        _ => h,
+    }
+}
+
+/// An address as Suricata writes it: IPv6 with all eight groups of four digits.
+fn addr(o: &mut JsonObject<'_>, k: &str, a: IpAddr) {
+    match a {
+        IpAddr::V4(v) => o.display(k, v),
+        IpAddr::V6(v) => {
+            let g = v.segments();
+            o.str(
+                k,
+                &format!(
+                    "{:04x}:{:04x}:{:04x}:{:04x}:{:04x}:{:04x}:{:04x}:{:04x}",
+                    g[0], g[1], g[2], g[3], g[4], g[5], g[6], g[7]
+                ),
+            );
+        }
+    }
+}
+
+/// The reply type of an ICMP request type (and the request of a reply), for the types that
+/// come in pairs.
+fn icmp_counterpart(ip_proto: u8, t: u8) -> Option<u8> {
+    let pairs: &[(u8, u8)] = if ip_proto == 1 {
+        &[(8, 0), (13, 14), (15, 16), (17, 18), (10, 9)]
+    } else {
+        &[
+            (128, 129),
+            (130, 131),
+            (133, 134),
+            (135, 136),
+            (139, 140),
+            (144, 145),
+        ]
+    };
+    pairs.iter().find_map(|&(a, b)| {
+        if t == a {
+            Some(b)
+        } else if t == b {
+            Some(a)
+        } else {
+            None
+        }
+    })
+}
+
+/// The connection's addresses (swapped for events in the responder's direction) and protocol.
+fn endpoints(o: &mut JsonObject<'_>, e: &AppEvent, reverse: bool, proto: &str) {
+    let (sh, sp, dh, dp) = if reverse {
+        (e.resp_h, e.resp_p, e.orig_h, e.orig_p)
+    } else {
+        (e.orig_h, e.orig_p, e.resp_h, e.resp_p)
+    };
+    addr(o, "src_ip", sh);
+    o.raw("src_port", sp);
+    addr(o, "dest_ip", dh);
+    o.raw("dest_port", dp);
+    o.str("proto", proto);
+}
+
+/// The Community ID of the connection of a protocol event.
+fn event_community_id(e: &AppEvent, seed: u16, udp: bool) -> String {
+    let proto = if udp { 17 } else { 6 };
+    community_id_v1(seed, e.orig_h, e.resp_h, proto, e.orig_p, e.resp_p)
+}
+
+fn write_queries(n: &mut JsonObject<'_>, qname: &str, qtype: Option<&str>) {
+    if qname.is_empty() && qtype.is_none() {
+        return;
+    }
+    n.key("queries");
+    n.out().push('[');
+    let mut q = JsonObject::new(n.out());
+    q.str("rrname", qname);
+    if let Some(t) = qtype {
+        q.str("rrtype", t);
+    }
+    q.end();
+    n.out().push(']');
+}
+
+/// (rrname, rrtype, ttl, rdata) of each answer, derived from Zeek's answer texts (see
+/// [`EveWriter::dns`]).
+fn dns_answers(r: &AppRecord) -> Vec<(String, String, u32, String)> {
+    let AppRecord::Dns(d) = r else {
+        return Vec::new();
+    };
+    let qtype = d.qtype_name();
+    let mut owner = d.query.clone().unwrap_or_default();
+    let mut out = Vec::with_capacity(d.answers.len());
+    for (i, text) in d.answers.iter().enumerate() {
+        let ttl = d.ttls.get(i).copied().unwrap_or(0);
+        let (ty, rdata) = if text.parse::<std::net::Ipv4Addr>().is_ok() {
+            ("A".to_string(), text.clone())
+        } else if text.parse::<std::net::Ipv6Addr>().is_ok() {
+            ("AAAA".to_string(), text.clone())
+        } else if let Some(rest) = text.strip_prefix("TXT ").or(text.strip_prefix("SPF ")) {
+            let ty = &text[..3];
+            // "TXT <len> <text>" (one string; several are joined by spaces).
+            let s = rest.split_once(' ').map(|x| x.1).unwrap_or("");
+            (ty.to_string(), s.to_string())
+        } else if let Some(fp) = text.strip_prefix("SSHFP: ") {
+            ("SSHFP".to_string(), fp.to_string())
+        } else if matches!(qtype.as_deref(), Some("A") | Some("AAAA"))
+            || (qtype.is_none() && later_address(&d.answers[i + 1..]))
+        {
+            ("CNAME".to_string(), text.clone())
+        } else {
+            (qtype.clone().unwrap_or_else(|| "A".into()), text.clone())
+        };
+        let name = owner.clone();
+        if ty == "CNAME" {
+            owner = rdata.clone();
+        }
+        out.push((name, ty, ttl, rdata));
+    }
+    out
+}
+
+/// Whether an address follows among the answers (a name before it is then a CNAME).
+fn later_address(rest: &[String]) -> bool {
+    rest.iter().any(|t| t.parse::<IpAddr>().is_ok())
+}
+
+/// The 16 header flag bits of the query (`response` false) or response.
+fn dns_flags(r: &AppRecord, response: bool) -> u16 {
+    let AppRecord::Dns(d) = r else {
+        return 0;
+    };
+    let mut f: u16 = 0;
+    if response {
+        f |= 0x8000;
+    }
+    f |= u16::from(d.opcode.unwrap_or(0) & 0x0f) << 11;
+    if response && d.aa {
+        f |= 0x0400;
+    }
+    if d.tc {
+        f |= 0x0200;
+    }
+    if d.rd {
+        f |= 0x0100;
+    }
+    if response && d.ra {
+        f |= 0x0080;
+    }
+    f |= u16::from(d.z & 0x07) << 4;
+    if response {
+        f |= d.rcode.unwrap_or(0) & 0x0f;
+    }
+    f
+}
+
+/// Suricata's `flow.state` from Zeek's `conn_state` (TCP) or the directions seen (others).
+fn flow_state(r: &ConnRecord) -> &'static str {
+    if r.proto != Proto::Tcp {
+        return if r.orig_pkts > 0 && r.resp_pkts > 0 {
+            "established"
+        } else {
+            "new"
+        };
+    }
+    match r.conn_state {
+        "S1" | "S2" | "S3" => "established",
+        "SF" | "REJ" | "RSTO" | "RSTR" | "RSTOS0" | "RSTRH" => "closed",
+        "OTH" => midstream_state(r).0,
+        _ => "new",
+    }
+}
+
+/// A connection picked up without its handshake (Zeek's `OTH`), as Suricata's midstream
+/// pickup sees it: established once both sides sent, closed once both sent FIN or one RST.
+fn midstream_state(r: &ConnRecord) -> (&'static str, &'static str) {
+    let h = &r.history;
+    if h.contains('R') || h.contains('r') || (h.contains('F') && h.contains('f')) {
+        ("closed", "closed")
+    } else if r.orig_pkts > 0 && r.resp_pkts > 0 {
+        ("established", "established")
+    } else {
+        ("new", "none")
+    }
+}
+
+/// Suricata's `tcp.state` from Zeek's `conn_state`: an approximation (Suricata tracks the
+/// TCP state machine itself; a half-closed connection is reported as `fin_wait1` whichever side
+/// closed first).
+fn tcp_state(r: &ConnRecord) -> &'static str {
+    match r.conn_state {
+        "S0" => "syn_sent",
+        "S1" => "established",
+        "S2" | "S3" => "fin_wait1",
+        "SF" | "REJ" | "RSTO" | "RSTR" | "RSTOS0" | "RSTRH" => "closed",
+        "SH" | "SHR" => "syn_sent",
+        "OTH" => midstream_state(r).1,
+        _ => "none",
+    }
+}
+
+/// TCP flags seen from the client (`ts`) and the server (`tc`), derived from Zeek's history
+/// letters (upper case: originator): `S` SYN, `H` SYN+ACK, `A` ACK, `D` data (ACK+PSH: netloupe
+/// does not keep the PSH bit, and data segments usually carry it), `F` FIN+ACK, `R` RST+ACK.
+/// Approximations: PSH is assumed on data, ACK on FIN and RST (a bare RST is rarer than one
+/// answering a segment), and flags Zeek does not record (URG, ECE, CWR) are missing.
+fn tcp_flags_from_history(history: &str) -> (u8, u8) {
+    let (mut ts, mut tc) = (0u8, 0u8);
+    for c in history.chars() {
+        let bits = match c.to_ascii_uppercase() {
+            'S' => 0x02,
+            'H' => 0x12,
+            'A' => 0x10,
+            'D' => 0x18,
+            'F' => 0x11,
+            'R' => 0x14,
+            _ => 0,
+        };
+        if c.is_ascii_uppercase() {
+            ts |= bits;
+        } else {
+            tc |= bits;
+        }
+    }
+    (ts, tc)
+}
+
+/// Suricata's `app_proto` for a connection: the first confirmed service in Suricata's naming;
+/// `failed` for a TCP or UDP connection that carried payload but was not identified.
+fn conn_app_proto(r: &ConnRecord) -> Option<&'static str> {
+    if let Some(s) = r.service.first() {
+        return Some(suricata_app_proto(s));
+    }
+    let payload = r.orig_bytes.unwrap_or(0) > 0 || r.resp_bytes.unwrap_or(0) > 0;
+    (payload && matches!(r.proto, Proto::Tcp | Proto::Udp)).then_some("failed")
+}
+
+/// netloupe's (Zeek's) service name → Suricata's app-layer protocol name.
+pub(crate) fn suricata_app_proto(service: &'static str) -> &'static str {
+    match service {
+        "ssl" => "tls",
+        "dce_rpc" => "dcerpc",
+        "krb" | "krb_tcp" => "krb5",
+        "postgresql" => "pgsql",
+        "netbios-ns" => "nbns",
+        s => s,
+    }
+}
+
+fn proto_name(p: u8) -> String {
+    match p {
+        6 => "TCP".into(),
+        17 => "UDP".into(),
+        1 => "ICMP".into(),
+        58 => "IPv6-ICMP".into(),
+        132 => "SCTP".into(),
+        2 => "IGMP".into(),
+        47 => "GRE".into(),
+        n => n.to_string(),
+    }
+}
+
+/// `flow_id`: FNV-1a (64 bits) of the uid text, kept below 2^53.
+fn flow_id(uid: &str) -> u64 {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in uid.bytes() {
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    (h & ((1 << 53) - 1)).max(1)
+}
+
+/// Days since 1970-01-01 → (year, month, day), proleptic Gregorian.
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d)
+}
+
+fn write_datetime(secs: i64, out: &mut String) {
+    let (y, mo, d) = civil_from_days(secs.div_euclid(86_400));
+    let s = secs.rem_euclid(86_400);
+    let _ = write!(
+        out,
+        "{y:04}-{mo:02}-{d:02}T{:02}:{:02}:{:02}",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    );
+}
+
+/// A packet time as Suricata writes it: `2024-01-01T00:00:00.000000+0000` (UTC).
+fn eve_ts(o: &mut JsonObject<'_>, k: &str, ns: i64) {
+    o.key(k);
+    let out = o.out();
+    let micros = ns.div_euclid(1000);
+    out.push('"');
+    write_datetime(micros.div_euclid(1_000_000), out);
+    let _ = write!(out, ".{:06}+0000\"", micros.rem_euclid(1_000_000));
+}
+
+/// Certificate validity as Suricata writes it: `2016-07-13T09:13:33`.
+fn iso_seconds(secs: i64) -> String {
+    let mut s = String::with_capacity(19);
+    write_datetime(secs, &mut s);
+    s
+}
+
+/// Zeek's RFC 2253 distinguished name (last RDN first, `,` separated, escaped) → Suricata's
+/// (certificate order, `, ` separated, unescaped).
+fn suricata_dn(dn: &str) -> String {
+    let mut rdns: Vec<String> = Vec::new();
+    let mut cur = String::new();
+    let mut chars = dn.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                let Some(n) = chars.next() else { break };
+                if n.is_ascii_hexdigit() && chars.peek().is_some_and(|c| c.is_ascii_hexdigit()) {
+                    let h = chars.next().unwrap_or('0');
+                    let v = u8::from_str_radix(&format!("{n}{h}"), 16).unwrap_or(b'?');
+                    cur.push(v as char);
+                } else {
+                    cur.push(n);
+                }
+            }
+            ',' => rdns.push(std::mem::take(&mut cur)),
+            c => cur.push(c),
+        }
+    }
+    rdns.push(cur);
+    rdns.reverse();
+    rdns.join(", ")
+}
+
+/// The serial as Suricata writes it: the DER bytes as colon-separated upper-case hex. netloupe
+/// keeps the number without leading zero bytes; DER adds one when the top bit is set.
+fn suricata_serial(hex: &str) -> String {
+    let mut h = hex.to_ascii_uppercase();
+    if h.len() % 2 == 1 {
+        h.insert(0, '0');
+    }
+    if h.chars()
+        .next()
+        .and_then(|c| c.to_digit(16))
+        .is_some_and(|d| d >= 8)
+    {
+        h.insert_str(0, "00");
+    }
+    let bytes: Vec<&str> = (0..h.len() / 2).map(|i| &h[2 * i..2 * i + 2]).collect();
+    bytes.join(":")
+}
+
+/// Zeek's version names ("TLSv12", "TLSv13-draft23") → Suricata's ("TLS 1.2",
+/// "TLS 1.3 draft-23"; TLS 1.0 is "TLSv1").
+fn suricata_tls_version(v: &str) -> String {
+    match v {
+        "TLSv10" => "TLSv1".into(),
+        "TLSv11" => "TLS 1.1".into(),
+        "TLSv12" => "TLS 1.2".into(),
+        "TLSv13" => "TLS 1.3".into(),
+        "DTLSv10" => "DTLS 1.0".into(),
+        "DTLSv12" => "DTLS 1.2".into(),
+        v => match v.strip_prefix("TLSv13-draft") {
+            Some(n) => format!("TLS 1.3 draft-{n}"),
+            None => v.to_string(),
+        },
+    }
+}
+
+/// "SSH-2.0-OpenSSH_7.4 Debian" → ("2.0", "OpenSSH_7.4").
+fn split_ssh_banner(b: &str) -> (&str, &str) {
+    let rest = b.strip_prefix("SSH-").unwrap_or(b);
+    let (proto, sw) = rest.split_once('-').unwrap_or((rest, ""));
+    let sw = sw.split(' ').next().unwrap_or("");
+    (proto, sw)
+}
+
+/// Suricata's decoder event for a netloupe weird, where one clearly corresponds.
+fn suricata_decoder_event(name: &str, v6: bool) -> Option<&'static str> {
+    let ip = |a: &'static str, b: &'static str| Some(if v6 { b } else { a });
+    match name {
+        "truncated_IP" => ip("decoder.ipv4.trunc_pkt", "decoder.ipv6.trunc_pkt"),
+        "truncated_IP_header" => ip("decoder.ipv4.pkt_too_small", "decoder.ipv6.pkt_too_small"),
+        "bad_IP_header_length" => Some("decoder.ipv4.hlen_too_small"),
+        "bad_IP_version" => ip(
+            "decoder.ipv4.wrong_ip_version",
+            "decoder.ipv6.wrong_ip_version",
+        ),
+        "truncated_TCP_header" => Some("decoder.tcp.pkt_too_small"),
+        "bad_TCP_header_len" => Some("decoder.tcp.hlen_too_small"),
+        "bad_TCP_option" => Some("decoder.tcp.opt_invalid_len"),
+        "truncated_UDP_header" => Some("decoder.udp.pkt_too_small"),
+        "bad_UDP_length" => Some("decoder.udp.hlen_invalid"),
+        "truncated_ICMP_header" => ip(
+            "decoder.icmpv4.pkt_too_small",
+            "decoder.icmpv6.pkt_too_small",
+        ),
+        "bad_IPv4_option" => Some("decoder.ipv4.opt_invalid_len"),
+        "unknown_ether_type" => Some("decoder.ethernet.unknown_ethertype"),
+        "too_many_VLAN_tags" => Some("decoder.vlan.too_many_layers"),
+        "truncated_PPPoE" => Some("decoder.pppoe.pkt_too_small"),
+        "truncated_GRE" => Some("decoder.gre.pkt_too_small"),
+        "unknown_gre_version" => Some("decoder.gre.wrong_version"),
+        "truncated_VXLAN" => Some("decoder.vxlan.pkt_too_small"),
+        "fragment_overlap" | "fragment_overlap_different_data" => {
+            ip("decoder.ipv4.frag_overlap", "decoder.ipv6.frag_overlap")
+        }
+        "excessively_large_fragment" => ip(
+            "decoder.ipv4.frag_pkt_too_large",
+            "decoder.ipv6.frag_pkt_too_large",
+        ),
+        "truncated_link_header" => Some("decoder.ethernet.pkt_too_small"),
+        "bad_IPv6_extension_header" => Some("decoder.ipv6.exthdr_invalid_optlen"),
+        _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timestamps_and_helpers() {
+        let mut s = String::new();
+        let mut o = JsonObject::new(&mut s);
+        eve_ts(&mut o, "t", 1_496_936_758_525_601_000);
+        o.end();
+        assert_eq!(s, r#"{"t":"2017-06-08T15:45:58.525601+0000"}"#);
+        assert_eq!(iso_seconds(0), "1970-01-01T00:00:00");
+        assert_eq!(iso_seconds(951_782_400), "2000-02-29T00:00:00");
+        assert_eq!(
+            suricata_serial("97E647098EEAC9B4"),
+            "00:97:E6:47:09:8E:EA:C9:B4"
+        );
+        assert_eq!(suricata_serial("32"), "32");
+        assert_eq!(
+            suricata_dn("CN=R3,O=Let's Encrypt,C=US"),
+            "C=US, O=Let's Encrypt, CN=R3"
+        );
+        assert_eq!(suricata_dn("CN=a\\,b,C=US"), "C=US, CN=a,b");
+        assert_eq!(suricata_tls_version("TLSv13-draft19"), "TLS 1.3 draft-19");
+        assert_eq!(
+            split_ssh_banner("SSH-2.0-OpenSSH_7.4 Debian"),
+            ("2.0", "OpenSSH_7.4")
+        );
+        assert_eq!(tcp_flags_from_history("ShADadFf"), (0x1b, 0x1b));
+        assert_eq!(tcp_flags_from_history("Sr"), (0x02, 0x14));
+        assert_eq!(host_without_port("[::1]:8000"), "[::1]");
+        assert_eq!(host_without_port("example.com:8080"), "example.com");
+        assert_eq!(host_without_port("example.com"), "example.com");
+        assert_eq!(flow_id("CabC"), flow_id("CabC"));
+        assert!(flow_id("CabC") < 1 << 53);
+    }
+
+    #[test]
+    fn dns_answer_inference() {
+        let mut d = AppRecord::Dns(Default::default());
+        if let AppRecord::Dns(r) = &mut d {
+            r.query = Some("www.example.com".into());
+            r.qtype = Some(1);
+            r.answers = vec!["example.com".into(), "1.2.3.4".into()];
+            r.ttls = vec![10, 20];
+        }
+        let a = dns_answers(&d);
+        assert_eq!(a[0].0, "www.example.com");
+        assert_eq!(a[0].1, "CNAME");
+        assert_eq!(a[1].0, "example.com");
+        assert_eq!(a[1].1, "A");
+        assert_eq!(a[1].2, 20);
+        let mut t = AppRecord::Dns(Default::default());
+        if let AppRecord::Dns(r) = &mut t {
+            r.query = Some("google.com".into());
+            r.qtype = Some(16);
+            r.answers = vec!["TXT 35 v=spf1 include:_spf.google.com ~all".into()];
+            r.ttls = vec![3217];
+        }
+        assert_eq!(dns_answers(&t)[0].3, "v=spf1 include:_spf.google.com ~all");
+        let mut r = AppRecord::Dns(Default::default());
+        if let AppRecord::Dns(d) = &mut r {
+            d.rd = true;
+            d.ra = true;
+            d.rcode = Some(0);
+            d.opcode = Some(0);
+        }
+        assert_eq!(dns_flags(&r, true), 0x8180);
+    }
+}
