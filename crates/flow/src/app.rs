@@ -11,6 +11,7 @@
 use crate::reassembly::{ReassemblyBudget, ReassemblyStats, StreamReassembler, StreamSink};
 use netloupe_proto::detect::{Detector, Transport, Verdict};
 use netloupe_proto::{AppRecord, Ctx, Direction, Service, SessionParser};
+use std::net::IpAddr;
 
 /// Limits of the session layer.
 #[derive(Debug, Clone, Copy)]
@@ -59,6 +60,16 @@ enum Phase {
     Parsing,
 }
 
+fn bit(s: Service) -> u32 {
+    1 << (s as u32)
+}
+
+/// QUIC's parser gives up on versions it cannot decrypt (Google QUIC, old drafts, server-first
+/// captures); the detector's long-header match still identifies QUIC.
+fn keeps_detection_on_violation(s: Service) -> bool {
+    matches!(s, Service::Quic)
+}
+
 /// Protocols that upgrade their connection to TLS in band.
 fn upgrades_to_tls(s: Service) -> bool {
     matches!(
@@ -90,6 +101,11 @@ struct Inspector {
     found: Option<Service>,
     /// The connection switched to TLS after `found` (STARTTLS and the like).
     upgraded: bool,
+    /// Services confirmed so far (bit set over `Service`): by a parser's confirmation, or by
+    /// the detector for protocols without a parser.
+    confirmed: u32,
+    /// The connection's endpoints, for parsers that log addresses (SMTP path, FTP channels).
+    endpoints: (IpAddr, IpAddr),
     /// Bytes examined while waiting for a TLS upgrade.
     await_bytes: usize,
 }
@@ -195,7 +211,15 @@ impl Inspector {
                     Verdict::Match(service) => {
                         stats.identified += 1;
                         self.found = Some(service);
-                        match netloupe_proto::new_parser(service, transport == Transport::Udp) {
+                        // The detector's structural match identifies the protocol; a parser
+                        // that later finds the bytes impossible for it withdraws that.
+                        self.confirmed |= bit(service);
+                        let parser = netloupe_proto::new_parser_with_endpoints(
+                            service,
+                            transport == Transport::Udp,
+                            self.endpoints,
+                        );
+                        match parser {
                             Some(mut parser) => {
                                 let replay = std::mem::take(&mut self.replay);
                                 self.replay_bytes = 0;
@@ -219,11 +243,15 @@ impl Inspector {
                                 self.check_parser(ts_ns, stats, out);
                             }
                             None if transport == Transport::Tcp && upgrades_to_tls(service) => {
+                                self.confirmed |= bit(service);
                                 self.replay = Vec::new();
                                 self.replay_bytes = 0;
                                 self.phase = Phase::AwaitingTls;
                             }
-                            None => self.finish(),
+                            None => {
+                                self.confirmed |= bit(service);
+                                self.finish();
+                            }
                         }
                     }
                     Verdict::NoMatch => {
@@ -244,6 +272,7 @@ impl Inspector {
                     tls.data(Ctx { ts_ns, dir }, bytes, out);
                     self.parser = Some(Box::new(tls));
                     self.upgraded = true;
+                    self.await_bytes = 0;
                     self.phase = Phase::Parsing;
                     self.check_parser(ts_ns, stats, out);
                 } else {
@@ -264,16 +293,29 @@ impl Inspector {
 
     /// A parser that saw something its protocol cannot contain is done: it flushes what it
     /// has (a parser may keep its record until the end) and gets no more data.
+    ///
+    /// A parser of a cleartext protocol that saw the switch to TLS (STARTTLS accepted, RDP's TLS
+    /// security selected) hands the connection over to the TLS parser.
     fn check_parser(&mut self, ts_ns: i64, stats: &mut AppStats, out: &mut Vec<AppRecord>) {
-        if let Some(p) = self.parser.as_mut() {
-            if p.violated() && !self.finished {
-                stats.parser_violations += 1;
-                p.end(ts_ns, out);
-                if !p.confirmed() && !self.upgraded {
-                    self.found = None;
-                }
-                self.finish();
+        let Some(p) = self.parser.as_mut() else {
+            return;
+        };
+        if p.confirmed() {
+            self.confirmed |= bit(p.service());
+        }
+        if p.violated() && !self.finished {
+            stats.parser_violations += 1;
+            p.end(ts_ns, out);
+            if p.confirmed() {
+                self.confirmed |= bit(p.service());
+            } else if !keeps_detection_on_violation(p.service()) {
+                self.confirmed &= !bit(p.service());
             }
+            self.finish();
+        } else if p.handed_to_tls() && !self.upgraded {
+            p.end(ts_ns, out);
+            self.parser = None;
+            self.phase = Phase::AwaitingTls;
         }
     }
 
@@ -319,6 +361,7 @@ impl AppSession {
     pub fn new(
         tcp: bool,
         next_seq: [u64; 2],
+        endpoints: (IpAddr, IpAddr),
         cfg: &AppConfig,
         stats: &mut AppStats,
     ) -> Box<AppSession> {
@@ -340,6 +383,8 @@ impl AppSession {
                 found: None,
                 upgraded: false,
                 await_bytes: 0,
+                confirmed: 0,
+                endpoints,
             },
         })
     }
@@ -434,17 +479,11 @@ impl AppSession {
     }
 
     pub fn summary(&self) -> AppSummary {
-        let mut services = 0;
-        let parser_confirmed = self.insp.parser.as_ref().is_none_or(|p| p.confirmed());
-        if let Some(s) = self.insp.found {
-            // After an upgrade the cleartext protocol was identified by content alone and the
-            // parser belongs to TLS.
-            if parser_confirmed || self.insp.upgraded {
-                services |= 1 << (s as u32);
+        let mut services = self.insp.confirmed;
+        if let Some(p) = &self.insp.parser {
+            if p.confirmed() {
+                services |= bit(p.service());
             }
-        }
-        if self.insp.upgraded && parser_confirmed {
-            services |= 1 << (Service::Tls as u32);
         }
         AppSummary { services }
     }

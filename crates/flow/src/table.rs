@@ -715,7 +715,7 @@ impl Conn {
         udp_from_orig: Option<bool>,
         io: &mut AppIo<'_>,
     ) {
-        let ((_, orig_p), (_, resp_p)) = self.roles(key);
+        let ((orig_h, orig_p), (resp_h, resp_p)) = self.roles(key);
         let ports = (orig_p, resp_p);
         let dir = |from_orig: bool| {
             if from_orig {
@@ -726,9 +726,9 @@ impl Conn {
         };
         if let Some((sender_is_orig, data_seq, peer_acked)) = tcp {
             if let (Some(seq), false) = (data_seq, payload.is_empty()) {
-                let sess = self
-                    .app
-                    .get_or_insert_with(|| AppSession::new(true, [1, 1], io.cfg, io.stats));
+                let sess = self.app.get_or_insert_with(|| {
+                    AppSession::new(true, [1, 1], (orig_h, resp_h), io.cfg, io.stats)
+                });
                 let conflict = sess.tcp_data(
                     dir(sender_is_orig),
                     seq,
@@ -758,9 +758,9 @@ impl Conn {
             }
         } else if let Some(from_orig) = udp_from_orig {
             if !payload.is_empty() {
-                let sess = self
-                    .app
-                    .get_or_insert_with(|| AppSession::new(false, [0, 0], io.cfg, io.stats));
+                let sess = self.app.get_or_insert_with(|| {
+                    AppSession::new(false, [0, 0], (orig_h, resp_h), io.cfg, io.stats)
+                });
                 sess.datagram(
                     dir(from_orig),
                     payload,

@@ -65,6 +65,11 @@ pub trait SessionParser: Send {
     fn violated(&self) -> bool {
         false
     }
+    /// The connection switched to TLS in band (STARTTLS, AUTH TLS, RDP's TLS security): the
+    /// session layer hands what follows to the TLS parser.
+    fn handed_to_tls(&self) -> bool {
+        false
+    }
 }
 
 /// A record produced by a protocol parser. The connection fields (ts of the connection, uid,
@@ -88,6 +93,28 @@ pub enum AppRecord {
     DceRpc(dcerpc::DceRpcRecord),
 }
 
+/// The parser for `service`, told the connection's (originator, responder) addresses, which
+/// some logs carry (SMTP's path, FTP's data channels).
+pub fn new_parser_with_endpoints(
+    service: Service,
+    udp: bool,
+    (orig_h, resp_h): (std::net::IpAddr, std::net::IpAddr),
+) -> Option<Box<dyn SessionParser>> {
+    Some(match service {
+        Service::Smtp if !udp => {
+            let mut s = smtp::SmtpSession::new();
+            s.set_endpoints(orig_h, resp_h);
+            Box::new(s)
+        }
+        Service::Ftp if !udp => {
+            let mut s = ftp::FtpSession::new();
+            s.set_endpoints(orig_h, resp_h);
+            Box::new(s)
+        }
+        _ => return new_parser(service, udp),
+    })
+}
+
 /// The parser for `service`, when netloupe has one (the others are identified, not parsed).
 pub fn new_parser(service: Service, udp: bool) -> Option<Box<dyn SessionParser>> {
     Some(match service {
@@ -103,6 +130,10 @@ pub fn new_parser(service: Service, udp: bool) -> Option<Box<dyn SessionParser>>
         Service::Http if !udp => Box::new(http::HttpSession::new()),
         Service::Tls if !udp => Box::new(tls::TlsSession::new()),
         Service::Ssh if !udp => Box::new(ssh::SshSession::new()),
+        Service::Quic if udp => Box::new(quic::QuicSession::new()),
+        Service::Rdp if !udp => Box::new(rdp::RdpSession::new()),
+        Service::Smtp if !udp => Box::new(smtp::SmtpSession::new()),
+        Service::Ftp if !udp => Box::new(ftp::FtpSession::new()),
         Service::Smb if !udp => Box::new(smb::SmbSession::new()),
         Service::DceRpc if !udp => Box::new(dcerpc::DceRpcSession::new()),
         _ => return None,

@@ -572,6 +572,10 @@ fn looks_like_reply(msg: &str) -> bool {
 }
 
 impl SessionParser for FtpSession {
+    fn handed_to_tls(&self) -> bool {
+        FtpSession::handed_to_tls(self)
+    }
+
     fn service(&self) -> Service {
         Service::Ftp
     }

@@ -248,6 +248,10 @@ impl RdpSession {
 }
 
 impl SessionParser for RdpSession {
+    fn handed_to_tls(&self) -> bool {
+        RdpSession::handed_to_tls(self)
+    }
+
     fn service(&self) -> Service {
         Service::Rdp
     }

@@ -413,6 +413,10 @@ fn parse_bdat(arg: &str) -> Option<(u64, bool)> {
 }
 
 impl SessionParser for SmtpSession {
+    fn handed_to_tls(&self) -> bool {
+        SmtpSession::handed_to_tls(self)
+    }
+
     fn service(&self) -> Service {
         Service::Smtp
     }
