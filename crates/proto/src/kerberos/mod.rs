@@ -1,11 +1,17 @@
-//! (skeleton: being written)
+//! Kerberos 5 (RFC 4120) over UDP and TCP port 88, producing Zeek's kerberos.log records.
+//!
+//! - [`parser`]: messages decoded with kerberos-parser (rusticata), GSS-API token search.
+//! - [`record`]: the kerberos.log record ([`KerberosRecord`]).
+//! - [`session`]: framing and request/reply pairing ([`KerberosSession`],
+//!   [`KerberosTracker`] for Kerberos carried by other protocols).
 
-/// kerberos.log record (skeleton: being written).
-#[derive(Debug, Clone, PartialEq, Default)]
-pub struct KerberosRecord {
-    pub ts_ns: i64,
-}
+pub mod parser;
+pub mod record;
+pub mod session;
 
-impl KerberosRecord {
-    pub fn write_json(&self, _o: &mut netloupe_output::json::JsonObject) {}
-}
+pub use parser::{etype_name, find_gssapi_krb5, parse_krb_message, KrbMessage};
+pub use record::KerberosRecord;
+pub use session::{fuzz, KerberosSession, KerberosStats, KerberosTracker};
+
+#[cfg(test)]
+mod tests;
