@@ -87,6 +87,15 @@ impl EveWriter {
     }
 
     /// A `flow` event for a finished connection.
+    ///
+    /// `bytes_toserver`/`bytes_toclient` are IP bytes (Zeek's `orig_ip_bytes`/`resp_ip_bytes`):
+    /// Suricata counts link-layer bytes (Ethernet header included), which netloupe's conn
+    /// records do not keep, so the two differ by the link header of every packet. Packet
+    /// counts are Zeek's (segments with bad checksums are not counted unless `-C`). `state`
+    /// and `tcp` come from Zeek's `conn_state` and history (see [`flow_state`],
+    /// [`tcp_flags_from_history`]). `reason` is `timeout` when the connection had been idle
+    /// for longer than Suricata's default timeout for its state by the latest packet time the
+    /// writer has seen, else `shutdown` (the capture ended first); `alerted` is always false.
     pub(crate) fn conn(&mut self, r: &ConnRecord) -> std::io::Result<()> {
         let end = r.ts_ns + r.duration_ns.unwrap_or(0);
         self.latest_ns = self.latest_ns.max(end);
@@ -829,8 +838,14 @@ fn conn_app_proto(r: &ConnRecord) -> Option<&'static str> {
     if let Some(s) = r.service.first() {
         return Some(suricata_app_proto(s));
     }
-    let payload = r.orig_bytes.unwrap_or(0) > 0 || r.resp_bytes.unwrap_or(0) > 0;
-    (payload && matches!(r.proto, Proto::Tcp | Proto::Udp)).then_some("failed")
+    // Payload: TCP data in the history (sizes from sequence numbers also count bytes never
+    // seen), any UDP bytes.
+    let payload = match r.proto {
+        Proto::Tcp => r.history.contains(['D', 'd']),
+        Proto::Udp => r.orig_bytes.unwrap_or(0) > 0 || r.resp_bytes.unwrap_or(0) > 0,
+        _ => false,
+    };
+    payload.then_some("failed")
 }
 
 /// netloupe's (Zeek's) service name → Suricata's app-layer protocol name.
