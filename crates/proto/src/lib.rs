@@ -111,6 +111,7 @@ pub fn new_parser_with_endpoints(
             s.set_endpoints(orig_h, resp_h);
             Box::new(s)
         }
+        Service::Dhcp if udp => Box::new(dhcp::DhcpSession::new().with_addrs(orig_h, resp_h)),
         _ => return new_parser(service, udp),
     })
 }
@@ -131,6 +132,8 @@ pub fn new_parser(service: Service, udp: bool) -> Option<Box<dyn SessionParser>>
         Service::Tls if !udp => Box::new(tls::TlsSession::new()),
         Service::Ssh if !udp => Box::new(ssh::SshSession::new()),
         Service::Quic if udp => Box::new(quic::QuicSession::new()),
+        Service::Dhcp if udp => Box::new(dhcp::DhcpSession::new()),
+        Service::Kerberos => Box::new(kerberos::KerberosSession::new(!udp)),
         Service::Rdp if !udp => Box::new(rdp::RdpSession::new()),
         Service::Smtp if !udp => Box::new(smtp::SmtpSession::new()),
         Service::Ftp if !udp => Box::new(ftp::FtpSession::new()),

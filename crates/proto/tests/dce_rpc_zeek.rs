@@ -167,14 +167,6 @@ fn secs(ns: i64) -> String {
     format!("{:.6}", ns as f64 / 1e9)
 }
 
-/// A FILETIME-derived time as Zeek prints it: Zeek converts the 100 ns count to seconds in
-/// double precision (`ft / 1e7 - 11644473600`), which loses about a microsecond; the test
-/// does the same so that the comparison is about the parsed value, not the rounding.
-fn zeek_filetime(ns: i64) -> String {
-    let ft = (ns / 100) as i128 + 116_444_736_000_000_000;
-    format!("{:.6}", ft as f64 / 1e7 - 11_644_473_600.0)
-}
-
 fn opt(v: &Option<String>) -> String {
     match v {
         None => "-".into(),

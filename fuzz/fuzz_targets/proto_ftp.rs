@@ -1,0 +1,5 @@
+#![no_main]
+// The ftp parser over arbitrary bytes (body shared with a unit test).
+libfuzzer_sys::fuzz_target!(|data: &[u8]| {
+    netloupe_proto::ftp::fuzz(data);
+});
