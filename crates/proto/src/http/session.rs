@@ -10,6 +10,7 @@
 use super::mime;
 use super::parser::{self, MAX_HEAD};
 use super::record::{FileRecord, HttpRecord};
+use crate::ntlm::{parse_http_auth, NtlmMessage, NtlmRecord, NtlmTracker};
 use crate::{AppRecord, Ctx, Direction, Service, SessionParser};
 use md5::Md5;
 use sha1::Sha1;
@@ -108,6 +109,12 @@ pub struct HttpSession {
     last_http09_response: bool,
     /// An HTTP/0.9 request's header lines were not ended by a blank line.
     open_http09_request: bool,
+    /// NTLM exchanges in `Authorization`/`WWW-Authenticate` (and proxy) headers: ntlm.log.
+    ntlm: NtlmTracker,
+    /// An AUTHENTICATE was sent: the next final response tells its outcome.
+    ntlm_authenticated: bool,
+    /// NTLM records waiting to be pushed with the next delivery's records.
+    ntlm_out: Vec<NtlmRecord>,
 }
 
 impl Default for HttpSession {
@@ -148,6 +155,45 @@ impl HttpSession {
             files_seen: 0,
             last_http09_response: false,
             open_http09_request: false,
+            ntlm: NtlmTracker::new(),
+            ntlm_authenticated: false,
+            ntlm_out: Vec::new(),
+        }
+    }
+
+    /// NTLM messages of a message head's authentication headers, fed to the tracker; with a
+    /// response's final `status`, the outcome of an AUTHENTICATE sent before: 401/407 (the
+    /// credentials were refused) a failure, 2xx/3xx a success.
+    fn ntlm_headers(&mut self, ts: i64, headers: &[(String, String)], status: Option<u16>) {
+        for (name, value) in headers {
+            let n = name.to_ascii_uppercase();
+            let auth = if status.is_some() {
+                n == "WWW-AUTHENTICATE" || n == "PROXY-AUTHENTICATE"
+            } else {
+                n == "AUTHORIZATION" || n == "PROXY-AUTHORIZATION"
+            };
+            if !auth {
+                continue;
+            }
+            if let Some(m) = parse_http_auth(value) {
+                if status.is_none() {
+                    self.ntlm_authenticated = matches!(m, NtlmMessage::Authenticate(_));
+                }
+                self.ntlm.message(ts, &m, &mut self.ntlm_out);
+            }
+        }
+        if let Some(code) = status {
+            if self.ntlm_authenticated && self.ntlm.pending() {
+                let ok = match code {
+                    200..=399 => Some(true),
+                    401 | 407 => Some(false),
+                    _ => None,
+                };
+                if let Some(ok) = ok {
+                    self.ntlm.set_success(ok, &mut self.ntlm_out);
+                    self.ntlm_authenticated = false;
+                }
+            }
         }
     }
 
@@ -386,6 +432,7 @@ impl HttpSession {
             (parser::parse_headers(&b[line_len..end]), end)
         };
         self.confirmed = true;
+        self.ntlm_headers(ctx.ts_ns, &headers, None);
         let depth = self.new_trans(ctx.ts_ns);
         let mut mode = State::Head;
         let mut filename = None;
@@ -508,6 +555,15 @@ impl HttpSession {
         let end = parser::head_end(b)?;
         self.confirmed = true;
         let headers = parser::parse_headers(&b[line_len..end]);
+        if let Some(st) = &status {
+            // Interim (1xx) responses tell no outcome.
+            let code = if (100..200).contains(&st.code) {
+                0
+            } else {
+                st.code
+            };
+            self.ntlm_headers(ctx.ts_ns, &headers, Some(code));
+        }
         let t = self.trans_mut(depth).unwrap();
         let method = t.rec.method.clone().unwrap_or_default();
         let st = status?;
@@ -849,6 +905,7 @@ impl SessionParser for HttpSession {
             self.sides[0].buf = b0;
         }
         self.emit_done(out);
+        out.extend(self.ntlm_out.drain(..).map(AppRecord::Ntlm));
     }
 
     fn gap(&mut self, dir: Direction, len: u64) {
@@ -898,6 +955,8 @@ impl SessionParser for HttpSession {
         }
         self.sides[0].state = State::Stopped;
         self.sides[1].state = State::Stopped;
+        self.ntlm.flush(&mut self.ntlm_out);
+        out.extend(self.ntlm_out.drain(..).map(AppRecord::Ntlm));
     }
 
     fn confirmed(&self) -> bool {

@@ -4,6 +4,8 @@
 use super::util::{self, MAX_NAME};
 use super::{SmbAction, SmbFilesRecord, SmbMappingRecord, SmbTimes};
 use crate::dcerpc::DceRpcConn;
+use crate::kerberos::{find_gssapi_krb5, KerberosTracker};
+use crate::ntlm::{parse_ntlmssp, NtlmTracker};
 use crate::{AppRecord, Ctx, Direction, Service, SessionParser};
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -106,6 +108,10 @@ pub(crate) struct State {
     recent: HashSet<String>,
     recent_order: VecDeque<String>,
     pub ntlm: Vec<NtlmBlob>,
+    /// NTLM exchanges of the connection (session setups and RPC binds over pipes): ntlm.log.
+    ntlm_tracker: NtlmTracker,
+    /// Kerberos inside the session setups' GSS-API tokens: kerberos.log.
+    krb_tracker: KerberosTracker,
     pub pipes: usize,
     pub smb_msgs: u64,
 }
@@ -134,6 +140,8 @@ impl SmbSession {
                 recent: HashSet::new(),
                 recent_order: VecDeque::new(),
                 ntlm: Vec::new(),
+                ntlm_tracker: NtlmTracker::new(),
+                krb_tracker: KerberosTracker::new(),
                 pipes: 0,
                 smb_msgs: 0,
             },
@@ -264,17 +272,55 @@ impl State {
         self.trees.insert(key, t);
     }
 
-    pub(crate) fn keep_ntlm(&mut self, ts_ns: i64, dir: Direction, blob: &[u8]) {
-        if self.ntlm.len() >= MAX_NTLM {
+    /// A security token: its NTLMSSP message is kept (see [`SmbSession::ntlm_blobs`]) and fed
+    /// to the connection's NTLM tracker; with `gss` (session setup blobs), GSS-API Kerberos
+    /// messages in it are fed to the Kerberos tracker.
+    pub(crate) fn keep_ntlm(
+        &mut self,
+        ts_ns: i64,
+        dir: Direction,
+        blob: &[u8],
+        gss: bool,
+        out: &mut Vec<AppRecord>,
+    ) {
+        if let Some(n) = crate::dcerpc::conn::find_ntlmssp(blob) {
+            if self.ntlm.len() < MAX_NTLM {
+                self.ntlm.push(NtlmBlob {
+                    ts_ns,
+                    dir,
+                    data: n[..n.len().min(MAX_NTLM_LEN)].to_vec(),
+                });
+            }
+            if let Some(m) = parse_ntlmssp(n) {
+                let mut o = Vec::new();
+                self.ntlm_tracker.message(ts_ns, &m, &mut o);
+                out.extend(o.into_iter().map(AppRecord::Ntlm));
+            }
+        }
+        if gss {
+            let mut o = Vec::new();
+            for m in find_gssapi_krb5(blob) {
+                self.krb_tracker.message(ts_ns, &m, &mut o);
+            }
+            out.extend(o.into_iter().map(AppRecord::Kerberos));
+        }
+    }
+
+    /// The final status of a session setup (not STATUS_MORE_PROCESSING_REQUIRED): the NTLM
+    /// exchange under way, if it reached its AUTHENTICATE, succeeded (STATUS_SUCCESS) or
+    /// failed (an error status such as STATUS_LOGON_FAILURE).
+    pub(crate) fn session_setup_done(&mut self, status: u32, out: &mut Vec<AppRecord>) {
+        if !self.ntlm_tracker.pending() {
             return;
         }
-        if let Some(n) = crate::dcerpc::conn::find_ntlmssp(blob) {
-            self.ntlm.push(NtlmBlob {
-                ts_ns,
-                dir,
-                data: n[..n.len().min(MAX_NTLM_LEN)].to_vec(),
-            });
-        }
+        let ok = match status {
+            0 => true,
+            s if s >= 0xC000_0000 => false,
+            _ => return,
+        };
+        let mut o = Vec::new();
+        self.ntlm_tracker.set_success(ok, &mut o);
+        out.extend(o.into_iter().map(AppRecord::Ntlm));
     }
 
     /// A successful open: the file is tracked (pipes get an RPC parser) and, unless a pipe,
@@ -401,7 +447,7 @@ impl State {
             if !data.is_empty() {
                 d.feed(ts, dir, data, out);
                 for b in d.take_auth_blobs() {
-                    self.keep_ntlm(b.ts_ns, b.dir, &b.data);
+                    self.keep_ntlm(b.ts_ns, b.dir, &b.data, false, out);
                 }
             }
         } else if !f.pipe {
@@ -484,6 +530,12 @@ impl State {
     }
 
     fn end(&mut self, out: &mut Vec<AppRecord>) {
+        let mut o = Vec::new();
+        self.ntlm_tracker.flush(&mut o);
+        out.extend(o.into_iter().map(AppRecord::Ntlm));
+        let mut o = Vec::new();
+        self.krb_tracker.flush(&mut o);
+        out.extend(o.into_iter().map(AppRecord::Kerberos));
         let mut keys: Vec<Key> = self.files.keys().copied().collect();
         keys.sort();
         for k in keys {

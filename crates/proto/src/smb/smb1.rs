@@ -115,8 +115,19 @@ impl State {
             let key = (1u8, (mid as u64) | (pid as u64) << 16 | (c as u64) << 32);
             if reply {
                 if let Some(p) = self.pending.remove(&key) {
+                    let setup = matches!(p, Pending::SessionSetup);
                     if !error || status == STATUS_MORE_PROCESSING_REQUIRED {
                         self.smb1_response(ts, dir, c, tid, unicode, m, &b, p, out);
+                    }
+                    if setup && status != STATUS_MORE_PROCESSING_REQUIRED {
+                        let st = if !error {
+                            0
+                        } else if flags2 & FLAGS2_NT_STATUS != 0 {
+                            status
+                        } else {
+                            0xC000_0000 // a DOS error class and code
+                        };
+                        self.session_setup_done(st, out);
                     }
                 }
             } else {
@@ -155,7 +166,7 @@ impl State {
                 if w.len() == 24 {
                     let l = u16_at(w, 14).unwrap_or(0) as usize;
                     if let Some(blob) = b.bytes.get(..l.min(b.bytes.len())) {
-                        self.keep_ntlm(ts, dir, blob);
+                        self.keep_ntlm(ts, dir, blob, true, out);
                     }
                 }
                 self.add_pending(key, Pending::SessionSetup);
@@ -287,7 +298,7 @@ impl State {
             (cmd::SESSION_SETUP_ANDX, _) if w.len() == 8 => {
                 let l = u16_at(w, 6).unwrap_or(0) as usize;
                 if let Some(blob) = b.bytes.get(..l.min(b.bytes.len())) {
-                    self.keep_ntlm(ts, dir, blob);
+                    self.keep_ntlm(ts, dir, blob, true, out);
                 }
             }
             (cmd::TREE_CONNECT_ANDX, Pending::TreeConnect { path }) => {

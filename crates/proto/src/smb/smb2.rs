@@ -143,7 +143,7 @@ impl State {
             cmd::SESSION_SETUP => {
                 if let (Some(o), Some(l)) = (u16_at(m, b + 12), u16_at(m, b + 14)) {
                     if let Some(blob) = slice(m, o as usize, l as usize) {
-                        self.keep_ntlm(ts, dir, blob);
+                        self.keep_ntlm(ts, dir, blob, true, out);
                     }
                 }
                 self.add_pending(key, Pending::SessionSetup);
@@ -271,8 +271,12 @@ impl State {
         };
         let ok = h.status == 0 || h.status == STATUS_BUFFER_OVERFLOW;
         if !ok {
-            if h.command == cmd::SESSION_SETUP && h.status == STATUS_MORE_PROCESSING_REQUIRED {
-                self.session_setup_response(ts, dir, m);
+            if h.command == cmd::SESSION_SETUP {
+                if h.status == STATUS_MORE_PROCESSING_REQUIRED {
+                    self.session_setup_response(ts, dir, m, out);
+                } else {
+                    self.session_setup_done(h.status, out);
+                }
             }
             // A failed create in a compound makes the related requests fail too.
             if h.command == cmd::CREATE {
@@ -281,7 +285,10 @@ impl State {
             return;
         }
         match (h.command, p) {
-            (cmd::SESSION_SETUP, _) => self.session_setup_response(ts, dir, m),
+            (cmd::SESSION_SETUP, _) => {
+                self.session_setup_response(ts, dir, m, out);
+                self.session_setup_done(h.status, out);
+            }
             (cmd::TREE_CONNECT, Pending::TreeConnect { path }) => {
                 let share_type = match u8_at(m, b + 2) {
                     Some(2) => "PIPE",
@@ -356,11 +363,17 @@ impl State {
         }
     }
 
-    fn session_setup_response(&mut self, ts: i64, dir: Direction, m: &[u8]) {
+    fn session_setup_response(
+        &mut self,
+        ts: i64,
+        dir: Direction,
+        m: &[u8],
+        out: &mut Vec<AppRecord>,
+    ) {
         let b = HEADER_LEN;
         if let (Some(o), Some(l)) = (u16_at(m, b + 4), u16_at(m, b + 6)) {
             if let Some(blob) = slice(m, o as usize, l as usize) {
-                self.keep_ntlm(ts, dir, blob);
+                self.keep_ntlm(ts, dir, blob, true, out);
             }
         }
     }
