@@ -159,3 +159,27 @@ pub fn zeek_unescape(s: &str) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// Undoes only the `\xNN` escapes our JSON writer uses for bytes that are not printable UTF-8;
+/// a backslash in our (JSON-decoded) strings is a backslash, unlike in Zeek's TSV where it is
+/// written `\\`.
+pub fn json_unescape_hex(s: &str) -> String {
+    let b = s.as_bytes();
+    let mut out = Vec::with_capacity(b.len());
+    let mut i = 0;
+    while i < b.len() {
+        if b[i] == b'\\' && b.get(i + 1) == Some(&b'x') {
+            if let Some(v) = s
+                .get(i + 2..i + 4)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
+                out.push(v);
+                i += 4;
+                continue;
+            }
+        }
+        out.push(b[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
