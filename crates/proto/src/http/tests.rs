@@ -243,3 +243,92 @@ fn fuzz_pseudo_random_inputs() {
         fuzz(&v);
     }
 }
+
+fn unhex(parts: &[&str]) -> Vec<u8> {
+    let s: String = parts.concat();
+    (0..s.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+        .collect()
+}
+
+fn b64(d: &[u8]) -> String {
+    const A: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut s = String::new();
+    for c in d.chunks(3) {
+        let n = (c[0] as u32) << 16
+            | (*c.get(1).unwrap_or(&0) as u32) << 8
+            | *c.get(2).unwrap_or(&0) as u32;
+        for i in 0..4 {
+            if i <= c.len() {
+                s.push(A[(n >> (18 - 6 * i) & 63) as usize] as char);
+            } else {
+                s.push('=');
+            }
+        }
+    }
+    s
+}
+
+/// An NTLM handshake over HTTP (the CHALLENGE and AUTHENTICATE of Zeek corpus
+/// Traces/dce-rpc/mapi.pcap, packets 416 and 417, carried in headers): one ntlm.log record,
+/// whose success is the final response's verdict.
+fn ntlm_exchange(final_status: &str) -> Vec<crate::ntlm::NtlmRecord> {
+    let challenge = unhex(&[
+        "4e544c4d53535000020000000c000c003000000005828920b06a306d9fc9db0900000000000000002400",
+        "24003c00000043004e0041004d004900530002000c0043004e0041004d004900530001000c0053004100",
+        "5400550052004e0000000000",
+    ]);
+    let authenticate = unhex(&[
+        "4e544c4d53535000030000001800180072000000180018008a0000000c000c0040000000100010004c00",
+        "0000160016005c00000000000000a20000000582882043004e0041004d004900530041004c0065006f00",
+        "6e0061007200640041004c0045004f004e004100520044002d0058005000d9e60e287e49e9cc00000000",
+        "0000000000000000000000002d19e10529d89b98bae0eeb60768a7fdf2798ee01a3284a4",
+    ]);
+    let req1 = "GET / HTTP/1.1\r\nHost: x\r\nAuthorization: NTLM \
+                TlRMTVNTUAABAAAAB4IIogAAAAAAAAAAAAAAAAAAAAAKAO5CAAAADw==\r\n\r\n";
+    let resp1 = format!(
+        "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: NTLM {}\r\nContent-Length: 0\r\n\r\n",
+        b64(&challenge)
+    );
+    let req2 = format!(
+        "GET / HTTP/1.1\r\nHost: x\r\nAuthorization: NTLM {}\r\n\r\n",
+        b64(&authenticate)
+    );
+    let resp2 = format!("HTTP/1.1 {final_status}\r\nContent-Length: 0\r\n\r\n");
+    let mut s = HttpSession::new();
+    let mut out = vec![];
+    for (i, (d, b)) in [
+        (Direction::Orig, req1.as_bytes()),
+        (Direction::Resp, resp1.as_bytes()),
+        (Direction::Orig, req2.as_bytes()),
+        (Direction::Resp, resp2.as_bytes()),
+    ]
+    .iter()
+    .enumerate()
+    {
+        s.data(ctx(*d, 1_000 + i as i64), b, &mut out);
+    }
+    s.end(9_999, &mut out);
+    out.into_iter()
+        .filter_map(|r| match r {
+            AppRecord::Ntlm(n) => Some(n),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn ntlm_headers_make_one_record_with_the_outcome() {
+    for (status, ok) in [("200 OK", true), ("401 Unauthorized", false)] {
+        let recs = ntlm_exchange(status);
+        assert_eq!(recs.len(), 1, "{status}");
+        let r = &recs[0];
+        assert_eq!(r.ts_ns, 1_000);
+        assert_eq!(r.success, Some(ok));
+        assert_eq!(r.username.as_deref(), Some("ALeonard"));
+        assert_eq!(r.hostname.as_deref(), Some("ALEONARD-XP"));
+        assert_eq!(r.domainname.as_deref(), Some("CNAMIS"));
+        assert_eq!(r.server_nb_computer_name.as_deref(), Some("SATURN"));
+    }
+}
