@@ -72,10 +72,10 @@ const FLOORS: [(&str, f64, f64); 15] = [
     // SMTP inside an HTTP CONNECT tunnel: no hand-over from http to smtp.
     ("smtp", 28.0 / 29.0, 28.0 / 29.0),
     // Baselines with non-default FTP settings skipped (NON_DEFAULT).
-    ("ftp", 1316.0 / 1393.0, 1316.0 / 1393.0),
+    ("ftp", 1385.0 / 1393.0, 1385.0 / 1393.0),
     ("rdp", 1.0, 1.0),
     ("smb_mapping", 1.0, 1.0),
-    ("smb_files", 81.0 / 86.0, 81.0 / 86.0),
+    ("smb_files", 84.0 / 86.0, 1.0),
     ("dce_rpc", 16.0 / 17.0, 16.0 / 17.0),
     ("kerberos", 88.0 / 89.0, 88.0 / 89.0),
     // Zeek joins a DHCP transaction across connections; ours is per connection.
@@ -545,10 +545,12 @@ fn values_equal(field: &str, zraw: &str, unordered: bool, ours: Option<&Value>) 
         Some(v) => {
             let (z, o) = (scalar_zeek(zraw, v), scalar_ours(v));
             // Zeek converts SMB FILETIMEs to seconds in double precision (`ft / 1e7 -
-            // 11644473600`), which is off by up to about a microsecond.
+            // 11644473600`), which is off by up to about two microseconds at today's
+            // magnitudes (one ulp near 1.6e9 s in 100 ns units is ~2 us), then prints six
+            // decimals; ours is exact to the microsecond.
             if field.starts_with("times.") {
                 if let (Ok(a), Some(b)) = (zraw.parse::<f64>(), v.as_f64()) {
-                    return (a - b).abs() <= 2e-6;
+                    return (a - b).abs() <= 4e-6;
                 }
             }
             // The baselines cut ssh host key fingerprints to 32 base64 characters.
@@ -693,6 +695,13 @@ fn unmatched_cause(log: &str, name: &str, z: &HashMap<&str, &str>, run: &RunOut)
             );
         }
     }
+    if log == "smb_files" && z.get("fuid").is_some_and(|f| *f != "-") {
+        return (
+            "Zeek logs the action again once the file has a fuid (repeat of a row; out of scope)"
+                .into(),
+            true,
+        );
+    }
     if log == "x509" && name.contains(".rdp.") {
         return (
             "certificate inside RDP Standard Security, not TLS (out of scope)".into(),
@@ -792,14 +801,18 @@ fn compare(name: &str, log: &str, zeek: &common::ZeekLog, run: &RunOut) -> Outco
     };
     let mut used = vec![false; ours.len()];
     let mut pick: Vec<Option<usize>> = vec![None; zeek.rows.len()];
-    // First pass by key, then the rest by best agreement within the connection.
-    for strict in [true, false] {
+    // First records equal on every compared field, then by key, then the rest by best
+    // agreement within the connection (the first pass keeps one differing record from taking,
+    // in a run of records with the same key, the counterpart of the next row, and so on).
+    for pass in 0..3 {
+        let strict = pass < 2;
         for (r, row) in zeek.rows.iter().enumerate() {
-            if pick[r].is_some() || (strict && key_cols.is_empty()) {
+            if pick[r].is_some() || (pass == 1 && key_cols.is_empty()) {
                 continue;
             }
             let best = (0..ours.len())
                 .filter(|&i| !used[i] && same_conn(row, &ours[i]))
+                .filter(|&i| pass != 0 || score(row, &ours[i]) == compared.len())
                 .filter(|&i| {
                     !strict
                         || key_cols
