@@ -5,7 +5,7 @@ use super::util::{self, MAX_NAME};
 use super::{SmbAction, SmbFilesRecord, SmbMappingRecord, SmbTimes};
 use crate::dcerpc::DceRpcConn;
 use crate::kerberos::{find_gssapi_krb5, KerberosTracker};
-use crate::ntlm::{parse_ntlmssp, NtlmTracker};
+use crate::ntlm::{parse_ntlmssp, NtlmMessage, NtlmTracker};
 use crate::{AppRecord, Ctx, Direction, Service, SessionParser};
 use std::collections::{HashMap, HashSet, VecDeque};
 
@@ -110,6 +110,9 @@ pub(crate) struct State {
     pub ntlm: Vec<NtlmBlob>,
     /// NTLM exchanges of the connection (session setups and RPC binds over pipes): ntlm.log.
     ntlm_tracker: NtlmTracker,
+    /// The last NTLM message fed was an AUTHENTICATE: a session setup's final status is its
+    /// outcome.
+    ntlm_authenticated: bool,
     /// Kerberos inside the session setups' GSS-API tokens: kerberos.log.
     krb_tracker: KerberosTracker,
     pub pipes: usize,
@@ -141,6 +144,7 @@ impl SmbSession {
                 recent_order: VecDeque::new(),
                 ntlm: Vec::new(),
                 ntlm_tracker: NtlmTracker::new(),
+                ntlm_authenticated: false,
                 krb_tracker: KerberosTracker::new(),
                 pipes: 0,
                 smb_msgs: 0,
@@ -292,6 +296,7 @@ impl State {
                 });
             }
             if let Some(m) = parse_ntlmssp(n) {
+                self.ntlm_authenticated = matches!(m, NtlmMessage::Authenticate(_));
                 let mut o = Vec::new();
                 self.ntlm_tracker.message(ts_ns, &m, &mut o);
                 out.extend(o.into_iter().map(AppRecord::Ntlm));
@@ -308,9 +313,10 @@ impl State {
 
     /// The final status of a session setup (not STATUS_MORE_PROCESSING_REQUIRED): the NTLM
     /// exchange under way, if it reached its AUTHENTICATE, succeeded (STATUS_SUCCESS) or
-    /// failed (an error status such as STATUS_LOGON_FAILURE).
+    /// failed (an error status such as STATUS_LOGON_FAILURE). An exchange that ended before
+    /// its AUTHENTICATE keeps no verdict (as Zeek, which sets one only with a user name).
     pub(crate) fn session_setup_done(&mut self, status: u32, out: &mut Vec<AppRecord>) {
-        if !self.ntlm_tracker.pending() {
+        if !self.ntlm_tracker.pending() || !self.ntlm_authenticated {
             return;
         }
         let ok = match status {
@@ -318,6 +324,7 @@ impl State {
             s if s >= 0xC000_0000 => false,
             _ => return,
         };
+        self.ntlm_authenticated = false;
         let mut o = Vec::new();
         self.ntlm_tracker.set_success(ok, &mut o);
         out.extend(o.into_iter().map(AppRecord::Ntlm));
