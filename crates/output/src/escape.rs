@@ -3,6 +3,14 @@
 /// Appends `s` as the inside of a JSON string literal (RFC 8259): quotes, backslashes and all
 /// control characters are escaped; invalid UTF-8 never reaches here because callers pass `&str`.
 pub fn json_escape_into(s: &str, out: &mut String) {
+    // Most strings need no escaping: copy them whole.
+    if !s
+        .bytes()
+        .any(|b| b < 0x20 || b == b'"' || b == b'\\' || b == 0x7f || b == 0xe2)
+    {
+        out.push_str(s);
+        return;
+    }
     for c in s.chars() {
         match c {
             '"' => out.push_str("\\\""),
@@ -49,6 +57,16 @@ mod tests {
         let mut o = String::new();
         json_escape_into("a\"b\\c\u{1}\n\u{1b}[31m", &mut o);
         assert_eq!(o, "a\\\"b\\\\c\\u0001\\n\\u001b[31m");
+    }
+
+    #[test]
+    fn json_fast_path_and_line_separators() {
+        let mut o = String::new();
+        json_escape_into("plain ascii and ünïcode", &mut o);
+        assert_eq!(o, "plain ascii and ünïcode");
+        let mut o = String::new();
+        json_escape_into("a\u{2028}b\u{2029}c\u{7f}", &mut o);
+        assert_eq!(o, "a\\u2028b\\u2029c\\u007f");
     }
 
     #[test]
