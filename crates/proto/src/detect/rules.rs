@@ -1284,12 +1284,17 @@ pub(super) const G_220_SMTP: u16 = 1 << 1;
 pub(super) const G_220_FTP: u16 = 1 << 2;
 pub(super) const G_POP: u16 = 1 << 3;
 pub(super) const G_IMAP: u16 = 1 << 4;
+/// A reply line other than a greeting ("227 Entering Passive Mode", "150 ..."): what a capture
+/// that starts in the middle of an FTP (or SMTP) session shows.
+pub(super) const G_REPLY: u16 = 1 << 5;
 /// Client command hints.
 pub(super) const C_FTP: u16 = 1 << 8;
 pub(super) const C_POP: u16 = 1 << 9;
 pub(super) const C_SMTP: u16 = 1 << 10;
 /// Any well-formed command line (a verb of 3-8 letters).
 pub(super) const C_LINE: u16 = 1 << 11;
+/// A command only FTP has (PASV, RETR, CWD, ...).
+pub(super) const C_FTP_ONLY: u16 = 1 << 12;
 pub(super) const GREETINGS: u16 = 0x00ff;
 pub(super) const COMMANDS: u16 = 0xff00;
 
@@ -1310,7 +1315,7 @@ pub(super) fn greeting(d: &[u8]) -> Chk<u16> {
     let mut r = Rd::new(d);
     let first = r.u8()?;
     let res = match first {
-        b'2' => {
+        b'2' if d.get(1..3) == Some(b"20") => {
             r.lit(b"20")?;
             ensure(matches!(r.u8()?, b' ' | b'-'))?;
             let mut h = G_220;
@@ -1321,6 +1326,12 @@ pub(super) fn greeting(d: &[u8]) -> Chk<u16> {
                 h |= G_220_FTP;
             }
             h
+        }
+        b'1'..=b'5' => {
+            // Any other three-digit reply.
+            ensure(r.u8()?.is_ascii_digit() && r.u8()?.is_ascii_digit())?;
+            ensure(matches!(r.u8()?, b' ' | b'-'))?;
+            G_REPLY
         }
         b'+' => {
             r.lit(b"OK")?;
@@ -1345,6 +1356,13 @@ pub(super) fn greeting(d: &[u8]) -> Chk<u16> {
 const FTP_FIRST: &[&[u8]] = &[
     b"USER", b"AUTH", b"FEAT", b"SYST", b"OPTS", b"CLNT", b"HOST", b"PBSZ", b"PASV", b"EPSV",
     b"PWD", b"CWD", b"TYPE", b"LIST", b"PORT", b"EPRT", b"ACCT",
+];
+/// FTP commands neither SMTP, POP3 nor IMAP has: with a reply from the server they identify an
+/// FTP session whose greeting the capture missed.
+const FTP_ONLY: &[&[u8]] = &[
+    b"PASV", b"EPSV", b"TYPE", b"PWD", b"CWD", b"CDUP", b"PORT", b"EPRT", b"RETR", b"STOR",
+    b"SIZE", b"MDTM", b"NLST", b"MLSD", b"MLST", b"RNFR", b"RNTO", b"MKD", b"RMD", b"SYST",
+    b"FEAT",
 ];
 const POP_FIRST: &[&[u8]] = &[
     b"USER", b"CAPA", b"AUTH", b"APOP", b"STLS", b"UIDL", b"STAT",
@@ -1405,6 +1423,9 @@ pub(super) fn command(d: &[u8]) -> Chk<Command> {
     if FTP_FIRST.contains(&verb) {
         hints |= C_FTP;
     }
+    if FTP_ONLY.contains(&verb) {
+        hints |= C_FTP_ONLY;
+    }
     if POP_FIRST.contains(&verb) {
         hints |= C_POP;
     }
@@ -1458,6 +1479,10 @@ pub(super) fn combine(greet: u16, cmd: u16) -> Option<Service> {
     }
     if greet & G_POP != 0 && cmd & (C_POP | C_LINE) != 0 {
         return Some(Service::Pop3);
+    }
+    // Mid-session FTP: an FTP-only command answered by a three-digit reply.
+    if greet & (G_REPLY | G_220) != 0 && cmd & C_FTP_ONLY != 0 {
+        return Some(Service::Ftp);
     }
     None
 }

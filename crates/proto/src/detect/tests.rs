@@ -743,3 +743,31 @@ fn detect_fuzz_feed_random() {
         fuzz_feed(&buf);
     }
 }
+
+/// zeek/Traces/ftp/ftp-with-numbers-in-filename.pcap packets 1 and 3: the capture starts after
+/// the login, so there is no 220 greeting; an FTP-only command answered by a reply is FTP.
+#[test]
+fn ftp_without_greeting() {
+    let v = tcp(
+        &[
+            (Orig, b"PASV\r\n"),
+            (
+                Resp,
+                b"227 Entering Passive Mode (164,107,123,6,183,187)\r\n",
+            ),
+        ],
+        54089,
+        21,
+    );
+    assert_eq!(v, Match(Service::Ftp));
+    // Mid-session SMTP is not taken for FTP: its commands are not FTP-only.
+    let v = tcp(
+        &[
+            (Orig, b"MAIL FROM:<a@b.example>\r\n"),
+            (Resp, b"250 OK\r\n"),
+        ],
+        40000,
+        25,
+    );
+    assert_ne!(v, Match(Service::Ftp));
+}
