@@ -207,3 +207,47 @@ impl AppRecord {
         }
     }
 }
+
+/// Body shared by the parsers' fuzz targets: `data` is cut into deliveries by control bytes
+/// (bit 7: direction; bit 6 with a one-byte chunk: a gap of that byte's value instead of data;
+/// bits 0-5: length in units of `unit` bytes), fed to `session`, which is then ended; every
+/// record it produced is written as JSON, as the log writer would.
+#[doc(hidden)]
+pub fn fuzz_session(session: &mut dyn SessionParser, data: &[u8], unit: usize) -> Vec<AppRecord> {
+    let mut out = Vec::new();
+    let mut rest = data;
+    let mut ts = 1_000_000_000i64;
+    while let Some((&ctl, tail)) = rest.split_first() {
+        rest = tail;
+        let n = ((ctl & 0x3f) as usize * unit.max(1) + 1).min(rest.len());
+        let dir = if ctl & 0x80 == 0 {
+            Direction::Orig
+        } else {
+            Direction::Resp
+        };
+        ts += 1_000;
+        if ctl & 0x40 != 0 && n == 1 {
+            session.gap(dir, u64::from(rest[0]));
+        } else {
+            session.data(Ctx { ts_ns: ts, dir }, &rest[..n], &mut out);
+        }
+        rest = &rest[n..];
+    }
+    session.end(ts, &mut out);
+    let mut line = String::new();
+    for r in &out {
+        line.clear();
+        let mut o = netloupe_output::json::JsonObject::new(&mut line);
+        r.write_json(&mut o);
+        o.end();
+        if let AppRecord::Http(h) = r {
+            for f in &h.files {
+                line.clear();
+                let mut o = netloupe_output::json::JsonObject::new(&mut line);
+                f.write_json(&mut o);
+                o.end();
+            }
+        }
+    }
+    out
+}

@@ -224,26 +224,5 @@ impl SessionParser for DhcpSession {
 #[doc(hidden)]
 pub fn fuzz(data: &[u8]) {
     let _ = parse_message(data);
-    let mut s = DhcpSession::new();
-    let mut out = Vec::new();
-    let mut rest = data;
-    let mut ts = 0;
-    while rest.len() > 2 {
-        let n = (u16::from_be_bytes([rest[0], rest[1]]) as usize).min(rest.len() - 2);
-        let dir = if n.is_multiple_of(2) {
-            Direction::Orig
-        } else {
-            Direction::Resp
-        };
-        s.data(Ctx { ts_ns: ts, dir }, &rest[2..2 + n], &mut out);
-        rest = &rest[2 + n..];
-        ts += 1_000_000_000;
-    }
-    s.end(ts, &mut out);
-    for r in &out {
-        let mut line = String::new();
-        let mut o = netloupe_output::json::JsonObject::new(&mut line);
-        r.write_json(&mut o);
-        o.end();
-    }
+    crate::fuzz_session(&mut DhcpSession::new(), data, 11);
 }

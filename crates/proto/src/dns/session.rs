@@ -389,37 +389,7 @@ pub fn fuzz(data: &[u8]) {
         DnsSession::tcp()
     }
     .with_mdns(ctl & 2 != 0);
-    let mut out = Vec::new();
-    let mut rest = rest;
-    let mut i = 0u32;
-    let mut ts = 1_000_000_000i64;
-    while !rest.is_empty() {
-        let n = (rest[0] as usize).max(1).min(rest.len());
-        let (chunk, tail) = rest.split_at(n);
-        let dir = if (ctl >> (2 + (i % 6))) & 1 == 0 {
-            Direction::Orig
-        } else {
-            Direction::Resp
-        };
-        if i % 17 == 16 {
-            s.gap(dir, 10);
-        }
-        s.data(Ctx { ts_ns: ts, dir }, chunk, &mut out);
-        // Whole input as one message too (UDP-style), to reach deep parser paths.
-        if i == 0 {
-            let _ = parse_message(rest);
-        }
-        rest = tail;
-        i += 1;
-        ts += 1000;
-    }
-    s.end(ts, &mut out);
-    for r in &out {
-        if let AppRecord::Dns(r) = r {
-            let mut line = String::new();
-            let mut o = netloupe_output::json::JsonObject::new(&mut line);
-            r.write_json(&mut o);
-            o.end();
-        }
-    }
+    // Whole input as one message too (UDP-style), to reach deep parser paths.
+    let _ = parse_message(rest);
+    crate::fuzz_session(&mut s, rest, 3);
 }

@@ -625,21 +625,6 @@ pub fn fuzz(data: &[u8]) {
     if ctl & 1 != 0 {
         s.set_endpoints([192, 0, 2, 1].into(), "2001:db8::2".parse().unwrap());
     }
-    let mut out = Vec::new();
-    let mut ts = 1_000_000_000i64;
-    let chunk = 1 + ((ctl >> 1) & 0x1f) as usize;
-    for (i, c) in rest.chunks(chunk).enumerate() {
-        ts += 1;
-        let dir = if (i + (ctl as usize >> 6)).is_multiple_of(2) {
-            Direction::Orig
-        } else {
-            Direction::Resp
-        };
-        s.data(Ctx { ts_ns: ts, dir }, c, &mut out);
-        if s.violated() {
-            break;
-        }
-    }
+    crate::fuzz_session(&mut s, rest, 3);
     let _ = s.expected_data_channels();
-    s.end(ts, &mut out);
 }

@@ -289,7 +289,7 @@ pub fn fuzz(data: &[u8]) {
     };
     let mut s = RdpSession::new();
     let mut out = Vec::new();
-    let mut ts = 1_000_000_000i64;
+    let ts = 1_000_000_000i64;
     if ctl & 1 != 0 {
         let req: &[u8] =
             b"\x03\x00\x00\x13\x0e\xe0\x00\x00\x00\x00\x00\x01\x00\x08\x00\x00\x00\x00\x00";
@@ -312,15 +312,5 @@ pub fn fuzz(data: &[u8]) {
             &mut out,
         );
     }
-    let chunk = 1 + ((ctl >> 1) & 0x3f) as usize;
-    for (i, c) in rest.chunks(chunk).enumerate() {
-        ts += 1;
-        let dir = if (i + (ctl as usize >> 7)).is_multiple_of(2) {
-            Direction::Orig
-        } else {
-            Direction::Resp
-        };
-        s.data(Ctx { ts_ns: ts, dir }, c, &mut out);
-    }
-    s.end(ts, &mut out);
+    out.extend(crate::fuzz_session(&mut s, rest, 5));
 }

@@ -640,33 +640,5 @@ impl SessionParser for SmbSession {
 /// directions; the rest is the byte stream.
 #[doc(hidden)]
 pub fn fuzz(data: &[u8]) {
-    let Some((&ctl, mut rest)) = data.split_first() else {
-        return;
-    };
-    let mut s = SmbSession::new();
-    let mut out = Vec::new();
-    let mut ts = 1_000_000_000i64;
-    let mut k = ctl as usize;
-    while !rest.is_empty() {
-        let n = (k % 151 + 1).min(rest.len());
-        let dir = if k & 0x100 != 0 {
-            Direction::Resp
-        } else {
-            Direction::Orig
-        };
-        s.data(Ctx { ts_ns: ts, dir }, &rest[..n], &mut out);
-        if k.is_multiple_of(17) {
-            s.gap(dir, 10);
-        }
-        rest = &rest[n..];
-        ts += 1000;
-        k = k.wrapping_mul(31).wrapping_add(n + 7);
-    }
-    s.end(ts, &mut out);
-    let mut line = String::new();
-    for r in &out {
-        let mut o = netloupe_output::json::JsonObject::new(&mut line);
-        r.write_json(&mut o);
-        o.end();
-    }
+    crate::fuzz_session(&mut SmbSession::new(), data, 5);
 }

@@ -502,7 +502,7 @@ pub fn fuzz(data: &[u8]) {
     let mut s = SmtpSession::new();
     s.set_endpoints([192, 0, 2, 1].into(), [192, 0, 2, 2].into());
     let mut out = Vec::new();
-    let mut ts = 1_000_000_000i64;
+    let ts = 1_000_000_000i64;
     if ctl & 1 != 0 {
         s.data(
             Ctx {
@@ -513,19 +513,5 @@ pub fn fuzz(data: &[u8]) {
             &mut out,
         );
     }
-    let chunk = 1 + (ctl >> 1) as usize;
-    for (i, c) in rest.chunks(chunk).enumerate() {
-        ts += 1;
-        let dir = if (i + (ctl as usize >> 5)) % 3 == 2 {
-            Direction::Resp
-        } else {
-            Direction::Orig
-        };
-        if ctl & 0x40 != 0 && i % 7 == 6 {
-            s.gap(dir, c.len() as u64);
-            continue;
-        }
-        s.data(Ctx { ts_ns: ts, dir }, c, &mut out);
-    }
-    s.end(ts, &mut out);
+    out.extend(crate::fuzz_session(&mut s, rest, 5));
 }

@@ -522,7 +522,7 @@ pub fn fuzz(data: &[u8]) {
     };
     let mut s = SshSession::new();
     let mut out = Vec::new();
-    let mut ts = 1_000_000_000i64;
+    let ts = 1_000_000_000i64;
     if ctl & 1 != 0 {
         for (dir, b) in [
             (Direction::Orig, &b"SSH-2.0-fuzz\r\n"[..]),
@@ -531,32 +531,6 @@ pub fn fuzz(data: &[u8]) {
             s.data(Ctx { ts_ns: ts, dir }, b, &mut out);
         }
     }
-    let mut rest = rest;
-    let mut i = 0u32;
-    while !rest.is_empty() {
-        let n = (rest[0] as usize).max(1).min(rest.len());
-        let (chunk, tail) = rest.split_at(n);
-        let dir = if (ctl >> (1 + (i % 7))) & 1 == 0 {
-            Direction::Orig
-        } else {
-            Direction::Resp
-        };
-        if i % 23 == 22 {
-            s.gap(dir, 5);
-        }
-        s.data(Ctx { ts_ns: ts, dir }, chunk, &mut out);
-        rest = tail;
-        i += 1;
-        ts += 1000;
-    }
     let _ = s.record();
-    s.end(ts, &mut out);
-    for r in &out {
-        if let AppRecord::Ssh(r) = r {
-            let mut line = String::new();
-            let mut o = netloupe_output::json::JsonObject::new(&mut line);
-            r.write_json(&mut o);
-            o.end();
-        }
-    }
+    out.extend(crate::fuzz_session(&mut s, rest, 7));
 }

@@ -55,36 +55,7 @@ pub fn looks_like_tls_start(data: &[u8]) -> bool {
 /// Fuzzing entry: the input is split into a few deliveries to both directions.
 #[doc(hidden)]
 pub fn fuzz(data: &[u8]) {
-    use crate::{Ctx, Direction, SessionParser};
-    let mut s = TlsSession::new();
-    let mut out = Vec::new();
-    let mut rest = data;
-    let mut ts = 0i64;
-    while !rest.is_empty() {
-        // First byte: direction and length of the chunk.
-        let ctl = rest[0];
-        rest = &rest[1..];
-        let n = ((ctl & 0x7f) as usize * 37 + 1).min(rest.len());
-        let dir = if ctl & 0x80 == 0 {
-            Direction::Orig
-        } else {
-            Direction::Resp
-        };
-        ts += 1;
-        s.data(Ctx { ts_ns: ts, dir }, &rest[..n], &mut out);
-        rest = &rest[n..];
-    }
-    s.end(ts, &mut out);
-    for r in &out {
-        let mut line = String::new();
-        let mut o = netloupe_output::json::JsonObject::new(&mut line);
-        match r {
-            crate::AppRecord::Ssl(r) => r.write_json(&mut o),
-            crate::AppRecord::X509(r) => r.write_json(&mut o),
-            _ => {}
-        }
-        o.end();
-    }
+    crate::fuzz_session(&mut TlsSession::new(), data, 37);
 }
 
 #[cfg(test)]
