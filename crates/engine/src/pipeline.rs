@@ -466,40 +466,12 @@ impl FlowBackend {
                 }
                 for j in joins {
                     let s = j.join().map_err(|_| "flow worker panicked".to_string())?;
-                    add_flow_stats(&mut total, &s);
+                    total.add(&s);
                 }
                 Ok(total)
             }
         }
     }
-}
-
-fn add_flow_stats(total: &mut FlowStats, s: &FlowStats) {
-    total.packets += s.packets;
-    total.flows_created += s.flows_created;
-    total.flows_ended_timeout += s.flows_ended_timeout;
-    total.flows_ended_reuse += s.flows_ended_reuse;
-    total.flows_ended_active_timeout += s.flows_ended_active_timeout;
-    total.flows_flushed_at_end += s.flows_flushed_at_end;
-    total.flows_evicted += s.flows_evicted;
-    total.peak_flows += s.peak_flows;
-    total.tcp_bad_checksum += s.tcp_bad_checksum;
-    let (t, a) = (&mut total.app, &s.app);
-    t.sessions += a.sessions;
-    t.identified += a.identified;
-    t.unidentified += a.unidentified;
-    t.parser_violations += a.parser_violations;
-    t.records += a.records;
-    t.overlap_conflicts += a.overlap_conflicts;
-    t.peak_buffered_bytes += a.peak_buffered_bytes;
-    let (tr, ar) = (&mut t.reassembly, &a.reassembly);
-    tr.segments += ar.segments;
-    tr.bytes_delivered += ar.bytes_delivered;
-    tr.retransmitted_bytes += ar.retransmitted_bytes;
-    tr.overlap_conflicts += ar.overlap_conflicts;
-    tr.gaps += ar.gaps;
-    tr.gap_bytes += ar.gap_bytes;
-    tr.dropped_bytes_cap += ar.dropped_bytes_cap;
 }
 
 fn send_records(sink: &Sender<SinkMsg>, out: &mut Vec<ConnRecord>) -> Result<(), String> {

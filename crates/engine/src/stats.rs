@@ -117,6 +117,7 @@ impl RunStats {
                 "unidentified": f.app.unidentified,
                 "parser_violations": f.app.parser_violations,
                 "overlap_conflicts": f.app.overlap_conflicts,
+                "peak_buffered_bytes": f.app.peak_buffered_bytes,
                 "records": map(&self.app_records),
                 "reassembly": {
                     "segments": f.app.reassembly.segments,

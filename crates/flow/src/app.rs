@@ -45,10 +45,23 @@ pub struct AppStats {
     pub identified: u64,
     pub unidentified: u64,
     pub parser_violations: u64,
-    pub records: u64,
     pub reassembly: ReassemblyStats,
     pub overlap_conflicts: u64,
+    /// Most out-of-order bytes buffered at once (summed over workers).
     pub peak_buffered_bytes: u64,
+}
+
+impl AppStats {
+    /// Adds another table's counters (workers are summed for stats.json).
+    pub fn add(&mut self, o: &AppStats) {
+        self.sessions += o.sessions;
+        self.identified += o.identified;
+        self.unidentified += o.unidentified;
+        self.parser_violations += o.parser_violations;
+        self.overlap_conflicts += o.overlap_conflicts;
+        self.peak_buffered_bytes += o.peak_buffered_bytes;
+        self.reassembly.add(&o.reassembly);
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -418,7 +431,7 @@ impl AppSession {
         };
         let mut rstats = ReassemblyStats::default();
         let ins = streams[idx(dir)].insert(seq, data, budget, &mut rstats, &mut sink);
-        add_reassembly(&mut stats.reassembly, &rstats);
+        stats.reassembly.add(&rstats);
         ins.conflict
     }
 
@@ -450,7 +463,7 @@ impl AppSession {
         };
         let mut rstats = ReassemblyStats::default();
         streams[idx(dir)].ack(up_to, budget, &mut rstats, &mut sink);
-        add_reassembly(&mut stats.reassembly, &rstats);
+        stats.reassembly.add(&rstats);
     }
 
     /// One UDP datagram's payload.
@@ -512,7 +525,7 @@ impl AppSession {
                 };
                 let mut rstats = ReassemblyStats::default();
                 streams[i].finish(budget, &mut rstats, &mut sink);
-                add_reassembly(&mut stats.reassembly, &rstats);
+                stats.reassembly.add(&rstats);
             }
         }
         if !self.insp.finished {
@@ -522,16 +535,6 @@ impl AppSession {
         }
         self.insp.finish();
     }
-}
-
-fn add_reassembly(total: &mut ReassemblyStats, s: &ReassemblyStats) {
-    total.segments += s.segments;
-    total.bytes_delivered += s.bytes_delivered;
-    total.retransmitted_bytes += s.retransmitted_bytes;
-    total.overlap_conflicts += s.overlap_conflicts;
-    total.gaps += s.gaps;
-    total.gap_bytes += s.gap_bytes;
-    total.dropped_bytes_cap += s.dropped_bytes_cap;
 }
 
 /// The services of a bit set, in `Service` order, by their Zeek names.

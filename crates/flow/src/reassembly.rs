@@ -107,6 +107,19 @@ pub struct ReassemblyStats {
     pub dropped_bytes_cap: u64,
 }
 
+impl ReassemblyStats {
+    /// Adds another set of counters.
+    pub fn add(&mut self, o: &ReassemblyStats) {
+        self.segments += o.segments;
+        self.bytes_delivered += o.bytes_delivered;
+        self.retransmitted_bytes += o.retransmitted_bytes;
+        self.overlap_conflicts += o.overlap_conflicts;
+        self.gaps += o.gaps;
+        self.gap_bytes += o.gap_bytes;
+        self.dropped_bytes_cap += o.dropped_bytes_cap;
+    }
+}
+
 /// Outcome of inserting one segment.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Inserted {

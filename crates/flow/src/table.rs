@@ -76,6 +76,22 @@ pub struct FlowStats {
     pub app: AppStats,
 }
 
+impl FlowStats {
+    /// Adds another table's counters (workers are summed for stats.json).
+    pub fn add(&mut self, o: &FlowStats) {
+        self.packets += o.packets;
+        self.flows_created += o.flows_created;
+        self.flows_ended_timeout += o.flows_ended_timeout;
+        self.flows_ended_reuse += o.flows_ended_reuse;
+        self.flows_ended_active_timeout += o.flows_ended_active_timeout;
+        self.flows_flushed_at_end += o.flows_flushed_at_end;
+        self.flows_evicted += o.flows_evicted;
+        self.peak_flows += o.peak_flows;
+        self.tcp_bad_checksum += o.tcp_bad_checksum;
+        self.app.add(&o.app);
+    }
+}
+
 /// A connection's history string with Zeek's "seen" mask (letters appear once per kind unless
 /// Zeek's rules repeat them).
 #[derive(Debug, Clone, Default)]
@@ -234,7 +250,9 @@ impl FlowTable {
     }
 
     pub fn stats(&self) -> FlowStats {
-        self.stats
+        let mut s = self.stats;
+        s.app.peak_buffered_bytes = self.budget.peak as u64;
+        s
     }
 
     pub fn len(&self) -> usize {
