@@ -9,6 +9,9 @@
 //! uids are compared by count (Zeek's are random). Per-connection `DhcpSession`s are also run
 //! over each trace to check they see the same messages.
 
+mod zeek_log;
+use zeek_log::*;
+
 use netloupe_capture::CaptureFile;
 use netloupe_decode::{DecodeConfig, Decoded, Decoder, Transport};
 use netloupe_proto::dhcp::{parse_message, DhcpJoin, DhcpRecord, DhcpSession};
@@ -143,31 +146,6 @@ fn zeek_value(name: &str, v: &str) -> String {
         return format!("{} uids", v.split(',').count());
     }
     v.to_string()
-}
-
-struct Log {
-    fields: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
-fn read_zeek_log(path: &Path) -> Option<Log> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let mut fields = Vec::new();
-    let mut rows = Vec::new();
-    for line in text.lines() {
-        if let Some(f) = line.strip_prefix("#fields\t") {
-            fields = f.split('\t').map(String::from).collect();
-        } else if line.starts_with('#') || line.is_empty() {
-            continue;
-        } else if fields.is_empty() {
-            if line.starts_with("ts\t") {
-                fields = line.split('\t').map(String::from).collect();
-            }
-        } else {
-            rows.push(line.split('\t').map(String::from).collect());
-        }
-    }
-    Some(Log { fields, rows })
 }
 
 #[derive(Default)]

@@ -6,6 +6,9 @@
 //! id.resp_h, id.resp_p, trans_id, query). For each field both logs have, agreement is counted;
 //! a Zeek record "agrees" when every compared field is equal.
 
+mod zeek_log;
+use zeek_log::*;
+
 use netloupe_capture::CaptureFile;
 use netloupe_decode::{DecodeConfig, Decoded, Decoder, Transport};
 use netloupe_proto::dns::{DnsProto, DnsRecord, DnsSession};
@@ -239,32 +242,6 @@ fn normalise_zeek(name: &str, v: &str) -> String {
     v.to_string()
 }
 
-struct Log {
-    fields: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
-fn read_zeek_log(path: &Path) -> Log {
-    let text = std::fs::read_to_string(path).expect("read log");
-    let mut fields = Vec::new();
-    let mut rows = Vec::new();
-    for line in text.lines() {
-        if let Some(f) = line.strip_prefix("#fields\t") {
-            fields = f.split('\t').map(String::from).collect();
-        } else if line.starts_with('#') || line.is_empty() {
-            continue;
-        } else if fields.is_empty() {
-            // Some baselines lack the header lines but start with the field names.
-            if line.starts_with("ts\t") {
-                fields = line.split('\t').map(String::from).collect();
-            }
-        } else {
-            rows.push(line.split('\t').map(String::from).collect());
-        }
-    }
-    Log { fields, rows }
-}
-
 #[derive(Default)]
 struct Outcome {
     total: usize,
@@ -388,7 +365,7 @@ fn dns_log_agrees_with_zeek() {
             println!("SKIP {}: trace missing", cols[1]);
             continue;
         }
-        let log = read_zeek_log(&base.join("dns.log"));
+        let log = read_zeek_log(&base.join("dns.log")).expect("read log");
         // Zeek's tests read some traces with -C (checksums ignored) and others without; which
         // one is not recorded in the baselines, so both are tried and the closer one kept.
         let name = cols[0].trim_start_matches("Baseline/");

@@ -7,6 +7,9 @@
 //! SYN sender, else the first sender unless it sent from port 88), then greedily by the
 //! number of equal fields. File ids (client_cert_fuid, server_cert_fuid) are not compared.
 
+mod zeek_log;
+use zeek_log::*;
+
 use netloupe_capture::CaptureFile;
 use netloupe_decode::{DecodeConfig, Decoded, Decoder, Transport};
 use netloupe_proto::kerberos::{
@@ -151,31 +154,6 @@ fn field(r: &KerberosRecord, name: &str) -> Option<String> {
         "server_cert_subject" => opt(&r.server_cert_subject),
         _ => return None,
     })
-}
-
-struct Log {
-    fields: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
-fn read_zeek_log(path: &Path) -> Option<Log> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let mut fields = Vec::new();
-    let mut rows = Vec::new();
-    for line in text.lines() {
-        if let Some(f) = line.strip_prefix("#fields\t") {
-            fields = f.split('\t').map(String::from).collect();
-        } else if line.starts_with('#') || line.is_empty() {
-            continue;
-        } else if fields.is_empty() {
-            if line.starts_with("ts\t") {
-                fields = line.split('\t').map(String::from).collect();
-            }
-        } else {
-            rows.push(line.split('\t').map(String::from).collect());
-        }
-    }
-    Some(Log { fields, rows })
 }
 
 #[derive(Default)]

@@ -10,6 +10,9 @@
 //! checksums: Zeek (run without -C) ignores them, so it logs the server's CHALLENGE only;
 //! replaying with checksum verification reproduces that.
 
+mod zeek_log;
+use zeek_log::*;
+
 use netloupe_capture::CaptureFile;
 use netloupe_decode::{DecodeConfig, Decoded, Decoder, Transport};
 use netloupe_proto::ntlm::{find_and_parse, NtlmRecord, NtlmTracker};
@@ -108,31 +111,6 @@ fn field(r: &NtlmRecord, name: &str) -> Option<String> {
         "success" => opt(&r.success.map(|s| if s { "T" } else { "F" }.to_string())),
         _ => return None,
     })
-}
-
-struct Log {
-    fields: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
-fn read_zeek_log(path: &Path) -> Option<Log> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let mut fields = Vec::new();
-    let mut rows = Vec::new();
-    for line in text.lines() {
-        if let Some(f) = line.strip_prefix("#fields\t") {
-            fields = f.split('\t').map(String::from).collect();
-        } else if line.starts_with('#') || line.is_empty() {
-            continue;
-        } else if fields.is_empty() {
-            if line.starts_with("ts\t") {
-                fields = line.split('\t').map(String::from).collect();
-            }
-        } else {
-            rows.push(line.split('\t').map(String::from).collect());
-        }
-    }
-    Some(Log { fields, rows })
 }
 
 #[derive(Default)]

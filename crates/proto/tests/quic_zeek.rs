@@ -8,6 +8,9 @@
 //! Zeek record "agrees" when every compared field is equal. `ts` and `uid` are not compared
 //! (most baselines mask the time).
 
+mod zeek_log;
+use zeek_log::*;
+
 use netloupe_capture::CaptureFile;
 use netloupe_decode::{DecodeConfig, Decoded, Decoder, Transport};
 use netloupe_proto::quic::{QuicRecord, QuicSession};
@@ -199,32 +202,6 @@ fn field(r: &QuicRecord, name: &str) -> Option<String> {
     })
 }
 
-struct Log {
-    fields: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
-fn read_zeek_log(path: &Path) -> Log {
-    let text = std::fs::read_to_string(path).expect("read log");
-    let mut fields = Vec::new();
-    let mut rows = Vec::new();
-    for line in text.lines() {
-        if let Some(f) = line.strip_prefix("#fields\t") {
-            fields = f.split('\t').map(String::from).collect();
-        } else if line.starts_with('#') || line.is_empty() {
-            continue;
-        } else if fields.is_empty() {
-            // Some baselines lack the header lines but start with the field names.
-            if line.starts_with("ts\t") {
-                fields = line.split('\t').map(String::from).collect();
-            }
-        } else {
-            rows.push(line.split('\t').map(String::from).collect());
-        }
-    }
-    Log { fields, rows }
-}
-
 #[derive(Default)]
 struct Outcome {
     total: usize,
@@ -334,7 +311,7 @@ fn quic_log_agrees_with_zeek() {
             println!("SKIP {}: trace missing", cols[1]);
             continue;
         }
-        let log = read_zeek_log(&base.join("quic.log"));
+        let log = read_zeek_log(&base.join("quic.log")).expect("read log");
         let name = cols[0].trim_start_matches("Baseline/");
         // Whether Zeek ran with -C is not recorded: both are tried, the closer one kept.
         let run = |verify| try_trace(&trace, verify).map(|t| t.0).unwrap_or_default();
@@ -404,7 +381,8 @@ fn tls_fields_agree_with_zeek_ssl_log() {
             println!("SKIP {}: trace missing", cols[1]);
             continue;
         };
-        let log = read_zeek_log(&Path::new(CORPUS).join(cols[0]).join("ssl.log"));
+        let log =
+            read_zeek_log(&Path::new(CORPUS).join(cols[0]).join("ssl.log")).expect("read log");
         let col = |n: &str| log.fields.iter().position(|f| f == n).unwrap();
         let (oh, op, rh, rp) = (
             col("id.orig_h"),

@@ -9,6 +9,9 @@
 //! Set NETLOUPE_SSH_DUMP=1 to print the encrypted delivery sizes of each connection next to
 //! Zeek's authentication verdict (the material the heuristic was designed from).
 
+mod zeek_log;
+use zeek_log::*;
+
 use netloupe_capture::CaptureFile;
 use netloupe_decode::{DecodeConfig, Decoded, Decoder, Transport};
 use netloupe_proto::ssh::{SshRecord, SshSession};
@@ -196,32 +199,6 @@ fn field(r: &SshRecord, name: &str) -> Option<String> {
     })
 }
 
-struct Log {
-    fields: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
-fn read_zeek_log(path: &Path) -> Log {
-    let text = std::fs::read_to_string(path).expect("read log");
-    let mut fields = Vec::new();
-    let mut rows = Vec::new();
-    for line in text.lines() {
-        if let Some(f) = line.strip_prefix("#fields\t") {
-            fields = f.split('\t').map(String::from).collect();
-        } else if line.starts_with('#') || line.is_empty() {
-            continue;
-        } else if fields.is_empty() {
-            // Some baselines lack the header lines but start with the field names.
-            if line.starts_with("ts\t") {
-                fields = line.split('\t').map(String::from).collect();
-            }
-        } else {
-            rows.push(line.split('\t').map(String::from).collect());
-        }
-    }
-    Log { fields, rows }
-}
-
 #[test]
 fn ssh_log_agrees_with_zeek() {
     let index = Path::new(CORPUS).join("baseline_index.tsv");
@@ -244,7 +221,8 @@ fn ssh_log_agrees_with_zeek() {
             println!("SKIP {}: trace missing", cols[1]);
             continue;
         }
-        let log = read_zeek_log(&Path::new(CORPUS).join(cols[0]).join("ssh.log"));
+        let log =
+            read_zeek_log(&Path::new(CORPUS).join(cols[0]).join("ssh.log")).expect("read log");
         let run = run_trace(&trace);
         let col = |n: &str| log.fields.iter().position(|f| f == n);
         let (Some(oh), Some(op), Some(rh), Some(rp)) = (
