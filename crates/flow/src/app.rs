@@ -100,6 +100,15 @@ fn upgrades_to_tls(s: Service) -> bool {
 /// Bytes of a cleartext protocol examined for a TLS upgrade before giving up.
 const MAX_AWAIT_TLS_BYTES: usize = 64 << 10;
 
+/// What the session layer of one connection needs from its flow table: limits, the shared
+/// reassembly budget, counters, and where protocol records go.
+pub(crate) struct AppIo<'a> {
+    pub cfg: &'a AppConfig,
+    pub budget: &'a mut ReassemblyBudget,
+    pub stats: &'a mut AppStats,
+    pub out: &'a mut Vec<AppRecord>,
+}
+
 /// What the stream sink feeds: everything of the session except the reassemblers.
 struct Inspector {
     phase: Phase,
@@ -402,8 +411,46 @@ impl AppSession {
         })
     }
 
-    /// TCP payload of one segment at relative sequence `seq`.
-    #[allow(clippy::too_many_arguments)]
+    /// Runs `op` on the reassembler of `dir` with a sink that feeds this session; the
+    /// reassembler's counters are added to the table's. None for a UDP session.
+    fn with_stream<R>(
+        &mut self,
+        dir: Direction,
+        ts_ns: i64,
+        ports: (u16, u16),
+        io: &mut AppIo<'_>,
+        op: impl FnOnce(
+            &mut StreamReassembler,
+            &mut ReassemblyBudget,
+            &mut ReassemblyStats,
+            &mut Sink<'_>,
+        ) -> R,
+    ) -> Option<R> {
+        let streams = self.streams.as_mut()?;
+        let AppIo {
+            cfg,
+            budget,
+            stats,
+            out,
+        } = io;
+        let mut sink = Sink {
+            insp: &mut self.insp,
+            dir,
+            ts_ns,
+            transport: Transport::Tcp,
+            ports,
+            cfg,
+            stats,
+            out,
+        };
+        let mut rstats = ReassemblyStats::default();
+        let r = op(&mut streams[idx(dir)], budget, &mut rstats, &mut sink);
+        io.stats.reassembly.add(&rstats);
+        Some(r)
+    }
+
+    /// TCP payload of one segment at relative sequence `seq`; returns whether it overlapped
+    /// earlier data with different bytes.
     pub fn tcp_data(
         &mut self,
         dir: Direction,
@@ -411,75 +458,47 @@ impl AppSession {
         data: &[u8],
         ts_ns: i64,
         ports: (u16, u16),
-        cfg: &AppConfig,
-        budget: &mut ReassemblyBudget,
-        stats: &mut AppStats,
-        out: &mut Vec<AppRecord>,
+        io: &mut AppIo<'_>,
     ) -> bool {
-        let Some(streams) = self.streams.as_mut() else {
-            return false;
-        };
-        let mut sink = Sink {
-            insp: &mut self.insp,
-            dir,
-            ts_ns,
-            transport: Transport::Tcp,
-            ports,
-            cfg,
-            stats,
-            out,
-        };
-        let mut rstats = ReassemblyStats::default();
-        let ins = streams[idx(dir)].insert(seq, data, budget, &mut rstats, &mut sink);
-        stats.reassembly.add(&rstats);
-        ins.conflict
+        self.with_stream(dir, ts_ns, ports, io, |r, budget, rstats, sink| {
+            r.insert(seq, data, budget, rstats, sink).conflict
+        })
+        .unwrap_or(false)
     }
 
     /// The peer acknowledged `dir`'s stream up to `up_to`.
-    #[allow(clippy::too_many_arguments)]
     pub fn tcp_ack(
         &mut self,
         dir: Direction,
         up_to: u64,
         ts_ns: i64,
         ports: (u16, u16),
-        cfg: &AppConfig,
-        budget: &mut ReassemblyBudget,
-        stats: &mut AppStats,
-        out: &mut Vec<AppRecord>,
+        io: &mut AppIo<'_>,
     ) {
-        let Some(streams) = self.streams.as_mut() else {
-            return;
-        };
-        let mut sink = Sink {
-            insp: &mut self.insp,
-            dir,
-            ts_ns,
-            transport: Transport::Tcp,
-            ports,
-            cfg,
-            stats,
-            out,
-        };
-        let mut rstats = ReassemblyStats::default();
-        streams[idx(dir)].ack(up_to, budget, &mut rstats, &mut sink);
-        stats.reassembly.add(&rstats);
+        self.with_stream(dir, ts_ns, ports, io, |r, budget, rstats, sink| {
+            r.ack(up_to, budget, rstats, sink)
+        });
     }
 
     /// One UDP datagram's payload.
-    #[allow(clippy::too_many_arguments)]
     pub fn datagram(
         &mut self,
         dir: Direction,
         data: &[u8],
         ts_ns: i64,
         ports: (u16, u16),
-        cfg: &AppConfig,
-        stats: &mut AppStats,
-        out: &mut Vec<AppRecord>,
+        io: &mut AppIo<'_>,
     ) {
-        self.insp
-            .deliver(dir, ts_ns, data, Transport::Udp, ports, cfg, stats, out);
+        self.insp.deliver(
+            dir,
+            ts_ns,
+            data,
+            Transport::Udp,
+            ports,
+            io.cfg,
+            io.stats,
+            io.out,
+        );
     }
 
     /// Nothing more will come from this session (it may be dropped).
@@ -502,35 +521,15 @@ impl AppSession {
     }
 
     /// End of the connection: deliver what is buffered, let the parser flush.
-    pub fn end(
-        &mut self,
-        ts_ns: i64,
-        ports: (u16, u16),
-        cfg: &AppConfig,
-        budget: &mut ReassemblyBudget,
-        stats: &mut AppStats,
-        out: &mut Vec<AppRecord>,
-    ) {
-        if let Some(streams) = self.streams.as_mut() {
-            for (i, dir) in [Direction::Orig, Direction::Resp].into_iter().enumerate() {
-                let mut sink = Sink {
-                    insp: &mut self.insp,
-                    dir,
-                    ts_ns,
-                    transport: Transport::Tcp,
-                    ports,
-                    cfg,
-                    stats,
-                    out,
-                };
-                let mut rstats = ReassemblyStats::default();
-                streams[i].finish(budget, &mut rstats, &mut sink);
-                stats.reassembly.add(&rstats);
-            }
+    pub fn end(&mut self, ts_ns: i64, ports: (u16, u16), io: &mut AppIo<'_>) {
+        for dir in [Direction::Orig, Direction::Resp] {
+            self.with_stream(dir, ts_ns, ports, io, |r, budget, rstats, sink| {
+                r.finish(budget, rstats, sink)
+            });
         }
         if !self.insp.finished {
             if let Some(p) = self.insp.parser.as_mut() {
-                p.end(ts_ns, out);
+                p.end(ts_ns, io.out);
             }
         }
         self.insp.finish();

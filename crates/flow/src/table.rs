@@ -1,6 +1,6 @@
 //! The flow table: one per worker, keyed by canonical 5-tuple, with Zeek's connection lifetimes.
 
-use crate::app::{service_names, AppConfig, AppEvent, AppSession, AppStats};
+use crate::app::{service_names, AppConfig, AppEvent, AppIo, AppSession, AppStats};
 use crate::key::{FlowKey, FlowPacket, L4};
 use crate::ports::is_likely_server_port;
 use crate::reassembly::ReassemblyBudget;
@@ -222,14 +222,6 @@ pub struct FlowTable {
     scratch: Vec<AppRecord>,
     /// Protocol records waiting for the caller ([`FlowTable::take_app_events`]).
     events: Vec<AppEvent>,
-}
-
-/// What the session layer of one connection needs from the table.
-pub(crate) struct AppIo<'a> {
-    cfg: &'a AppConfig,
-    budget: &'a mut ReassemblyBudget,
-    stats: &'a mut AppStats,
-    out: &'a mut Vec<AppRecord>,
 }
 
 impl FlowTable {
@@ -747,47 +739,20 @@ impl Conn {
                 let sess = self.app.get_or_insert_with(|| {
                     AppSession::new(true, [1, 1], (orig_h, resp_h), io.cfg, io.stats)
                 });
-                let conflict = sess.tcp_data(
-                    dir(sender_is_orig),
-                    seq,
-                    payload,
-                    ts_ns,
-                    ports,
-                    io.cfg,
-                    io.budget,
-                    io.stats,
-                    io.out,
-                );
+                let conflict = sess.tcp_data(dir(sender_is_orig), seq, payload, ts_ns, ports, io);
                 if conflict {
                     io.stats.overlap_conflicts += 1;
                 }
             }
             if let (Some(up_to), Some(sess)) = (peer_acked, self.app.as_mut()) {
-                sess.tcp_ack(
-                    dir(!sender_is_orig),
-                    up_to,
-                    ts_ns,
-                    ports,
-                    io.cfg,
-                    io.budget,
-                    io.stats,
-                    io.out,
-                );
+                sess.tcp_ack(dir(!sender_is_orig), up_to, ts_ns, ports, io);
             }
         } else if let Some(from_orig) = udp_from_orig {
             if !payload.is_empty() {
                 let sess = self.app.get_or_insert_with(|| {
                     AppSession::new(false, [0, 0], (orig_h, resp_h), io.cfg, io.stats)
                 });
-                sess.datagram(
-                    dir(from_orig),
-                    payload,
-                    ts_ns,
-                    ports,
-                    io.cfg,
-                    io.stats,
-                    io.out,
-                );
+                sess.datagram(dir(from_orig), payload, ts_ns, ports, io);
             }
         }
         if self.app.as_ref().is_some_and(|s| s.finished()) {
@@ -802,14 +767,7 @@ impl Conn {
     fn end_app(&mut self, key: &FlowKey, io: &mut AppIo<'_>) {
         if let Some(mut sess) = self.app.take() {
             let ((_, orig_p), (_, resp_p)) = self.roles(key);
-            sess.end(
-                self.last_ns,
-                (orig_p, resp_p),
-                io.cfg,
-                io.budget,
-                io.stats,
-                io.out,
-            );
+            sess.end(self.last_ns, (orig_p, resp_p), io);
             self.services |= sess.summary().services;
             self.app_done = true;
         }
