@@ -16,7 +16,7 @@ use netloupe_capture::CaptureFile;
 use netloupe_decode::{DecodeConfig, Decoded, Decoder, Transport};
 use netloupe_proto::dhcp::{parse_message, DhcpJoin, DhcpRecord, DhcpSession};
 use netloupe_proto::{AppRecord, Ctx, Direction, SessionParser};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
 
@@ -148,16 +148,7 @@ fn zeek_value(name: &str, v: &str) -> String {
     v.to_string()
 }
 
-#[derive(Default)]
-struct Outcome {
-    total: usize,
-    all_equal: usize,
-    unmatched: usize,
-    per_field: BTreeMap<String, (usize, usize)>,
-    diffs: Vec<String>,
-}
-
-fn compare(name: &str, log: &Log, ours: &[DhcpRecord], o: &mut Outcome) {
+fn compare(name: &str, log: &Log, ours: &[DhcpRecord], o: &mut Tally) {
     let mut used = vec![false; ours.len()];
     let compared: Vec<(usize, &String)> = log
         .fields
@@ -220,7 +211,7 @@ fn dhcp_log_agrees_with_zeek() {
         println!("SKIP: corpus index {} missing", index.display());
         return;
     };
-    let mut sum = Outcome::default();
+    let mut sum = Tally::default();
     for line in idx.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
         if cols.len() < 3 {
@@ -261,27 +252,8 @@ fn dhcp_log_agrees_with_zeek() {
             sum.total - before.0
         );
     }
-    if sum.total == 0 {
-        println!("SKIP: no dhcp.log baseline found");
+    let Some(share) = sum.report("dhcp.log", 60) else {
         return;
-    }
-    println!(
-        "dhcp.log vs Zeek: {} Zeek records, {} without a counterpart",
-        sum.total, sum.unmatched
-    );
-    for (f, (eq, n)) in &sum.per_field {
-        println!("  {f:16} {eq}/{n}");
-    }
-    let share = sum.all_equal as f64 / sum.total as f64;
-    println!(
-        "records with all compared fields equal: {}/{} ({:.1}%)",
-        sum.all_equal,
-        sum.total,
-        share * 100.0
-    );
-    println!("differences ({}):", sum.diffs.len());
-    for d in sum.diffs.iter().take(60) {
-        println!("  {d}");
-    }
+    };
     assert!(share >= FLOOR, "agreement {share:.3} below floor {FLOOR}");
 }

@@ -13,7 +13,7 @@ use netloupe_capture::CaptureFile;
 use netloupe_decode::{DecodeConfig, Decoded, Decoder, Transport};
 use netloupe_proto::dns::{DnsProto, DnsRecord, DnsSession};
 use netloupe_proto::{AppRecord, Ctx, Direction, SessionParser};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -242,17 +242,8 @@ fn normalise_zeek(name: &str, v: &str) -> String {
     v.to_string()
 }
 
-#[derive(Default)]
-struct Outcome {
-    total: usize,
-    all_equal: usize,
-    unmatched: usize,
-    per_field: BTreeMap<String, (usize, usize)>,
-    diffs: Vec<String>,
-}
-
-fn compare(name: &str, log: &Log, ours: &[(ConnId, DnsRecord)]) -> Outcome {
-    let mut o = Outcome::default();
+fn compare(name: &str, log: &Log, ours: &[(ConnId, DnsRecord)]) -> Tally {
+    let mut o = Tally::default();
     let mut used = vec![false; ours.len()];
     let col = |n: &str| log.fields.iter().position(|f| f == n);
     let (Some(oh), Some(op), Some(rh), Some(rp), Some(tid), Some(q)) = (
@@ -337,6 +328,7 @@ fn compare(name: &str, log: &Log, ours: &[(ConnId, DnsRecord)]) -> Outcome {
     }
     for (i, u) in used.iter().enumerate() {
         if !u {
+            o.extra += 1;
             o.diffs.push(format!(
                 "{name}: extra record of ours: {:?} trans_id={} query={:?}",
                 ours[i].0, ours[i].1.trans_id, ours[i].1.query
@@ -353,7 +345,7 @@ fn dns_log_agrees_with_zeek() {
         println!("SKIP: corpus index {} missing", index.display());
         return;
     };
-    let mut sum = Outcome::default();
+    let mut sum = Tally::default();
     for line in idx.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
         if cols.len() < 3 || !cols[2].split(',').any(|l| l == "dns.log") {
@@ -377,37 +369,10 @@ fn dns_log_agrees_with_zeek() {
         } else {
             checked
         };
-        sum.total += o.total;
-        sum.all_equal += o.all_equal;
-        sum.unmatched += o.unmatched;
-        for (f, (eq, n)) in o.per_field {
-            let e = sum.per_field.entry(f).or_default();
-            e.0 += eq;
-            e.1 += n;
-        }
-        sum.diffs.extend(o.diffs);
+        sum.merge(o);
     }
-    if sum.total == 0 {
-        println!("SKIP: no dns.log baseline found");
+    let Some(share) = sum.report("dns.log", usize::MAX) else {
         return;
-    }
-    println!(
-        "dns.log vs Zeek: {} Zeek records, {} without a counterpart",
-        sum.total, sum.unmatched
-    );
-    for (f, (eq, n)) in &sum.per_field {
-        println!("  {f:12} {eq}/{n}");
-    }
-    let share = sum.all_equal as f64 / sum.total as f64;
-    println!(
-        "records with all compared fields equal: {}/{} ({:.1}%)",
-        sum.all_equal,
-        sum.total,
-        share * 100.0
-    );
-    println!("differences ({}):", sum.diffs.len());
-    for d in &sum.diffs {
-        println!("  {d}");
-    }
+    };
     assert!(share >= FLOOR, "agreement {share:.3} below floor {FLOOR}");
 }

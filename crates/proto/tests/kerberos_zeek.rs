@@ -16,7 +16,7 @@ use netloupe_proto::kerberos::{
     find_gssapi_krb5, KerberosRecord, KerberosSession, KerberosTracker,
 };
 use netloupe_proto::{AppRecord, Ctx, Direction, SessionParser};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
 
@@ -156,16 +156,7 @@ fn field(r: &KerberosRecord, name: &str) -> Option<String> {
     })
 }
 
-#[derive(Default)]
-struct Outcome {
-    total: usize,
-    all_equal: usize,
-    unmatched: usize,
-    per_field: BTreeMap<String, (usize, usize)>,
-    diffs: Vec<String>,
-}
-
-fn compare(name: &str, log: &Log, ours: &[(ConnId, KerberosRecord)], o: &mut Outcome) {
+fn compare(name: &str, log: &Log, ours: &[(ConnId, KerberosRecord)], o: &mut Tally) {
     let col = |n: &str| log.fields.iter().position(|f| f == n);
     let (Some(oh), Some(op), Some(rh), Some(rp)) = (
         col("id.orig_h"),
@@ -237,6 +228,7 @@ fn compare(name: &str, log: &Log, ours: &[(ConnId, KerberosRecord)], o: &mut Out
     }
     for (i, u) in used.iter().enumerate() {
         if !u {
+            o.extra += 1;
             o.diffs
                 .push(format!("{name}: extra record of ours: {:?}", ours[i]));
         }
@@ -250,7 +242,7 @@ fn kerberos_log_agrees_with_zeek() {
         println!("SKIP: corpus index {} missing", index.display());
         return;
     };
-    let mut sum = Outcome::default();
+    let mut sum = Tally::default();
     for line in idx.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
         if cols.len() < 3 || !cols[2].split(',').any(|l| l == "kerberos.log") {
@@ -272,27 +264,8 @@ fn kerberos_log_agrees_with_zeek() {
             sum.total - before.0
         );
     }
-    if sum.total == 0 {
-        println!("SKIP: no kerberos.log baseline found");
+    let Some(share) = sum.report("kerberos.log", 60) else {
         return;
-    }
-    println!(
-        "kerberos.log vs Zeek: {} Zeek records, {} without a counterpart",
-        sum.total, sum.unmatched
-    );
-    for (f, (eq, n)) in &sum.per_field {
-        println!("  {f:20} {eq}/{n}");
-    }
-    let share = sum.all_equal as f64 / sum.total as f64;
-    println!(
-        "records with all compared fields equal: {}/{} ({:.1}%)",
-        sum.all_equal,
-        sum.total,
-        share * 100.0
-    );
-    println!("differences ({}):", sum.diffs.len());
-    for d in sum.diffs.iter().take(60) {
-        println!("  {d}");
-    }
+    };
     assert!(share >= FLOOR, "agreement {share:.3} below floor {FLOOR}");
 }

@@ -10,6 +10,9 @@
 //! ntlm_zeek.rs, packets with bad checksums are dropped or kept, whichever agrees better
 //! (Zeek's tests run some traces with -C).
 
+mod zeek_log;
+use zeek_log::*;
+
 use netloupe_capture::CaptureFile;
 use netloupe_decode::{DecodeConfig, Decoded, Decoder, Transport};
 use netloupe_proto::dcerpc::DceRpcSession;
@@ -18,7 +21,7 @@ use netloupe_proto::kerberos::KerberosRecord;
 use netloupe_proto::ntlm::NtlmRecord;
 use netloupe_proto::smb::SmbSession;
 use netloupe_proto::{AppRecord, Ctx, Direction, SessionParser};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::fmt::Debug;
 use std::net::IpAddr;
 use std::path::Path;
@@ -164,37 +167,6 @@ fn krb_field(r: &KerberosRecord, name: &str) -> Option<String> {
     })
 }
 
-struct Log {
-    fields: Vec<String>,
-    rows: Vec<Vec<String>>,
-}
-
-fn read_zeek_log(path: &Path) -> Option<Log> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let mut fields = Vec::new();
-    let mut rows = Vec::new();
-    for line in text.lines() {
-        if let Some(f) = line.strip_prefix("#fields\t") {
-            fields = f.split('\t').map(String::from).collect();
-        } else if line.starts_with('#') || line.is_empty() {
-            continue;
-        } else if !fields.is_empty() {
-            rows.push(line.split('\t').map(String::from).collect());
-        }
-    }
-    Some(Log { fields, rows })
-}
-
-#[derive(Default)]
-struct Outcome {
-    total: usize,
-    all_equal: usize,
-    unmatched: usize,
-    extra: usize,
-    per_field: BTreeMap<String, (usize, usize)>,
-    diffs: Vec<String>,
-}
-
 /// Compares Zeek's rows (those whose `keep` holds) with ours.
 fn compare<R: Debug + Default>(
     name: &str,
@@ -202,7 +174,7 @@ fn compare<R: Debug + Default>(
     ours: &[(Key, R)],
     field: fn(&R, &str) -> Option<String>,
     keep: &dyn Fn(&[String], &[String]) -> bool,
-    o: &mut Outcome,
+    o: &mut Tally,
 ) {
     let col = |n: &str| log.fields.iter().position(|f| f == n);
     let (Some(oh), Some(op), Some(rh), Some(rp)) = (
@@ -286,32 +258,6 @@ fn compare<R: Debug + Default>(
     }
 }
 
-fn report(what: &str, o: &Outcome) -> f64 {
-    println!(
-        "{what} via the session parsers vs Zeek: {} Zeek records, {} without a counterpart, {} extra of ours",
-        o.total, o.unmatched, o.extra
-    );
-    for (f, (eq, n)) in &o.per_field {
-        println!("  {f:26} {eq}/{n}");
-    }
-    let share = if o.total == 0 {
-        1.0
-    } else {
-        o.all_equal as f64 / o.total as f64
-    };
-    println!(
-        "records with all compared fields equal: {}/{} ({:.1}%)",
-        o.all_equal,
-        o.total,
-        share * 100.0
-    );
-    println!("differences ({}):", o.diffs.len());
-    for d in &o.diffs {
-        println!("  {d}");
-    }
-    share
-}
-
 fn baselines(log: &str) -> Vec<(String, String)> {
     let index = Path::new(CORPUS).join("baseline_index.tsv");
     let Ok(idx) = std::fs::read_to_string(&index) else {
@@ -334,7 +280,7 @@ fn ntlm_routed_by_session_parsers_agrees_with_zeek() {
         println!("SKIP: corpus index or ntlm.log baselines missing");
         return;
     }
-    let mut sum = Outcome::default();
+    let mut sum = Tally::default();
     let all = |_: &[String], _: &[String]| true;
     for (base, trace) in list {
         let Some(log) = read_zeek_log(&Path::new(CORPUS).join(&base).join("ntlm.log")) else {
@@ -346,7 +292,7 @@ fn ntlm_routed_by_session_parsers_agrees_with_zeek() {
             continue;
         };
         let name = base.trim_start_matches("Baseline/scripts.base.protocols.");
-        let (mut a, mut b) = (Outcome::default(), Outcome::default());
+        let (mut a, mut b) = (Tally::default(), Tally::default());
         compare(name, &log, &checked.ntlm, ntlm_field, &all, &mut a);
         compare(name, &log, &unchecked.ntlm, ntlm_field, &all, &mut b);
         let ours = if b.all_equal > a.all_equal {
@@ -363,11 +309,9 @@ fn ntlm_routed_by_session_parsers_agrees_with_zeek() {
             sum.total - before.0
         );
     }
-    if sum.total == 0 {
-        println!("SKIP: no ntlm.log baseline found");
+    let Some(share) = sum.report("ntlm.log via the session parsers", usize::MAX) else {
         return;
-    }
-    let share = report("ntlm.log", &sum);
+    };
     assert!(
         share >= NTLM_FLOOR,
         "agreement {share:.3} below floor {NTLM_FLOOR}"
@@ -386,7 +330,7 @@ fn kerberos_in_smb_routed_by_session_parser_agrees_with_zeek() {
         let p = |n: &str| fields.iter().position(|f| f == n).map(|i| row[i].as_str());
         p("id.orig_p") != Some("88") && p("id.resp_p") != Some("88")
     };
-    let mut sum = Outcome::default();
+    let mut sum = Tally::default();
     for (base, trace) in list {
         let Some(log) = read_zeek_log(&Path::new(CORPUS).join(&base).join("kerberos.log")) else {
             continue;
@@ -410,11 +354,12 @@ fn kerberos_in_smb_routed_by_session_parser_agrees_with_zeek() {
             );
         }
     }
-    if sum.total == 0 {
-        println!("SKIP: no kerberos.log record outside port 88");
+    let Some(share) = sum.report(
+        "kerberos.log (not port 88) via the session parsers",
+        usize::MAX,
+    ) else {
         return;
-    }
-    let share = report("kerberos.log (not port 88)", &sum);
+    };
     assert!(
         share >= KRB_FLOOR,
         "agreement {share:.3} below floor {KRB_FLOOR}"

@@ -16,7 +16,7 @@ use zeek_log::*;
 use netloupe_capture::CaptureFile;
 use netloupe_decode::{DecodeConfig, Decoded, Decoder, Transport};
 use netloupe_proto::ntlm::{find_and_parse, NtlmRecord, NtlmTracker};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::Path;
 
@@ -113,16 +113,7 @@ fn field(r: &NtlmRecord, name: &str) -> Option<String> {
     })
 }
 
-#[derive(Default)]
-struct Outcome {
-    total: usize,
-    all_equal: usize,
-    unmatched: usize,
-    per_field: BTreeMap<String, (usize, usize)>,
-    diffs: Vec<String>,
-}
-
-fn compare(name: &str, log: &Log, ours: &[((Endpoint, Endpoint), NtlmRecord)], o: &mut Outcome) {
+fn compare(name: &str, log: &Log, ours: &[((Endpoint, Endpoint), NtlmRecord)], o: &mut Tally) {
     let col = |n: &str| log.fields.iter().position(|f| f == n);
     let (Some(oh), Some(op), Some(rh), Some(rp)) = (
         col("id.orig_h"),
@@ -190,6 +181,7 @@ fn compare(name: &str, log: &Log, ours: &[((Endpoint, Endpoint), NtlmRecord)], o
     }
     for (i, u) in used.iter().enumerate() {
         if !u {
+            o.extra += 1;
             o.diffs
                 .push(format!("{name}: extra record of ours: {:?}", ours[i]));
         }
@@ -203,7 +195,7 @@ fn ntlm_log_agrees_with_zeek() {
         println!("SKIP: corpus index {} missing", index.display());
         return;
     };
-    let mut sum = Outcome::default();
+    let mut sum = Tally::default();
     for line in idx.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
         if cols.len() < 3 || !cols[2].split(',').any(|l| l == "ntlm.log") {
@@ -220,7 +212,7 @@ fn ntlm_log_agrees_with_zeek() {
         let name = cols[0].trim_start_matches("Baseline/scripts.base.protocols.");
         // Zeek's tests read some traces with -C (checksums ignored) and others without; which
         // one is not recorded in the baselines, so both are tried and the closer one kept.
-        let (mut a, mut b) = (Outcome::default(), Outcome::default());
+        let (mut a, mut b) = (Tally::default(), Tally::default());
         compare(name, &log, &checked, &mut a);
         compare(name, &log, &unchecked, &mut b);
         let ours = if b.all_equal > a.all_equal {
@@ -237,27 +229,8 @@ fn ntlm_log_agrees_with_zeek() {
             sum.total - before.0
         );
     }
-    if sum.total == 0 {
-        println!("SKIP: no ntlm.log baseline found");
+    let Some(share) = sum.report("ntlm.log", usize::MAX) else {
         return;
-    }
-    println!(
-        "ntlm.log vs Zeek: {} Zeek records, {} without a counterpart",
-        sum.total, sum.unmatched
-    );
-    for (f, (eq, n)) in &sum.per_field {
-        println!("  {f:26} {eq}/{n}");
-    }
-    let share = sum.all_equal as f64 / sum.total as f64;
-    println!(
-        "records with all compared fields equal: {}/{} ({:.1}%)",
-        sum.all_equal,
-        sum.total,
-        share * 100.0
-    );
-    println!("differences ({}):", sum.diffs.len());
-    for d in &sum.diffs {
-        println!("  {d}");
-    }
+    };
     assert!(share >= FLOOR, "agreement {share:.3} below floor {FLOOR}");
 }

@@ -15,7 +15,7 @@ use netloupe_capture::CaptureFile;
 use netloupe_decode::{DecodeConfig, Decoded, Decoder, Transport};
 use netloupe_proto::quic::{QuicRecord, QuicSession};
 use netloupe_proto::{AppRecord, Ctx, Direction, SessionParser};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::HashMap;
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -202,17 +202,8 @@ fn field(r: &QuicRecord, name: &str) -> Option<String> {
     })
 }
 
-#[derive(Default)]
-struct Outcome {
-    total: usize,
-    all_equal: usize,
-    unmatched: usize,
-    per_field: BTreeMap<String, (usize, usize)>,
-    diffs: Vec<String>,
-}
-
-fn compare(name: &str, log: &Log, ours: &[(ConnId, QuicRecord)]) -> Outcome {
-    let mut o = Outcome::default();
+fn compare(name: &str, log: &Log, ours: &[(ConnId, QuicRecord)]) -> Tally {
+    let mut o = Tally::default();
     let mut used = vec![false; ours.len()];
     let col = |n: &str| log.fields.iter().position(|f| f == n);
     let (Some(oh), Some(op), Some(rh), Some(rp)) = (
@@ -283,6 +274,7 @@ fn compare(name: &str, log: &Log, ours: &[(ConnId, QuicRecord)]) -> Outcome {
     }
     for (i, u) in used.iter().enumerate() {
         if !u {
+            o.extra += 1;
             o.diffs.push(format!(
                 "{name}: extra record of ours: {:?} version={} history={}",
                 ours[i].0, ours[i].1.version, ours[i].1.history
@@ -299,7 +291,7 @@ fn quic_log_agrees_with_zeek() {
         println!("SKIP: corpus index {} missing", index.display());
         return;
     };
-    let mut sum = Outcome::default();
+    let mut sum = Tally::default();
     for line in idx.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
         if cols.len() < 3 || !cols[2].split(',').any(|l| l == "quic.log") {
@@ -323,38 +315,11 @@ fn quic_log_agrees_with_zeek() {
         } else {
             checked
         };
-        sum.total += o.total;
-        sum.all_equal += o.all_equal;
-        sum.unmatched += o.unmatched;
-        for (f, (eq, n)) in o.per_field {
-            let e = sum.per_field.entry(f).or_default();
-            e.0 += eq;
-            e.1 += n;
-        }
-        sum.diffs.extend(o.diffs);
+        sum.merge(o);
     }
-    if sum.total == 0 {
-        println!("SKIP: no quic.log baseline found");
+    let Some(share) = sum.report("quic.log", usize::MAX) else {
         return;
-    }
-    println!(
-        "quic.log vs Zeek: {} Zeek records, {} without a counterpart",
-        sum.total, sum.unmatched
-    );
-    for (f, (eq, n)) in &sum.per_field {
-        println!("  {f:20} {eq}/{n}");
-    }
-    let share = sum.all_equal as f64 / sum.total as f64;
-    println!(
-        "records with all compared fields equal: {}/{} ({:.1}%)",
-        sum.all_equal,
-        sum.total,
-        share * 100.0
-    );
-    println!("differences ({}):", sum.diffs.len());
-    for d in &sum.diffs {
-        println!("  {d}");
-    }
+    };
     assert!(share >= FLOOR, "agreement {share:.3} below floor {FLOOR}");
 }
 

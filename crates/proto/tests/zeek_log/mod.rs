@@ -30,3 +30,69 @@ pub fn read_zeek_log(path: &Path) -> Option<Log> {
     }
     Some(Log { fields, rows })
 }
+
+/// How our records compare with a Zeek log: per field and per record, with the differences
+/// spelled out for the test output.
+#[derive(Default)]
+pub struct Tally {
+    /// Zeek records compared.
+    pub total: usize,
+    /// Zeek records whose every compared field equals ours.
+    pub all_equal: usize,
+    /// Zeek records we have no counterpart for.
+    pub unmatched: usize,
+    /// Records of ours that Zeek does not have (counted only by the tests that look for them).
+    pub extra: usize,
+    /// Field name -> (equal, compared).
+    pub per_field: std::collections::BTreeMap<String, (usize, usize)>,
+    pub diffs: Vec<String>,
+}
+
+impl Tally {
+    /// Adds another tally (of one more trace) to this one.
+    pub fn merge(&mut self, o: Tally) {
+        self.total += o.total;
+        self.all_equal += o.all_equal;
+        self.unmatched += o.unmatched;
+        self.extra += o.extra;
+        for (f, (eq, n)) in o.per_field {
+            let e = self.per_field.entry(f).or_default();
+            e.0 += eq;
+            e.1 += n;
+        }
+        self.diffs.extend(o.diffs);
+    }
+
+    /// Prints the summary (at most `max_diffs` differences) and returns the share of records
+    /// with all compared fields equal; `None` (after printing why) when nothing was compared.
+    pub fn report(&self, log: &str, max_diffs: usize) -> Option<f64> {
+        if self.total == 0 {
+            println!("SKIP: no {log} baseline found");
+            return None;
+        }
+        let extra = if self.extra > 0 {
+            format!(", {} extra of ours", self.extra)
+        } else {
+            String::new()
+        };
+        println!(
+            "{log} vs Zeek: {} Zeek records, {} without a counterpart{extra}",
+            self.total, self.unmatched
+        );
+        for (f, (eq, n)) in &self.per_field {
+            println!("  {f:26} {eq}/{n}");
+        }
+        let share = self.all_equal as f64 / self.total as f64;
+        println!(
+            "records with all compared fields equal: {}/{} ({:.1}%)",
+            self.all_equal,
+            self.total,
+            share * 100.0
+        );
+        println!("differences ({}):", self.diffs.len());
+        for d in self.diffs.iter().take(max_diffs) {
+            println!("  {d}");
+        }
+        Some(share)
+    }
+}
