@@ -11,104 +11,11 @@
 use netloupe_proto::http::{HttpRecord, HttpSession};
 use netloupe_proto::{AppRecord, Ctx, SessionParser};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 
 mod tcp_trace;
 use tcp_trace::*;
-
-#[allow(dead_code)]
-fn opt(v: &Option<String>) -> String {
-    v.clone().unwrap_or_else(|| "-".into())
-}
-#[allow(dead_code)]
-fn tf(b: bool) -> String {
-    if b { "T" } else { "F" }.into()
-}
-fn vec_field(v: &Option<Vec<String>>) -> String {
-    match v {
-        None => "-".into(),
-        Some(v) if v.is_empty() => "(empty)".into(),
-        Some(v) => v.join(","),
-    }
-}
-
-fn baselines(log: &str) -> Vec<(PathBuf, PathBuf)> {
-    let idx = Path::new(CORPUS).join("baseline_index.tsv");
-    let Ok(text) = std::fs::read_to_string(&idx) else {
-        return vec![];
-    };
-    text.lines()
-        .skip(1)
-        .filter_map(|l| {
-            let mut it = l.split('\t');
-            let (dir, trace, logs) = (it.next()?, it.next()?, it.next()?);
-            logs.split(',')
-                .any(|x| x == log)
-                .then(|| (Path::new(CORPUS).join(dir), Path::new(CORPUS).join(trace)))
-        })
-        .collect()
-}
-
-#[derive(Default)]
-struct Tally {
-    rows: usize,
-    rows_ok: usize,
-    field_total: HashMap<String, (usize, usize)>,
-    diffs: Vec<String>,
-}
-
-impl Tally {
-    fn compare(
-        &mut self,
-        what: &str,
-        fields: &[String],
-        row: &[String],
-        ours: &HashMap<&'static str, String>,
-    ) {
-        self.rows += 1;
-        let mut all = true;
-        for (f, z) in fields.iter().zip(row) {
-            let Some(v) = ours.get(f.as_str()) else {
-                continue;
-            };
-            let e = self.field_total.entry(f.clone()).or_default();
-            e.1 += 1;
-            if v == z {
-                e.0 += 1;
-            } else {
-                all = false;
-                self.diffs
-                    .push(format!("{what} {f}: zeek={z:?} ours={v:?}"));
-            }
-        }
-        if all {
-            self.rows_ok += 1;
-        }
-    }
-
-    fn report(&self, log: &str) -> f64 {
-        let share = if self.rows == 0 {
-            1.0
-        } else {
-            self.rows_ok as f64 / self.rows as f64
-        };
-        println!(
-            "{log}: {}/{} Zeek rows with all shared fields equal ({:.1}%)",
-            self.rows_ok,
-            self.rows,
-            share * 100.0
-        );
-        let mut f: Vec<_> = self.field_total.iter().collect();
-        f.sort();
-        for (k, (ok, n)) in f {
-            println!("  {k}: {ok}/{n}");
-        }
-        for d in &self.diffs {
-            println!("  DIFF {d}");
-        }
-        share
-    }
-}
+mod zeek_log;
+use zeek_log::Tally;
 
 fn s(v: &Option<String>) -> String {
     match v.as_deref() {
@@ -226,14 +133,13 @@ fn http_matches_zeek() {
                 None => candidates.get(i),
             };
             match ours {
-                Some(o) => http.compare(&what, &fields, row, &http_fields(o)),
+                Some(o) => http.compare_fields(&what, &fields, row, &http_fields(o)),
                 None => {
-                    http.rows += 1;
-                    http.diffs.push(format!("{what}: no http record"));
+                    http.missing(format!("{what}: no http record"));
                 }
             }
         }
     }
-    let share = http.report("http.log");
+    let share = http.report("http.log", usize::MAX).unwrap_or(1.0);
     assert!(share >= 0.90, "http.log agreement {share}");
 }

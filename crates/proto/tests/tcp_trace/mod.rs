@@ -7,7 +7,7 @@ use netloupe_decode::{Decoded, Decoder, Transport};
 use netloupe_proto::Direction;
 use std::collections::HashMap;
 use std::net::IpAddr;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 // The shared corpus, `../shared/corpus` from the repository root.
 pub const CORPUS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../../shared/corpus/zeek");
@@ -149,4 +149,41 @@ pub fn unescape(s: &str) -> String {
         i += 1;
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// A Zeek optional string as its logs write it.
+pub fn opt(v: &Option<String>) -> String {
+    v.clone().unwrap_or_else(|| "-".into())
+}
+
+/// A Zeek bool.
+pub fn tf(b: bool) -> String {
+    if b { "T" } else { "F" }.into()
+}
+
+/// A Zeek vector: `-` unset, `(empty)` empty, else comma-joined.
+pub fn vec_field(v: &Option<Vec<String>>) -> String {
+    match v {
+        None => "-".into(),
+        Some(v) if v.is_empty() => "(empty)".into(),
+        Some(v) => v.join(","),
+    }
+}
+
+/// (baseline folder, trace) of every baseline that holds `log`.
+pub fn baselines(log: &str) -> Vec<(PathBuf, PathBuf)> {
+    let idx = Path::new(CORPUS).join("baseline_index.tsv");
+    let Ok(text) = std::fs::read_to_string(&idx) else {
+        return vec![];
+    };
+    text.lines()
+        .skip(1)
+        .filter_map(|l| {
+            let mut it = l.split('\t');
+            let (dir, trace, logs) = (it.next()?, it.next()?, it.next()?);
+            logs.split(',')
+                .any(|x| x == log)
+                .then(|| (Path::new(CORPUS).join(dir), Path::new(CORPUS).join(trace)))
+        })
+        .collect()
 }

@@ -63,6 +63,43 @@ impl Tally {
         self.diffs.extend(o.diffs);
     }
 
+    /// Compares one Zeek row with our record's fields by name; fields we do not produce are
+    /// not compared.
+    pub fn compare_fields(
+        &mut self,
+        what: &str,
+        fields: &[String],
+        row: &[String],
+        ours: &std::collections::HashMap<&'static str, String>,
+    ) {
+        self.total += 1;
+        let mut all = true;
+        for (f, z) in fields.iter().zip(row) {
+            let Some(v) = ours.get(f.as_str()) else {
+                continue;
+            };
+            let e = self.per_field.entry(f.clone()).or_default();
+            e.1 += 1;
+            if v == z {
+                e.0 += 1;
+            } else {
+                all = false;
+                self.diffs
+                    .push(format!("{what} {f}: zeek={z:?} ours={v:?}"));
+            }
+        }
+        if all {
+            self.all_equal += 1;
+        }
+    }
+
+    /// A Zeek row we have no record for.
+    pub fn missing(&mut self, diff: String) {
+        self.total += 1;
+        self.unmatched += 1;
+        self.diffs.push(diff);
+    }
+
     /// Prints the summary (at most `max_diffs` differences) and returns the share of records
     /// with all compared fields equal; `None` (after printing why) when nothing was compared.
     pub fn report(&self, log: &str, max_diffs: usize) -> Option<f64> {
