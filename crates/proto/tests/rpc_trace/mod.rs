@@ -2,12 +2,16 @@
 //! an `SmbSession` or `DceRpcSession`, Zeek's TSV logs, pairing and reporting.
 #![allow(dead_code)]
 
+#[path = "../zeek_log/mod.rs"]
+mod zeek_log;
+pub use zeek_log::Tally;
+
 use netloupe_capture::CaptureFile;
 use netloupe_decode::{DecodeConfig, Decoded, Decoder, Transport};
 use netloupe_proto::dcerpc::DceRpcSession;
 use netloupe_proto::smb::SmbSession;
 use netloupe_proto::{AppRecord, Ctx, Direction, SessionParser};
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
@@ -174,14 +178,6 @@ pub fn opt(v: &Option<String>) -> String {
 /// Agreement of our records with one Zeek log over the baselines listing it. `field` gives our
 /// value of a Zeek field (None: not compared, or not our record type); `key` names the field
 /// used to pair records within a connection (several joined by `|`).
-pub struct Tally {
-    pub total: usize,
-    pub all_equal: usize,
-    pub unmatched: usize,
-    pub per_field: BTreeMap<String, (usize, usize)>,
-    pub diffs: Vec<String>,
-}
-
 pub fn compare(
     log_name: &str,
     key: &str,
@@ -193,13 +189,7 @@ pub fn compare(
         println!("SKIP: corpus index {} missing", index.display());
         return None;
     };
-    let mut t = Tally {
-        total: 0,
-        all_equal: 0,
-        unmatched: 0,
-        per_field: BTreeMap::new(),
-        diffs: Vec::new(),
-    };
+    let mut t = Tally::default();
     let mut done = HashSet::new();
     for line in idx.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
@@ -316,30 +306,4 @@ pub fn compare(
         }
     }
     Some(t)
-}
-
-pub fn report(what: &str, t: &Tally) -> f64 {
-    println!(
-        "{what} vs Zeek: {} Zeek records, {} without a counterpart",
-        t.total, t.unmatched
-    );
-    for (f, (eq, n)) in &t.per_field {
-        println!("  {f:22} {eq}/{n}");
-    }
-    let share = if t.total == 0 {
-        1.0
-    } else {
-        t.all_equal as f64 / t.total as f64
-    };
-    println!(
-        "records with all compared fields equal: {}/{} ({:.1}%)",
-        t.all_equal,
-        t.total,
-        share * 100.0
-    );
-    println!("differences ({}):", t.diffs.len());
-    for d in &t.diffs {
-        println!("  {d}");
-    }
-    share
 }

@@ -3,6 +3,10 @@
 //! records with Zeek's baseline rows field by field.
 #![allow(dead_code)]
 
+#[path = "../zeek_log/mod.rs"]
+mod zeek_log;
+pub use zeek_log::{read_zeek_log, Tally};
+
 use netloupe_capture::CaptureFile;
 use netloupe_decode::{DecodeConfig, Decoded, Decoder, Transport};
 use netloupe_proto::{AppRecord, Ctx, Direction, SessionParser};
@@ -219,27 +223,6 @@ pub fn deliver(c: &mut Conn, dir: Direction, ts_ns: i64, payload: &[u8], out: &m
     }
 }
 
-pub struct Log {
-    pub fields: Vec<String>,
-    pub rows: Vec<Vec<String>>,
-}
-
-pub fn read_zeek_log(path: &Path) -> Option<Log> {
-    let text = std::fs::read_to_string(path).ok()?;
-    let mut fields = Vec::new();
-    let mut rows = Vec::new();
-    for line in text.lines() {
-        if let Some(f) = line.strip_prefix("#fields\t") {
-            fields = f.split('\t').map(String::from).collect();
-        } else if line.starts_with('#') || line.is_empty() {
-            continue;
-        } else if !fields.is_empty() {
-            rows.push(line.split('\t').map(String::from).collect());
-        }
-    }
-    Some(Log { fields, rows })
-}
-
 /// A string as Zeek's TSV writer shows it: backslashes and non-printable bytes escaped,
 /// "(empty)" for "", and in containers the separator escaped too.
 pub fn tsv(s: &str, in_container: bool) -> String {
@@ -306,15 +289,6 @@ pub fn traces(dir: &Path, out: &mut Vec<PathBuf>) {
             out.push(p);
         }
     }
-}
-
-#[derive(Default)]
-pub struct Tally {
-    pub total: usize,
-    pub all_equal: usize,
-    pub unmatched: usize,
-    pub per_field: BTreeMap<String, (usize, usize)>,
-    pub diffs: Vec<String>,
 }
 
 /// Compares the records of every baseline listing `log` with Zeek's rows: rows and records
@@ -435,30 +409,4 @@ pub fn compare(
         }
     }
     Some(t)
-}
-
-pub fn report(log: &str, t: &Tally) -> f64 {
-    println!(
-        "{log} vs Zeek: {} Zeek records, {} without a counterpart",
-        t.total, t.unmatched
-    );
-    for (f, (eq, n)) in &t.per_field {
-        println!("  {f:24} {eq}/{n}");
-    }
-    let share = if t.total == 0 {
-        1.0
-    } else {
-        t.all_equal as f64 / t.total as f64
-    };
-    println!(
-        "records with all compared fields equal: {}/{} ({:.1}%)",
-        t.all_equal,
-        t.total,
-        share * 100.0
-    );
-    println!("differences ({}):", t.diffs.len());
-    for d in &t.diffs {
-        println!("  {d}");
-    }
-    share
 }
