@@ -208,6 +208,17 @@ impl AppRecord {
     }
 }
 
+/// Lower-case hex of `bytes`, as Zeek writes hashes and fingerprints.
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    const DIGITS: &[u8; 16] = b"0123456789abcdef";
+    let mut s = String::with_capacity(bytes.len() * 2);
+    for b in bytes {
+        s.push(char::from(DIGITS[usize::from(b >> 4)]));
+        s.push(char::from(DIGITS[usize::from(b & 15)]));
+    }
+    s
+}
+
 /// Body shared by the parsers' fuzz targets: `data` is cut into deliveries by control bytes
 /// (bit 7: direction; bit 6 with a one-byte chunk: a gap of that byte's value instead of data;
 /// bits 0-5: length in units of `unit` bytes), fed to `session`, which is then ended; every

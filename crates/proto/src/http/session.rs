@@ -10,6 +10,7 @@
 use super::mime;
 use super::parser::{self, MAX_HEAD};
 use super::record::{FileRecord, HttpRecord};
+use crate::hex;
 use crate::ntlm::{parse_http_auth, NtlmMessage, NtlmRecord, NtlmTracker};
 use crate::{AppRecord, Ctx, Direction, Service, SessionParser};
 use md5::Md5;
@@ -121,10 +122,6 @@ impl Default for HttpSession {
     fn default() -> Self {
         Self::new()
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    b.iter().map(|x| format!("{x:02x}")).collect()
 }
 
 /// A Zeek-looking file id ("F" + 17 base62 characters), derived from the connection's first

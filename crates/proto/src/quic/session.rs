@@ -4,7 +4,8 @@ use super::crypto::{open_long, version_params, InitialKeys};
 use super::hello::{complete_message, impossible_message, Hellos};
 use super::packet::{parse_frames, parse_long, version_name, CryptoStream, LongType, MAX_CRYPTO};
 use super::QuicRecord;
-use crate::tls::fingerprint::{self, hex};
+use crate::hex;
+use crate::tls::fingerprint;
 use crate::{AppRecord, Ctx, Direction, Service, SessionParser};
 
 /// Zeek's `QUIC::max_history_length`.

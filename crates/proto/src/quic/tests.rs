@@ -21,7 +21,7 @@ fn unhex(s: &str) -> Vec<u8> {
 }
 
 fn hexs(b: &[u8]) -> String {
-    crate::tls::fingerprint::hex(b)
+    crate::hex(b)
 }
 
 const DCID: &str = "8394c8f03e515708";

@@ -17,6 +17,7 @@ use super::parser::{
     KexInit, MAX_BANNER, MAX_PACKET, MSG_KEXINIT, MSG_KEX_31, MSG_KEX_DH_GEX_REPLY, MSG_NEWKEYS,
 };
 use super::record::SshRecord;
+use crate::hex;
 use crate::{AppRecord, Ctx, Direction, Service, SessionParser};
 use md5::{Digest as _, Md5};
 use sha2::Sha256;
@@ -100,15 +101,6 @@ fn di(d: Direction) -> usize {
         Direction::Orig => 0,
         Direction::Resp => 1,
     }
-}
-
-fn hex(b: &[u8]) -> String {
-    let mut s = String::with_capacity(b.len() * 2);
-    for x in b {
-        s.push(char::from(b"0123456789abcdef"[(x >> 4) as usize]));
-        s.push(char::from(b"0123456789abcdef"[(x & 15) as usize]));
-    }
-    s
 }
 
 /// Standard base64 without padding.

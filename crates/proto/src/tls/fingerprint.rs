@@ -9,6 +9,7 @@
 //!   sorted extension list without SNI and ALPN, `_`, the signature algorithms in order.
 
 use super::names::is_grease;
+use crate::hex;
 use md5::{Digest, Md5};
 use sha2::Sha256;
 use std::fmt::Write;
@@ -31,14 +32,6 @@ pub struct ClientHelloInfo {
     pub alpn: Vec<Vec<u8>>,
     /// First host_name of the server_name extension.
     pub sni: Option<String>,
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    let mut s = String::with_capacity(bytes.len() * 2);
-    for b in bytes {
-        let _ = write!(s, "{b:02x}");
-    }
-    s
 }
 
 fn md5_hex(s: &str) -> String {

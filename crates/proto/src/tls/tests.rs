@@ -80,7 +80,7 @@ fn ja3_of_corpus_client_hello() {
     let formats = "0";
     let expected = format!("{version},{ciphers},{extensions},{curves},{formats}");
     assert_eq!(ja3_string(info), expected);
-    let md5 = super::fingerprint::hex(&Md5::digest(expected.as_bytes()));
+    let md5 = crate::hex(&Md5::digest(expected.as_bytes()));
     assert_eq!(ja3(info), md5);
     // Wireshark 4.0's tls.handshake.ja3 for this packet agrees.
     assert_eq!(md5, "62351d5ea3cd4f21f697965b10a9bbbe");

@@ -1,7 +1,7 @@
 //! X.509 certificate → x509.log record, with x509-parser doing the DER work.
 
-use super::fingerprint::hex;
 use super::record::X509Record;
+use crate::hex;
 use sha2::{Digest, Sha256};
 use std::net::IpAddr;
 use x509_parser::der_parser::asn1_rs::Tag;
