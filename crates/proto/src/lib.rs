@@ -25,6 +25,8 @@ mod service;
 pub mod smb;
 pub mod smtp;
 pub mod ssh;
+#[cfg(test)]
+mod test_util;
 pub mod tls;
 
 pub use service::Service;

@@ -1,14 +1,8 @@
 use super::session::DEFAULT_WATCH_NS;
 use super::*;
+use crate::test_util::unhex;
 use crate::{AppRecord, Ctx, Direction, SessionParser};
 use std::net::{IpAddr, Ipv4Addr};
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
 
 /// Zeek corpus Traces/dhcp/dhcp_ack_subscriber_id_and_agent_remote_id.pcap, packet 1: a DHCPACK
 /// from 10.10.0.1 with relay agent information (circuit id, remote id, subscriber id).

@@ -1,14 +1,8 @@
 use super::parser::{parse_message, read_name, render_rdata, Section};
 use super::session::MAX_REJECTED;
 use super::*;
+use crate::test_util::unhex;
 use crate::{AppRecord, Ctx, Direction, SessionParser};
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
 
 /// Traces/dns-two-responses.pcap (Zeek corpus), packet 1: UDP payload of the query
 /// (www.cmu.edu A, with EDNS).

@@ -1,5 +1,6 @@
 use super::parse::*;
 use super::*;
+use crate::test_util::frames;
 use crate::{AppRecord, Ctx, Direction, SessionParser};
 
 /// Traces/ftp/ipv4.pcap (Zeek corpus), every payload of the control connection: login,
@@ -8,28 +9,6 @@ const IPV4: &str = include_str!("testdata/ipv4_control.txt");
 /// Traces/ftp/ftp-auth-tls.pcap (Zeek corpus), frames 4 to 22: greeting, FEAT, AUTH TLS, 234,
 /// then the ClientHello.
 const AUTH_TLS: &str = include_str!("testdata/auth_tls.txt");
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn frames(t: &str) -> Vec<(i64, Direction, Vec<u8>)> {
-    t.lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(|l| {
-            let mut it = l.split(' ');
-            let n = it.next().unwrap().parse().unwrap();
-            let d = match it.next().unwrap() {
-                "c" => Direction::Orig,
-                _ => Direction::Resp,
-            };
-            (n, d, unhex(it.next().unwrap()))
-        })
-        .collect()
-}
 
 fn run(s: &mut FtpSession, t: &str, chunk: usize) -> Vec<FtpRecord> {
     let mut out = Vec::new();

@@ -245,11 +245,7 @@ fn fuzz_pseudo_random_inputs() {
 }
 
 fn unhex(parts: &[&str]) -> Vec<u8> {
-    let s: String = parts.concat();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    crate::test_util::unhex(&parts.concat())
 }
 
 fn b64(d: &[u8]) -> String {

@@ -2,11 +2,7 @@ use super::*;
 use crate::{AppRecord, Ctx, Direction, SessionParser};
 
 fn unhex(parts: &[&str]) -> Vec<u8> {
-    let s: String = parts.concat();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    crate::test_util::unhex(&parts.concat())
 }
 
 /// Zeek corpus Traces/krb/kinit.pcap, packet 1: AS-REQ of valid_client_principal@VLADG.NET

@@ -1,11 +1,7 @@
 use super::*;
 
 fn unhex(parts: &[&str]) -> Vec<u8> {
-    let s: String = parts.concat();
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
+    crate::test_util::unhex(&parts.concat())
 }
 
 /// Zeek corpus Traces/dce-rpc/mapi.pcap, packet 416: the CHALLENGE of server SATURN (domain

@@ -9,16 +9,8 @@ use super::packet::{
     parse_frames, parse_long, varint, version_name, CryptoStream, LongType, MAX_CRYPTO,
 };
 use super::*;
+use crate::test_util::unhex;
 use crate::{AppRecord, Ctx, Direction, SessionParser};
-
-fn unhex(s: &str) -> Vec<u8> {
-    let digits: Vec<u8> = s
-        .bytes()
-        .filter(|b| b.is_ascii_hexdigit())
-        .map(|b| (b as char).to_digit(16).unwrap() as u8)
-        .collect();
-    digits.chunks(2).map(|p| p[0] << 4 | p[1]).collect()
-}
 
 fn hexs(b: &[u8]) -> String {
     crate::hex(b)

@@ -1,6 +1,7 @@
 use super::names::*;
 use super::parse::*;
 use super::*;
+use crate::test_util::{frames, unhex};
 use crate::{AppRecord, Ctx, Direction, SessionParser};
 
 /// Traces/rdp/rdp-x509.pcap (Zeek corpus), every TCP payload (frames 6 to 13; frames 8 and 9
@@ -10,28 +11,6 @@ const X509: &str = include_str!("testdata/x509.txt");
 /// Traces/rdp/rdp-to-ssl.pcap (Zeek corpus), first connection, frames 4, 6, 8: Connection
 /// Request (HYBRID asked), Confirm (HYBRID selected), ClientHello.
 const TO_SSL: &str = include_str!("testdata/to_ssl.txt");
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn frames(t: &str) -> Vec<(i64, Direction, Vec<u8>)> {
-    t.lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(|l| {
-            let mut it = l.split(' ');
-            let n = it.next().unwrap().parse().unwrap();
-            let d = match it.next().unwrap() {
-                "c" => Direction::Orig,
-                _ => Direction::Resp,
-            };
-            (n, d, unhex(it.next().unwrap()))
-        })
-        .collect()
-}
 
 fn run(t: &str, chunk: usize) -> (RdpSession, Vec<RdpRecord>) {
     let mut s = RdpSession::new();

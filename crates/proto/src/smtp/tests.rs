@@ -1,5 +1,6 @@
 use super::headers::{add_addrs, email_addrs, first_ip};
 use super::*;
+use crate::test_util::frames;
 use crate::{AppRecord, Ctx, Direction, SessionParser};
 
 /// Traces/smtp/rfc3030-bdat-example1.pcap (Zeek corpus): every TCP payload (frames 4 to 24):
@@ -8,28 +9,6 @@ const BDAT: &str = include_str!("testdata/bdat_example1.txt");
 /// Traces/tls/smtp-starttls.pcap (Zeek corpus), frames 4 to 13: greeting, EHLO, STARTTLS, 220,
 /// then the ClientHello.
 const STARTTLS: &str = include_str!("testdata/starttls.txt");
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
-
-fn frames(t: &str) -> Vec<(i64, Direction, Vec<u8>)> {
-    t.lines()
-        .filter(|l| !l.starts_with('#') && !l.is_empty())
-        .map(|l| {
-            let mut it = l.split(' ');
-            let n = it.next().unwrap().parse().unwrap();
-            let d = match it.next().unwrap() {
-                "c" => Direction::Orig,
-                _ => Direction::Resp,
-            };
-            (n, d, unhex(it.next().unwrap()))
-        })
-        .collect()
-}
 
 fn run(t: &str, chunk: usize) -> (SmtpSession, Vec<SmtpRecord>) {
     let mut s = SmtpSession::new();

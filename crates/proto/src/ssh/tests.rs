@@ -3,19 +3,13 @@ use super::parser::{
     banner_version, frame, negotiated_version, parse_kexinit, Frame, ProtoVersion,
 };
 use super::*;
+use crate::test_util::unhex;
 use crate::{AppRecord, Ctx, Direction, SessionParser};
 
 /// TCP payloads of Traces/ssh/ssh_kex_curve25519.pcap (Zeek corpus), frames 4, 6, 8, 9, 12,
 /// 14 and 16: banners, KEXINITs, ECDH init, ECDH reply + NEWKEYS + first encrypted packet,
 /// client NEWKEYS.
 const TRACE: &str = include_str!("testdata/curve25519_kex.txt");
-
-fn unhex(s: &str) -> Vec<u8> {
-    (0..s.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
-        .collect()
-}
 
 fn frames() -> Vec<(u32, Direction, Vec<u8>)> {
     TRACE

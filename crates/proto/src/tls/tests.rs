@@ -22,18 +22,12 @@
 use super::fingerprint::{ja3, ja3_string, ja4, ja4_raw};
 use super::record::SslRecord;
 use super::*;
+use crate::test_util::unhex;
 use crate::{AppRecord, Ctx, Direction, SessionParser};
 use md5::{Digest, Md5};
 
 fn be16(b: &[u8]) -> u16 {
     u16::from_be_bytes([b[0], b[1]])
-}
-
-fn unhex(s: &str) -> Vec<u8> {
-    let s = s.trim();
-    (0..s.len() / 2)
-        .map(|i| u8::from_str_radix(&s[2 * i..2 * i + 2], 16).unwrap())
-        .collect()
 }
 
 fn basic() -> (Vec<u8>, Vec<u8>) {
