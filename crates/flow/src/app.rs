@@ -25,6 +25,8 @@ pub struct AppConfig {
     /// Bytes (both directions) kept for replay while the protocol is being identified; a
     /// connection not identified within them is left alone.
     pub max_detect_bytes: usize,
+    /// Settings handed to every parser (e.g. which file digests to compute).
+    pub parsers: netloupe_proto::ParserConfig,
 }
 
 impl Default for AppConfig {
@@ -34,6 +36,7 @@ impl Default for AppConfig {
             max_buffered_per_stream: 256 << 10,
             max_buffered_total: 128 << 20,
             max_detect_bytes: 8 << 10,
+            parsers: netloupe_proto::ParserConfig::default(),
         }
     }
 }
@@ -216,12 +219,19 @@ impl Inspector {
                 // The detector sees the stream prefix of this direction (TCP) or the datagram (UDP).
                 let verdict = match transport {
                     Transport::Tcp => {
-                        let prefix: Vec<u8> = self
-                            .replay
-                            .iter()
-                            .filter(|(d, _, _)| *d == dir)
-                            .flat_map(|(_, _, v)| v.iter().copied())
-                            .collect();
+                        // Usually one chunk per direction so far (consecutive deliveries are
+                        // merged): borrow it rather than copy.
+                        let mut mine = self.replay.iter().filter(|(d, _, _)| *d == dir);
+                        let prefix = match (mine.next(), mine.next()) {
+                            (Some((_, _, only)), None) => std::borrow::Cow::Borrowed(&only[..]),
+                            _ => std::borrow::Cow::Owned(
+                                self.replay
+                                    .iter()
+                                    .filter(|(d, _, _)| *d == dir)
+                                    .flat_map(|(_, _, v)| v.iter().copied())
+                                    .collect::<Vec<u8>>(),
+                            ),
+                        };
                         self.detector.feed(transport, dir, &prefix, orig_p, resp_p)
                     }
                     Transport::Udp => {
@@ -240,6 +250,7 @@ impl Inspector {
                             service,
                             transport == Transport::Udp,
                             self.endpoints,
+                            &cfg.parsers,
                         );
                         match parser {
                             Some(mut parser) => {

@@ -15,6 +15,7 @@ pub mod dcerpc;
 pub mod detect;
 pub mod dhcp;
 pub mod dns;
+mod file_hash;
 pub mod ftp;
 pub mod http;
 pub mod kerberos;
@@ -29,6 +30,7 @@ pub mod ssh;
 mod test_util;
 pub mod tls;
 
+pub use file_hash::{FileDigestValues, FileDigests, FileHashes};
 pub use service::Service;
 
 /// Which side of the connection sent the bytes.
@@ -101,8 +103,12 @@ pub fn new_parser_with_endpoints(
     service: Service,
     udp: bool,
     (orig_h, resp_h): (std::net::IpAddr, std::net::IpAddr),
+    cfg: &ParserConfig,
 ) -> Option<Box<dyn SessionParser>> {
     Some(match service {
+        Service::Http if !udp => {
+            Box::new(http::HttpSession::new().with_file_hashes(cfg.file_hashes))
+        }
         Service::Smtp if !udp => {
             let mut s = smtp::SmtpSession::new();
             s.set_endpoints(orig_h, resp_h);
@@ -116,6 +122,13 @@ pub fn new_parser_with_endpoints(
         Service::Dhcp if udp => Box::new(dhcp::DhcpSession::new().with_addrs(orig_h, resp_h)),
         _ => return new_parser(service, udp),
     })
+}
+
+/// Settings that parsers take from the run's configuration.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ParserConfig {
+    /// Digests computed for files (HTTP bodies): files.log `md5`/`sha1`/`sha256`.
+    pub file_hashes: FileHashes,
 }
 
 /// The parser for `service`, when netloupe has one (the others are identified, not parsed).

@@ -10,11 +10,9 @@
 use super::mime;
 use super::parser::{self, MAX_HEAD};
 use super::record::{FileRecord, HttpRecord};
-use crate::hex;
 use crate::ntlm::{parse_http_auth, NtlmMessage, NtlmRecord, NtlmTracker};
 use crate::{AppRecord, Ctx, Direction, Service, SessionParser};
-use md5::Md5;
-use sha1::Sha1;
+use crate::{FileDigests, FileHashes};
 use sha2::{Digest, Sha256};
 use std::collections::VecDeque;
 
@@ -53,10 +51,33 @@ struct FileAcc {
     seen: u64,
     total: Option<u64>,
     head: Vec<u8>,
-    md5: Md5,
-    sha1: Sha1,
-    sha256: Sha256,
+    digests: FileDigests,
+    /// Raw body bytes fed to `digests` (or skipped past `MAX_HASHED`).
+    hashed: u64,
     filename: Option<String>,
+}
+
+impl FileAcc {
+    fn new(hashes: FileHashes, first_ts: i64, filename: Option<String>) -> Self {
+        FileAcc {
+            first_ts,
+            last_ts: first_ts,
+            seen: 0,
+            total: None,
+            head: Vec::new(),
+            digests: FileDigests::new(hashes),
+            hashed: 0,
+            filename,
+        }
+    }
+
+    fn hash(&mut self, bytes: &[u8]) {
+        if self.hashed < MAX_HASHED {
+            let n = ((MAX_HASHED - self.hashed) as usize).min(bytes.len());
+            self.digests.update(&bytes[..n]);
+        }
+        self.hashed += bytes.len() as u64;
+    }
 }
 
 /// Largest multipart body kept to be split into its parts; longer ones are one file.
@@ -89,6 +110,11 @@ impl Side {
             filename: None,
         }
     }
+
+    /// The body so far is held whole (to be decoded or split into parts).
+    fn holds_raw_body(&self) -> bool {
+        self.encoded.is_some() || self.multipart.is_some()
+    }
 }
 
 struct Trans {
@@ -116,6 +142,8 @@ pub struct HttpSession {
     ntlm_authenticated: bool,
     /// NTLM records waiting to be pushed with the next delivery's records.
     ntlm_out: Vec<NtlmRecord>,
+    /// Digests computed for each body (files.log).
+    hashes: FileHashes,
 }
 
 impl Default for HttpSession {
@@ -155,7 +183,14 @@ impl HttpSession {
             ntlm: NtlmTracker::new(),
             ntlm_authenticated: false,
             ntlm_out: Vec::new(),
+            hashes: FileHashes::ALL,
         }
+    }
+
+    /// Computes only these digests for files (all three by default).
+    pub fn with_file_hashes(mut self, hashes: FileHashes) -> Self {
+        self.hashes = hashes;
+        self
     }
 
     /// NTLM messages of a message head's authentication headers, fed to the tracker; with a
@@ -240,33 +275,34 @@ impl HttpSession {
         if bytes.is_empty() {
             return;
         }
+        let hashes = self.hashes;
         let side = &mut self.sides[d];
         side.body_len += bytes.len() as u64;
+        // While an encoded or multipart body is held whole, its raw bytes are not hashed: the
+        // decoded body or the parts are what files.log describes. Hashing starts (catching up
+        // on the held bytes) only when the body outgrows the buffers.
+        let held_before = side.holds_raw_body();
+        let mut abandoned = None;
         if let Some((_, enc)) = &mut side.encoded {
             if enc.len() + bytes.len() <= MAX_MULTIPART {
                 enc.extend_from_slice(bytes);
             } else {
-                side.encoded = None;
+                abandoned = side.encoded.take().map(|(_, raw)| raw);
             }
         }
         if let Some((_, mp)) = &mut side.multipart {
             if mp.len() + bytes.len() <= MAX_MULTIPART {
                 mp.extend_from_slice(bytes);
             } else {
-                side.multipart = None;
+                let raw = side.multipart.take().map(|(_, raw)| raw);
+                abandoned = abandoned.or(raw);
             }
         }
-        let f = side.file.get_or_insert_with(|| FileAcc {
-            first_ts: ctx.ts_ns,
-            last_ts: ctx.ts_ns,
-            seen: 0,
-            total: None,
-            head: Vec::new(),
-            md5: Md5::new(),
-            sha1: Sha1::new(),
-            sha256: Sha256::new(),
-            filename: side.filename.clone(),
-        });
+        let held = side.holds_raw_body();
+        let filename = &side.filename;
+        let f = side
+            .file
+            .get_or_insert_with(|| FileAcc::new(hashes, ctx.ts_ns, filename.clone()));
         if f.seen == 0 && f.first_ts == 0 {
             // Created early by `set_total` (Content-Length known before any body byte).
             f.first_ts = ctx.ts_ns;
@@ -276,11 +312,13 @@ impl HttpSession {
             let n = (SNIFF_BYTES - f.head.len()).min(bytes.len());
             f.head.extend_from_slice(&bytes[..n]);
         }
-        if f.seen < MAX_HASHED {
-            let n = ((MAX_HASHED - f.seen) as usize).min(bytes.len());
-            f.md5.update(&bytes[..n]);
-            f.sha1.update(&bytes[..n]);
-            f.sha256.update(&bytes[..n]);
+        if !held {
+            if held_before {
+                if let Some(raw) = abandoned {
+                    f.hash(&raw);
+                }
+            }
+            f.hash(bytes);
         }
         f.seen += bytes.len() as u64;
     }
@@ -295,14 +333,19 @@ impl HttpSession {
         let multipart = side.multipart.take();
         let encoded = side.encoded.take();
         side.filename = None;
+        let hashes = self.hashes;
+        // The raw body when it was held whole (and so not hashed yet).
+        let mut raw_held = None;
         // A gzip/deflate body: Zeek logs the decoded length and analyses the decoded bytes.
         let decoded = encoded.and_then(|(enc, data)| {
             let cap = MAX_HASHED as usize;
-            match enc.as_str() {
+            let decoded = match enc.as_str() {
                 "gzip" | "x-gzip" => super::inflate::gunzip(&data, cap),
                 "deflate" => Some(super::inflate::undeflate(&data, cap)),
                 _ => None,
-            }
+            };
+            raw_held = Some(data);
+            decoded
         });
         let body_len = match &decoded {
             Some(d) => d.len() as u64,
@@ -327,13 +370,13 @@ impl HttpSession {
         if let Some(d) = decoded {
             if !d.is_empty() {
                 let fr = file_record(
-                    f.first_ts,
-                    f.last_ts,
+                    (f.first_ts, f.last_ts),
                     make_fuid(t.rec.ts_ns, depth, is_orig, n),
                     depth,
                     is_orig,
                     &d,
                     f.filename.clone(),
+                    hashes,
                 );
                 add_file(&mut t.rec, fr);
             }
@@ -346,20 +389,28 @@ impl HttpSession {
             if !parts.is_empty() {
                 for (i, p) in parts.iter().enumerate() {
                     let fr = file_record(
-                        f.first_ts,
-                        f.last_ts,
+                        (f.first_ts, f.last_ts),
                         make_fuid(t.rec.ts_ns, depth, is_orig, n * 1000 + i as u64),
                         depth,
                         is_orig,
                         p.content,
                         p.filename.clone(),
+                        hashes,
                     );
                     add_file(&mut t.rec, fr);
                 }
                 return;
             }
+            raw_held = raw_held.or(Some(data));
+        }
+        let mut f = f;
+        if f.hashed == 0 {
+            if let Some(raw) = raw_held {
+                f.hash(&raw);
+            }
         }
         let truncated = f.seen > MAX_HASHED;
+        let digests = f.digests.finish();
         let mime = mime::sniff(&f.head).map(str::to_string);
         let fr = FileRecord {
             ts_ns: f.first_ts,
@@ -369,7 +420,7 @@ impl HttpSession {
             analyzers: if truncated {
                 vec![]
             } else {
-                vec!["MD5", "SHA1", "SHA256"]
+                hashes.analyzers()
             },
             mime_type: mime.clone(),
             filename: f.filename.clone(),
@@ -378,9 +429,9 @@ impl HttpSession {
             seen_bytes: f.seen,
             total_bytes: f.total,
             missing_bytes: 0,
-            md5: (!truncated).then(|| hex(&f.md5.finalize())),
-            sha1: (!truncated).then(|| hex(&f.sha1.finalize())),
-            sha256: (!truncated).then(|| hex(&f.sha256.finalize())),
+            md5: digests.md5.filter(|_| !truncated),
+            sha1: digests.sha1.filter(|_| !truncated),
+            sha256: digests.sha256.filter(|_| !truncated),
             hash_truncated: truncated,
         };
         let r = &mut t.rec;
@@ -492,19 +543,13 @@ impl HttpSession {
 
     fn set_total(&mut self, d: usize, n: u64) {
         // The file accumulator is created on the first body byte; remember the total there.
+        let hashes = self.hashes;
         let side = &mut self.sides[d];
         // The times are set by the first body byte (`FileAcc::seen == 0` marks them unset).
-        let f = side.file.get_or_insert_with(|| FileAcc {
-            first_ts: 0,
-            last_ts: 0,
-            seen: 0,
-            total: None,
-            head: Vec::new(),
-            md5: Md5::new(),
-            sha1: Sha1::new(),
-            sha256: Sha256::new(),
-            filename: side.filename.clone(),
-        });
+        let filename = &side.filename;
+        let f = side
+            .file
+            .get_or_insert_with(|| FileAcc::new(hashes, 0, filename.clone()));
         f.total = Some(n);
     }
 
@@ -786,20 +831,21 @@ impl HttpSession {
 
 /// A file record for a body held whole (a multipart part).
 fn file_record(
-    first_ts: i64,
-    last_ts: i64,
+    (first_ts, last_ts): (i64, i64),
     fuid: String,
     depth: u32,
     is_orig: bool,
     content: &[u8],
     filename: Option<String>,
+    hashes: FileHashes,
 ) -> FileRecord {
+    let digests = FileDigests::of(hashes, content);
     FileRecord {
         ts_ns: first_ts,
         fuid,
         source: "HTTP",
         depth,
-        analyzers: vec!["MD5", "SHA1", "SHA256"],
+        analyzers: hashes.analyzers(),
         mime_type: mime::sniff(&content[..content.len().min(SNIFF_BYTES)]).map(str::to_string),
         filename,
         duration_ns: last_ts - first_ts,
@@ -807,9 +853,9 @@ fn file_record(
         seen_bytes: content.len() as u64,
         total_bytes: Some(content.len() as u64),
         missing_bytes: 0,
-        md5: Some(hex(&Md5::digest(content))),
-        sha1: Some(hex(&Sha1::digest(content))),
-        sha256: Some(hex(&Sha256::digest(content))),
+        md5: digests.md5,
+        sha1: digests.sha1,
+        sha256: digests.sha256,
         hash_truncated: false,
     }
 }

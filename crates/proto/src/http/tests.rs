@@ -7,7 +7,7 @@
 //!   only chunked framing reveals).
 
 use super::*;
-use crate::{AppRecord, Ctx, Direction, SessionParser};
+use crate::{AppRecord, Ctx, Direction, FileDigests, FileHashes, SessionParser};
 
 const AUTH_ORIG: &[u8] = include_bytes!("testdata/auth_orig.bin");
 const AUTH_RESP: &[u8] = include_bytes!("testdata/auth_resp.bin");
@@ -79,6 +79,44 @@ fn body_hashes_are_the_body_hashes() {
         .map(|b| format!("{b:02x}"))
         .collect();
     assert_eq!(recs[0].files[0].sha256.as_deref(), Some(want.as_str()));
+}
+
+// A body held whole for decoding is hashed only if it cannot be decoded, and then in full:
+// the raw digests are computed late, from the held bytes.
+#[test]
+fn undecodable_encoded_body_gets_raw_digests_and_configured_set() {
+    let body = b"not really brotli, but opaque bytes";
+    let resp = format!(
+        "HTTP/1.1 200 OK\r\nContent-Encoding: br\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    );
+    let mut resp = resp.into_bytes();
+    resp.extend_from_slice(body);
+    let req: &[u8] = b"GET /x HTTP/1.1\r\nHost: a\r\n\r\n";
+    for hashes in [FileHashes::ALL, FileHashes::parse("sha1").unwrap()] {
+        let mut s = HttpSession::new().with_file_hashes(hashes);
+        let mut out = vec![];
+        s.data(ctx(Direction::Orig, 1), req, &mut out);
+        // Split the body over two deliveries: the held bytes are hashed at body end.
+        let cut = resp.len() - 10;
+        s.data(ctx(Direction::Resp, 2), &resp[..cut], &mut out);
+        s.data(ctx(Direction::Resp, 3), &resp[cut..], &mut out);
+        s.end(9, &mut out);
+        let f = out
+            .iter()
+            .find_map(|r| match r {
+                AppRecord::Http(h) => h.files.first().cloned(),
+                _ => None,
+            })
+            .expect("a file");
+        let want = FileDigests::of(hashes, body);
+        assert_eq!(
+            (f.md5, f.sha1, f.sha256),
+            (want.md5, want.sha1, want.sha256)
+        );
+        assert_eq!(f.analyzers, hashes.analyzers());
+        assert_eq!(f.seen_bytes, body.len() as u64);
+    }
 }
 
 #[test]

@@ -564,9 +564,11 @@ impl TlsSession {
                 &mut self.rec.cert_chain_fps
             };
             if let Some(v) = chain {
-                v.push(fp);
+                v.push(fp.clone());
             }
-            if let Some((r, cns)) = x509::parse_certificate(raw.data, ctx.ts_ns, i == 0, client) {
+            if let Some((r, cns)) =
+                x509::parse_certificate_cached(raw.data, &fp, ctx.ts_ns, i == 0, client)
+            {
                 if i == 0 && !client && self.host_cert.is_none() {
                     self.host_cert = Some((r.clone(), cns));
                 }

@@ -37,6 +37,32 @@ fn basic() -> (Vec<u8>, Vec<u8>) {
     )
 }
 
+/// The first certificate of `basic()`'s server flight, as DER: walks the handshake messages
+/// of the flight's TLS records to the Certificate message (type 11).
+pub(super) fn first_server_cert() -> Vec<u8> {
+    let (_, flight) = basic();
+    let mut hs = Vec::new();
+    let mut i = 0;
+    while i + 5 <= flight.len() {
+        let len = be16(&flight[i + 3..]) as usize;
+        if flight[i] == 22 {
+            hs.extend_from_slice(&flight[i + 5..i + 5 + len]);
+        }
+        i += 5 + len;
+    }
+    let mut j = 0;
+    while j + 4 <= hs.len() {
+        let len = u32::from_be_bytes([0, hs[j + 1], hs[j + 2], hs[j + 3]]) as usize;
+        if hs[j] == 11 {
+            let body = &hs[j + 4..];
+            let n = u32::from_be_bytes([0, body[3], body[4], body[5]]) as usize;
+            return body[6..6 + n].to_vec();
+        }
+        j += 4 + len;
+    }
+    panic!("no Certificate message in the flight");
+}
+
 const C: Ctx = Ctx {
     ts_ns: 1_330_000_000_000_000_000,
     dir: Direction::Orig,

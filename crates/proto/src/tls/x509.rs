@@ -15,6 +15,57 @@ pub fn fingerprint(der: &[u8]) -> String {
     hex(&Sha256::digest(der))
 }
 
+/// Distinct certificates remembered per thread by [`parse_certificate_cached`].
+pub const CERT_CACHE_ENTRIES: usize = 1024;
+
+/// Certificates parsed recently on this thread, by SHA-256 fingerprint, oldest first out.
+/// The same few server chains recur in almost every capture (Zeek caches certificates for the
+/// same reason); a hit costs a hash lookup and a clone instead of a DER parse. One cache per
+/// worker thread: no lock, and the records do not depend on which thread saw a certificate.
+#[derive(Default)]
+struct CertCache {
+    map: std::collections::HashMap<String, (X509Record, Vec<String>)>,
+    order: std::collections::VecDeque<String>,
+}
+
+thread_local! {
+    static CERT_CACHE: std::cell::RefCell<CertCache> = std::cell::RefCell::default();
+}
+
+/// [`parse_certificate`] for a certificate whose fingerprint (`fingerprint(der)`) is known,
+/// through the per-thread cache.
+pub fn parse_certificate_cached(
+    der: &[u8],
+    fp: &str,
+    ts_ns: i64,
+    host_cert: bool,
+    client_cert: bool,
+) -> Option<(X509Record, Vec<String>)> {
+    let per_connection = |(mut r, cns): (X509Record, Vec<String>)| {
+        r.ts_ns = ts_ns;
+        r.host_cert = host_cert;
+        r.client_cert = client_cert;
+        r.expired = ts_ns / 1_000_000_000 > r.not_valid_after;
+        (r, cns)
+    };
+    let hit = CERT_CACHE.with(|c| c.borrow().map.get(fp).cloned());
+    if let Some(cached) = hit {
+        return Some(per_connection(cached));
+    }
+    let parsed = parse_certificate(der, ts_ns, host_cert, client_cert)?;
+    CERT_CACHE.with(|c| {
+        let mut c = c.borrow_mut();
+        if c.order.len() >= CERT_CACHE_ENTRIES {
+            if let Some(old) = c.order.pop_front() {
+                c.map.remove(&old);
+            }
+        }
+        c.order.push_back(fp.to_string());
+        c.map.insert(fp.to_string(), parsed.clone());
+    });
+    Some(per_connection(parsed))
+}
+
 /// OpenSSL's names for the algorithm OIDs certificates carry (Zeek prints these).
 fn alg_name(oid: &str) -> Option<&'static str> {
     Some(match oid {
@@ -381,5 +432,18 @@ mod tests {
     fn garbage_is_not_a_certificate() {
         assert!(parse_certificate(b"\x30\x03\x02\x01\x00", 0, true, false).is_none());
         assert!(parse_certificate(b"", 0, true, false).is_none());
+    }
+
+    #[test]
+    fn cached_parse_equals_fresh_parse_with_per_connection_fields() {
+        // The host certificate of Traces/tls/tls-conn-with-extensions.pcap (TLS unit tests).
+        let der = super::super::tests::first_server_cert();
+        let fp = fingerprint(&der);
+        let fresh = parse_certificate(&der, 5_000_000_000, false, true).unwrap();
+        let _ = parse_certificate_cached(&der, &fp, 1, true, false).unwrap();
+        let hit = parse_certificate_cached(&der, &fp, 5_000_000_000, false, true).unwrap();
+        assert_eq!(hit, fresh);
+        let late = parse_certificate_cached(&der, &fp, i64::MAX, true, false).unwrap();
+        assert!(late.0.expired && late.0.host_cert && !late.0.client_cert);
     }
 }
