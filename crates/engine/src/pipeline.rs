@@ -10,6 +10,7 @@ use netloupe_decode::anomaly::AnomalyDetail;
 use netloupe_decode::{Anomaly, Decoded, Decoder};
 use netloupe_flow::{AppEvent, ConnRecord, FlowPacket, FlowStats, FlowTable};
 use netloupe_output::WeirdRecord;
+use netloupe_proto::{FileHashes, HashHandle, HashService};
 use std::collections::HashMap;
 use std::time::Instant;
 
@@ -105,7 +106,15 @@ pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutc
     let mut weird_batch: Vec<WeirdRecord> = Vec::new();
     let mut next_tick = i64::MIN;
 
-    let mut flows = FlowBackend::start(cfg, &sink_tx)?;
+    // File digests are computed on a thread of their own: the flow threads hand body bytes over
+    // and the log writer waits for the digests just before writing files.log.
+    let hasher = if cfg.flow.app.enabled && cfg.flow.app.parsers.file_hashes != FileHashes::NONE {
+        Some(HashService::start().map_err(|e| format!("cannot start the hashing thread: {e}"))?)
+    } else {
+        None
+    };
+    let mut flows =
+        FlowBackend::start(cfg, &sink_tx, hasher.as_ref().and_then(HashService::handle))?;
 
     while let Some(pkt) = source.next_packet() {
         stats.packets_read += 1;
@@ -210,11 +219,13 @@ pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutc
     }
 
     stats.flow = flows.finish()?;
+    HashService::detach_current_thread();
     drop(sink_tx);
     let summary: SinkSummary = sink
         .join()
         .map_err(|_| "log writer thread panicked".to_string())?
         .map_err(|e| format!("writing logs in {}: {e}", cfg.out_dir.display()))?;
+    stats.file_hashing = hasher.map(HashService::finish).unwrap_or_default();
     stats.conn_records = summary.conn_records;
     stats.app_records = summary.app_records;
     stats.weird_records_written = summary.weird_records;
@@ -333,9 +344,16 @@ struct WorkerHandle {
 }
 
 impl FlowBackend {
-    fn start(cfg: &EngineConfig, sink: &Sender<SinkMsg>) -> Result<FlowBackend, String> {
+    fn start(
+        cfg: &EngineConfig,
+        sink: &Sender<SinkMsg>,
+        hasher: Option<HashHandle>,
+    ) -> Result<FlowBackend, String> {
         let n = cfg.threads.max(1);
         if n == 1 {
+            if let Some(h) = hasher {
+                h.attach_current_thread(0);
+            }
             return Ok(FlowBackend::Inline {
                 table: Box::new(FlowTable::new(cfg.flow)),
                 out: Vec::with_capacity(RECORD_BATCH),
@@ -352,9 +370,15 @@ impl FlowBackend {
             let sink = sink.clone();
             let spare_tx = spare_tx.clone();
             let flow_cfg = cfg.flow;
+            let hasher = hasher.clone();
             let join = std::thread::Builder::new()
                 .name(format!("netloupe-flow-{i}"))
-                .spawn(move || worker(rx, sink, spare_tx, flow_cfg))
+                .spawn(move || {
+                    if let Some(h) = hasher {
+                        h.attach_current_thread(i as u32);
+                    }
+                    worker(rx, sink, spare_tx, flow_cfg)
+                })
                 .map_err(|e| e.to_string())?;
             workers.push(WorkerHandle {
                 tx,

@@ -99,8 +99,10 @@ pub(crate) fn run_sink(
                     *ports.entry((r.proto.name(), r.resp_p)).or_default() += 1;
                 }
             }
-            SinkMsg::App(v) => {
-                for e in &v {
+            SinkMsg::App(mut v) => {
+                for e in &mut v {
+                    e.record.resolve_deferred();
+                    let e = &*e;
                     if let Some(eve) = &mut eve {
                         eve.app(e)?;
                     }

@@ -43,6 +43,8 @@ pub struct RunStats {
     pub conn_records: u64,
     /// Records written per protocol log (dns, http, ssl, x509, ssh, files).
     pub app_records: BTreeMap<&'static str, u64>,
+    /// The file-hashing thread's work (files.log digests computed off the packet path).
+    pub file_hashing: netloupe_proto::HashStats,
     pub weird_records_written: u64,
     pub weird_records_suppressed: u64,
     pub inputs: Vec<InputStats>,
@@ -119,6 +121,11 @@ impl RunStats {
                 "overlap_conflicts": f.app.overlap_conflicts,
                 "peak_buffered_bytes": f.app.peak_buffered_bytes,
                 "records": map(&self.app_records),
+                "file_hashing": {
+                    "files": self.file_hashing.files,
+                    "bytes": self.file_hashing.bytes,
+                    "discarded": self.file_hashing.discarded,
+                },
                 "reassembly": {
                     "segments": f.app.reassembly.segments,
                     "bytes_delivered": f.app.reassembly.bytes_delivered,

@@ -1,12 +1,17 @@
-//! Which digests files.log carries, and their running state while a file streams past.
+//! Which digests files.log carries, their running state while a file streams past, and the
+//! hashing thread that computes them off the packet path.
 //!
 //! Hashing is the largest single cost of inspection on traffic with HTTP bodies (MD5 alone
-//! runs at a few hundred MB/s), so the set is configurable: all three by default, as Zeek's
-//! `hash-all-files` policy does; fewer, or none, as Suricata's default (no file hashing) does.
+//! runs at a few hundred MB/s here), so the set is configurable: all three by default, as
+//! Zeek's `hash-all-files` policy does; fewer, or none, as Suricata's default (no file
+//! hashing) does. In a run, flow threads attach to a [`HashService`]: body bytes are copied
+//! to its thread in order, and a file's record carries [`PendingDigests`] that the log writer
+//! resolves just before writing files.log, so the packet path never waits for a digest.
 
 use md5::Md5;
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
+use std::sync::mpsc::{self, Receiver, SyncSender};
 
 /// The digests computed for every file (files.log `md5`, `sha1`, `sha256`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -67,11 +72,19 @@ impl FileHashes {
     }
 }
 
-/// Digests of one file in progress.
-pub struct FileDigests {
-    md5: Option<Md5>,
-    sha1: Option<Sha1>,
-    sha256: Option<Sha256>,
+/// Digests of one file in progress: computed here, or by the run's hashing thread when the
+/// calling thread is attached to one ([`HashService::attach_current_thread`]).
+pub struct FileDigests(DigestsAt);
+
+// One per file in transfer, not per packet: the size of the in-place states does not matter.
+#[allow(clippy::large_enum_variant)]
+enum DigestsAt {
+    Here {
+        md5: Option<Md5>,
+        sha1: Option<Sha1>,
+        sha256: Option<Sha256>,
+    },
+    Remote(RemoteFile),
 }
 
 /// Finished digests, lower-case hex; `None` for a digest that was not configured.
@@ -82,40 +95,257 @@ pub struct FileDigestValues {
     pub sha256: Option<String>,
 }
 
+/// The digests of a file, now or once the hashing thread has caught up.
+pub enum FinishedDigests {
+    Ready(FileDigestValues),
+    Pending(PendingDigests),
+}
+
 impl FileDigests {
     pub fn new(which: FileHashes) -> Self {
-        FileDigests {
+        if which != FileHashes::NONE {
+            if let Some(remote) = RemoteFile::open(which) {
+                return FileDigests(DigestsAt::Remote(remote));
+            }
+        }
+        FileDigests(DigestsAt::Here {
             md5: which.md5.then(Md5::new),
             sha1: which.sha1.then(Sha1::new),
             sha256: which.sha256.then(Sha256::new),
-        }
+        })
     }
 
     pub fn update(&mut self, bytes: &[u8]) {
-        if let Some(h) = &mut self.md5 {
-            h.update(bytes);
-        }
-        if let Some(h) = &mut self.sha1 {
-            h.update(bytes);
-        }
-        if let Some(h) = &mut self.sha256 {
-            h.update(bytes);
-        }
-    }
-
-    pub fn finish(self) -> FileDigestValues {
-        FileDigestValues {
-            md5: self.md5.map(|h| crate::hex(&h.finalize())),
-            sha1: self.sha1.map(|h| crate::hex(&h.finalize())),
-            sha256: self.sha256.map(|h| crate::hex(&h.finalize())),
+        match &mut self.0 {
+            DigestsAt::Here { md5, sha1, sha256 } => {
+                if let Some(h) = md5 {
+                    h.update(bytes);
+                }
+                if let Some(h) = sha1 {
+                    h.update(bytes);
+                }
+                if let Some(h) = sha256 {
+                    h.update(bytes);
+                }
+            }
+            DigestsAt::Remote(r) => r.send(HashJob::Data(r.id, bytes.to_vec())),
         }
     }
 
-    /// The digests of a body held whole.
+    pub fn finish(self) -> FinishedDigests {
+        match self.0 {
+            DigestsAt::Here { md5, sha1, sha256 } => FinishedDigests::Ready(FileDigestValues {
+                md5: md5.map(|h| crate::hex(&h.finalize())),
+                sha1: sha1.map(|h| crate::hex(&h.finalize())),
+                sha256: sha256.map(|h| crate::hex(&h.finalize())),
+            }),
+            DigestsAt::Remote(mut r) => {
+                let (tx, rx) = mpsc::sync_channel(1);
+                r.send(HashJob::Finish(r.id, tx));
+                r.finished = true;
+                FinishedDigests::Pending(PendingDigests(Some(rx)))
+            }
+        }
+    }
+
+    /// The digests of a body held whole, computed on the calling thread.
     pub fn of(which: FileHashes, content: &[u8]) -> FileDigestValues {
-        let mut d = FileDigests::new(which);
-        d.update(content);
-        d.finish()
+        FileDigestValues {
+            md5: which.md5.then(|| crate::hex(&Md5::digest(content))),
+            sha1: which.sha1.then(|| crate::hex(&Sha1::digest(content))),
+            sha256: which.sha256.then(|| crate::hex(&Sha256::digest(content))),
+        }
+    }
+}
+
+/// Digests a hashing thread owes: [`PendingDigests::wait`] blocks until it has hashed every
+/// byte sent before (the log writer calls it just before writing files.log, long after the
+/// flow thread moved on).
+pub struct PendingDigests(Option<Receiver<FileDigestValues>>);
+
+impl PendingDigests {
+    /// The digests; empty if the hashing thread is gone (it only ends after its senders).
+    pub fn wait(mut self) -> FileDigestValues {
+        self.0
+            .take()
+            .and_then(|rx| rx.recv().ok())
+            .unwrap_or_default()
+    }
+}
+
+// Records are compared and cloned in tests; a pending value has no content to compare, and a
+// clone must not steal the original's answer.
+impl Clone for PendingDigests {
+    fn clone(&self) -> Self {
+        PendingDigests(None)
+    }
+}
+
+impl PartialEq for PendingDigests {
+    fn eq(&self, _: &Self) -> bool {
+        true
+    }
+}
+
+impl std::fmt::Debug for PendingDigests {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("PendingDigests")
+    }
+}
+
+enum HashJob {
+    Open(u64, FileHashes),
+    Data(u64, Vec<u8>),
+    Finish(u64, SyncSender<FileDigestValues>),
+    Discard(u64),
+}
+
+/// Jobs queued to the hashing thread before senders wait: bounds the body bytes in flight
+/// (one job is one delivery, at most a TCP segment's worth in practice, 64 KiB at most).
+const HASH_QUEUE: usize = 4096;
+
+/// The hashing thread of a run. Flow threads attach to it; their files are hashed there, so
+/// the bytes of HTTP bodies cost the packet path a copy rather than three digests.
+pub struct HashService {
+    tx: Option<SyncSender<HashJob>>,
+    join: Option<std::thread::JoinHandle<HashStats>>,
+}
+
+/// What the hashing thread did, for stats.json.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HashStats {
+    pub files: u64,
+    pub bytes: u64,
+    /// Files whose connection ended before their body did (no digests needed).
+    pub discarded: u64,
+}
+
+struct Attached {
+    tx: SyncSender<HashJob>,
+    next_id: u64,
+}
+
+thread_local! {
+    static ATTACHED: std::cell::RefCell<Option<Attached>> = const { std::cell::RefCell::new(None) };
+}
+
+impl HashService {
+    pub fn start() -> std::io::Result<HashService> {
+        let (tx, rx) = mpsc::sync_channel::<HashJob>(HASH_QUEUE);
+        let join = std::thread::Builder::new()
+            .name("netloupe-hash".into())
+            .spawn(move || {
+                let mut open: std::collections::HashMap<u64, FileDigests> = Default::default();
+                let mut st = HashStats::default();
+                for job in rx {
+                    match job {
+                        HashJob::Open(id, which) => {
+                            // Computed here: this thread is never attached.
+                            open.insert(id, FileDigests::new(which));
+                        }
+                        HashJob::Data(id, bytes) => {
+                            if let Some(d) = open.get_mut(&id) {
+                                st.bytes += bytes.len() as u64;
+                                d.update(&bytes);
+                            }
+                        }
+                        HashJob::Finish(id, reply) => {
+                            if let Some(d) = open.remove(&id) {
+                                st.files += 1;
+                                if let FinishedDigests::Ready(v) = d.finish() {
+                                    let _ = reply.send(v);
+                                }
+                            }
+                        }
+                        HashJob::Discard(id) => {
+                            st.discarded += open.remove(&id).is_some() as u64;
+                        }
+                    }
+                }
+                st
+            })?;
+        Ok(HashService {
+            tx: Some(tx),
+            join: Some(join),
+        })
+    }
+
+    /// A handle that attaches a thread (the flow threads) to this service.
+    pub fn handle(&self) -> Option<HashHandle> {
+        self.tx.clone().map(|tx| HashHandle { tx })
+    }
+
+    /// Stops attaching the calling thread (its sender is dropped so the service can end).
+    pub fn detach_current_thread() {
+        ATTACHED.with(|a| *a.borrow_mut() = None);
+    }
+
+    /// Waits for the thread to hash everything queued. Every attached thread must have
+    /// detached or ended first.
+    pub fn finish(mut self) -> HashStats {
+        self.tx = None;
+        self.join
+            .take()
+            .and_then(|j| j.join().ok())
+            .unwrap_or_default()
+    }
+}
+
+/// Attaches threads to a [`HashService`]; sent to the thread that attaches itself.
+#[derive(Clone)]
+pub struct HashHandle {
+    tx: SyncSender<HashJob>,
+}
+
+impl HashHandle {
+    /// Files opened by the calling thread from now on are hashed by the service. Ids are
+    /// unique per run: each attached thread numbers its files in its own range.
+    pub fn attach_current_thread(self, thread_index: u32) {
+        ATTACHED.with(|a| {
+            *a.borrow_mut() = Some(Attached {
+                tx: self.tx,
+                next_id: (thread_index as u64) << 40,
+            })
+        });
+    }
+}
+
+/// A file hashed on the service's thread.
+struct RemoteFile {
+    id: u64,
+    tx: SyncSender<HashJob>,
+    finished: bool,
+}
+
+impl RemoteFile {
+    fn open(which: FileHashes) -> Option<RemoteFile> {
+        ATTACHED.with(|a| {
+            let mut a = a.borrow_mut();
+            let a = a.as_mut()?;
+            let id = a.next_id;
+            a.next_id += 1;
+            let f = RemoteFile {
+                id,
+                tx: a.tx.clone(),
+                finished: false,
+            };
+            f.send(HashJob::Open(id, which));
+            Some(f)
+        })
+    }
+
+    fn send(&self, job: HashJob) {
+        // The service outlives every attached thread; a failed send means it is gone, and the
+        // file simply gets no digests.
+        let _ = self.tx.send(job);
+    }
+}
+
+impl Drop for RemoteFile {
+    fn drop(&mut self) {
+        if !self.finished {
+            self.send(HashJob::Discard(self.id));
+        }
     }
 }
 
@@ -149,5 +379,39 @@ mod tests {
         );
         let only = FileDigests::of(FileHashes::parse("sha1").unwrap(), b"abc");
         assert_eq!((only.md5, only.sha256), (None, None));
+    }
+
+    #[test]
+    fn hashing_thread_gives_the_same_digests_and_counts_its_work() {
+        let service = HashService::start().unwrap();
+        let which = FileHashes::parse("md5,sha256").unwrap();
+        // Attached on a thread of its own: the test harness reuses threads.
+        let handle = service.handle().unwrap();
+        let pending = std::thread::spawn(move || {
+            handle.attach_current_thread(3);
+            let mut kept = FileDigests::new(which);
+            let mut dropped = FileDigests::new(which);
+            for chunk in [&b"ab"[..], b"", b"c"] {
+                kept.update(chunk);
+                dropped.update(chunk);
+            }
+            drop(dropped);
+            let finished = kept.finish();
+            HashService::detach_current_thread();
+            match finished {
+                FinishedDigests::Pending(p) => p,
+                FinishedDigests::Ready(_) => panic!("an attached thread hashes remotely"),
+            }
+        })
+        .join()
+        .unwrap();
+        assert_eq!(pending.wait(), FileDigests::of(which, b"abc"));
+        let st = service.finish();
+        assert_eq!((st.files, st.discarded, st.bytes), (1, 1, 6));
+        // Unattached threads hash in place.
+        assert!(matches!(
+            FileDigests::new(which).finish(),
+            FinishedDigests::Ready(_)
+        ));
     }
 }

@@ -30,7 +30,10 @@ pub mod ssh;
 mod test_util;
 pub mod tls;
 
-pub use file_hash::{FileDigestValues, FileDigests, FileHashes};
+pub use file_hash::{
+    FileDigestValues, FileDigests, FileHashes, FinishedDigests, HashHandle, HashService, HashStats,
+    PendingDigests,
+};
 pub use service::Service;
 
 /// Which side of the connection sent the bytes.
@@ -159,6 +162,15 @@ pub fn new_parser(service: Service, udp: bool) -> Option<Box<dyn SessionParser>>
 }
 
 impl AppRecord {
+    /// Completes what was left to other threads (file digests); call before writing.
+    pub fn resolve_deferred(&mut self) {
+        if let AppRecord::Http(h) = self {
+            h.files
+                .iter_mut()
+                .for_each(http::FileRecord::resolve_digests);
+        }
+    }
+
     /// Time of the event the record describes (Zeek's `ts` of that log).
     pub fn ts_ns(&self) -> i64 {
         match self {

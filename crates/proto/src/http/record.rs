@@ -113,6 +113,21 @@ pub struct FileRecord {
     pub sha256: Option<String>,
     /// The body was longer than the hashing cap: no hashes.
     pub hash_truncated: bool,
+    /// Digests still being computed on the hashing thread: [`FileRecord::resolve_digests`]
+    /// fills `md5`/`sha1`/`sha256` from them before the record is written.
+    pub pending: Option<crate::PendingDigests>,
+}
+
+impl FileRecord {
+    /// Waits for digests computed off the packet path and stores them in the record.
+    pub fn resolve_digests(&mut self) {
+        if let Some(p) = self.pending.take() {
+            let v = p.wait();
+            self.md5 = v.md5;
+            self.sha1 = v.sha1;
+            self.sha256 = v.sha256;
+        }
+    }
 }
 
 impl FileRecord {

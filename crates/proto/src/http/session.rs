@@ -12,7 +12,7 @@ use super::parser::{self, MAX_HEAD};
 use super::record::{FileRecord, HttpRecord};
 use crate::ntlm::{parse_http_auth, NtlmMessage, NtlmRecord, NtlmTracker};
 use crate::{AppRecord, Ctx, Direction, Service, SessionParser};
-use crate::{FileDigests, FileHashes};
+use crate::{FileDigestValues, FileDigests, FileHashes, FinishedDigests};
 use sha2::{Digest, Sha256};
 use std::collections::VecDeque;
 
@@ -410,7 +410,10 @@ impl HttpSession {
             }
         }
         let truncated = f.seen > MAX_HASHED;
-        let digests = f.digests.finish();
+        let (digests, pending) = match f.digests.finish() {
+            FinishedDigests::Ready(v) => (v, None),
+            FinishedDigests::Pending(p) => (FileDigestValues::default(), (!truncated).then_some(p)),
+        };
         let mime = mime::sniff(&f.head).map(str::to_string);
         let fr = FileRecord {
             ts_ns: f.first_ts,
@@ -433,6 +436,7 @@ impl HttpSession {
             sha1: digests.sha1.filter(|_| !truncated),
             sha256: digests.sha256.filter(|_| !truncated),
             hash_truncated: truncated,
+            pending,
         };
         let r = &mut t.rec;
         let (fuids, names, mimes) = if is_orig {
@@ -839,7 +843,12 @@ fn file_record(
     filename: Option<String>,
     hashes: FileHashes,
 ) -> FileRecord {
-    let digests = FileDigests::of(hashes, content);
+    let mut d = FileDigests::new(hashes);
+    d.update(content);
+    let (digests, pending) = match d.finish() {
+        FinishedDigests::Ready(v) => (v, None),
+        FinishedDigests::Pending(p) => (FileDigestValues::default(), Some(p)),
+    };
     FileRecord {
         ts_ns: first_ts,
         fuid,
@@ -857,6 +866,7 @@ fn file_record(
         sha1: digests.sha1,
         sha256: digests.sha256,
         hash_truncated: false,
+        pending,
     }
 }
 
