@@ -78,8 +78,7 @@ const FLOORS: [(&str, f64, f64); 15] = [
     ("ssl", 22.0 / 37.0, 22.0 / 23.0),
     ("x509", 27.0 / 34.0, 27.0 / 32.0),
     ("ssh", 1.0, 1.0),
-    // A truncated long-header packet of unknown version (vector-max-size-crash) not identified.
-    ("quic", 16.0 / 17.0, 16.0 / 17.0),
+    ("quic", 1.0, 1.0),
     // SMTP inside an HTTP CONNECT tunnel: no hand-over from http to smtp.
     ("smtp", 28.0 / 29.0, 28.0 / 29.0),
     // Baselines with non-default FTP settings skipped (NON_DEFAULT).
@@ -87,6 +86,9 @@ const FLOORS: [(&str, f64, f64); 15] = [
     ("rdp", 1.0, 1.0),
     ("smb_mapping", 1.0, 1.0),
     ("smb_files", 84.0 / 86.0, 1.0),
+    // mapi.pcap: Zeek logs an unanswered last request with the operation name and rtt of the
+    // call before it on the same pipe (its per-pipe state is reused); netloupe logs the
+    // request's own operation (EcDoRpc) without rtt. A deliberate difference.
     ("dce_rpc", 16.0 / 17.0, 16.0 / 17.0),
     ("kerberos", 88.0 / 89.0, 88.0 / 89.0),
     // Zeek joins a DHCP transaction across connections; ours is per connection.

@@ -275,12 +275,14 @@ fn eval_tcp(d: &[u8], simple_http: bool, c: &mut Cands) -> (bool, u16) {
 }
 
 /// All UDP rules over one datagram.
-fn eval_udp(d: &[u8], c: &mut Cands) {
+/// `quic_port`: the datagram goes to or comes from QUIC's registered port, which admits a
+/// long header of an unknown version (weak content).
+fn eval_udp(d: &[u8], quic_port: bool, c: &mut Cands) {
     let ok = |r: Chk<()>| r.is_ok();
     if ok(rules::dhcp(d)) {
         c.add(Service::Dhcp);
     }
-    if ok(rules::quic(d)) {
+    if ok(rules::quic(d)) || (quic_port && ok(rules::quic_unknown_version(d))) {
         c.add(Service::Quic);
     }
     if ok(rules::krb_udp(d)) {
@@ -312,6 +314,9 @@ fn eval_udp(d: &[u8], c: &mut Cands) {
     }
 }
 
+/// QUIC's registered UDP port (HTTP/3).
+const QUIC_PORT: u16 = 443;
+
 impl Detector {
     pub fn new() -> Self {
         Self::default()
@@ -342,7 +347,8 @@ impl Detector {
         let mut c = Cands::default();
         match t {
             Transport::Udp => {
-                eval_udp(data, &mut c);
+                let quic_port = orig_port == QUIC_PORT || resp_port == QUIC_PORT;
+                eval_udp(data, quic_port, &mut c);
                 self.datagrams = self.datagrams.saturating_add(1);
             }
             Transport::Tcp => {
@@ -460,6 +466,6 @@ pub fn fuzz_feed(data: &[u8]) {
     }
     let _ = find_ntlmssp(rest);
     let mut c = Cands::default();
-    eval_udp(rest, &mut c);
+    eval_udp(rest, true, &mut c);
     let _ = eval_tcp(rest, true, &mut c);
 }

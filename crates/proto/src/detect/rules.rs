@@ -651,6 +651,26 @@ pub(super) fn quic(d: &[u8]) -> Chk<()> {
     }
 }
 
+/// A QUIC long header of a version netloupe does not know (neither IETF nor Google QUIC, not
+/// Version Negotiation, not reserved): only the invariant header (RFC 8999) can be checked, so
+/// the detector admits it only towards QUIC's registered port, as Zeek's port registration
+/// does (it logs such a connection with version "unknown-...").
+pub(super) fn quic_unknown_version(d: &[u8]) -> Chk<()> {
+    let mut r = Rd::new(d);
+    let b0 = r.u8()?;
+    let version = r.be32()?;
+    ensure(b0 & 0xc0 == 0xc0 && version != 0 && version & 0x0f0f_0f0f != 0x0a0a_0a0a)?;
+    let v = version.to_be_bytes();
+    ensure(!matches!(v[0], b'Q' | b'T') && quic_v1_type(version, 0).is_none())?;
+    let dcil = usize::from(r.u8()?);
+    ensure(dcil <= 20)?;
+    r.skip(dcil)?;
+    let scil = usize::from(r.u8()?);
+    ensure(scil <= 20)?;
+    r.skip(scil)?;
+    ensure(r.left() > 0)
+}
+
 /// Google QUIC up to Q043: public header with an 8-byte connection ID and either the client's
 /// ASCII version "Q0nn" or, from the server, a cleartext crypto handshake message (CHLO / REJ /
 /// SHLO tag, entry count, zero padding, first tag) near the start.

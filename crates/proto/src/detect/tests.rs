@@ -295,10 +295,20 @@ fn detect_quic() {
     // A long header whose Length overruns the datagram.
     let short = v1[..200].to_vec();
     assert_eq!(udp(&short, 50000, 443), NeedMore);
-    // Unknown version.
+    // Unknown version: only the invariant header can be checked, so only QUIC's port admits it.
     let mut unk = v1.clone();
     unk[1..5].copy_from_slice(&[0x12, 0x34, 0x56, 0x78]);
-    assert_eq!(udp(&unk, 50000, 443), NeedMore);
+    assert_eq!(udp(&unk, 50000, 443), Match(Service::Quic));
+    assert_eq!(udp(&unk, 50000, 4433), NeedMore);
+    // zeek/Traces/quic/vector-max-size-crash.pcap#1 (the whole 45-byte payload): version
+    // 0x10010000, DCID 00, no SCID; Zeek logs it as QUIC unknown-10010000.
+    let crash = h("c6 10010000 01 00 00 0000000001 320d 6161616161616161 2d 61616161 07 6161616161616161616161 0000100001");
+    assert_eq!(udp(&crash, 45492, 443), Match(Service::Quic));
+    assert_eq!(udp(&crash, 45492, 53), NeedMore);
+    // A short header (fixed bit only) or a bad connection-id length is not admitted.
+    let mut bad = crash.clone();
+    bad[5] = 21;
+    assert_ne!(udp(&bad, 45492, 443), Match(Service::Quic));
 }
 
 // --- SSH ----------------------------------------------------------------------------------------
