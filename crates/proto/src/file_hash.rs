@@ -128,7 +128,7 @@ impl FileDigests {
                     h.update(bytes);
                 }
             }
-            DigestsAt::Remote(r) => r.send(HashJob::Data(r.id, bytes.to_vec())),
+            DigestsAt::Remote(r) => r.data(bytes),
         }
     }
 
@@ -139,12 +139,7 @@ impl FileDigests {
                 sha1: sha1.map(|h| crate::hex(&h.finalize())),
                 sha256: sha256.map(|h| crate::hex(&h.finalize())),
             }),
-            DigestsAt::Remote(mut r) => {
-                let (tx, rx) = mpsc::sync_channel(1);
-                r.send(HashJob::Finish(r.id, tx));
-                r.finished = true;
-                FinishedDigests::Pending(PendingDigests(Some(rx)))
-            }
+            DigestsAt::Remote(mut r) => FinishedDigests::Pending(r.finish()),
         }
     }
 
@@ -195,19 +190,30 @@ impl std::fmt::Debug for PendingDigests {
 
 enum HashJob {
     Open(u64, FileHashes),
-    Data(u64, Vec<u8>),
+    /// Bytes `start..end` of the batch's byte buffer belong to this file.
+    Data(u64, usize, usize),
     Finish(u64, SyncSender<FileDigestValues>),
     Discard(u64),
 }
 
-/// Jobs queued to the hashing thread before senders wait: bounds the body bytes in flight
-/// (one job is one delivery, at most a TCP segment's worth in practice, 64 KiB at most).
-const HASH_QUEUE: usize = 4096;
+/// Jobs of one flow thread, sent together: body bytes are copied into one buffer rather than
+/// one allocation and one channel send (with a wake-up of the hashing thread) per delivery.
+#[derive(Default)]
+struct HashBatch {
+    bytes: Vec<u8>,
+    jobs: Vec<HashJob>,
+}
+
+/// Bytes a flow thread gathers before sending a batch; a finished file sends at once, so the
+/// log writer never waits for bytes still held here.
+const BATCH_BYTES: usize = 256 << 10;
+/// Batches queued to the hashing thread before flow threads wait: bounds the bytes in flight.
+const HASH_QUEUE: usize = 64;
 
 /// The hashing thread of a run. Flow threads attach to it; their files are hashed there, so
 /// the bytes of HTTP bodies cost the packet path a copy rather than three digests.
 pub struct HashService {
-    tx: Option<SyncSender<HashJob>>,
+    tx: Option<SyncSender<HashBatch>>,
     join: Option<std::thread::JoinHandle<HashStats>>,
 }
 
@@ -221,44 +227,87 @@ pub struct HashStats {
 }
 
 struct Attached {
-    tx: SyncSender<HashJob>,
+    tx: SyncSender<HashBatch>,
     next_id: u64,
+    batch: HashBatch,
+}
+
+impl Attached {
+    fn push(&mut self, job: HashJob) {
+        let flush = matches!(job, HashJob::Finish(..));
+        self.batch.jobs.push(job);
+        if flush || self.batch.bytes.len() >= BATCH_BYTES {
+            self.flush();
+        }
+    }
+
+    fn data(&mut self, id: u64, bytes: &[u8]) {
+        let start = self.batch.bytes.len();
+        self.batch.bytes.extend_from_slice(bytes);
+        self.push(HashJob::Data(id, start, start + bytes.len()));
+    }
+
+    fn flush(&mut self) {
+        if !self.batch.jobs.is_empty() {
+            // The service outlives every attached thread; a failed send means it is gone, and
+            // the files simply get no digests.
+            let _ = self.tx.send(std::mem::take(&mut self.batch));
+        }
+    }
+}
+
+impl Drop for Attached {
+    fn drop(&mut self) {
+        self.flush();
+    }
 }
 
 thread_local! {
     static ATTACHED: std::cell::RefCell<Option<Attached>> = const { std::cell::RefCell::new(None) };
 }
 
+/// Runs `f` on the calling thread's attachment (if any).
+fn with_attached<R>(f: impl FnOnce(&mut Attached) -> R) -> Option<R> {
+    ATTACHED
+        .try_with(|a| a.borrow_mut().as_mut().map(f))
+        .ok()
+        .flatten()
+}
+
 impl HashService {
     pub fn start() -> std::io::Result<HashService> {
-        let (tx, rx) = mpsc::sync_channel::<HashJob>(HASH_QUEUE);
+        let (tx, rx) = mpsc::sync_channel::<HashBatch>(HASH_QUEUE);
         let join = std::thread::Builder::new()
             .name("netloupe-hash".into())
             .spawn(move || {
                 let mut open: std::collections::HashMap<u64, FileDigests> = Default::default();
                 let mut st = HashStats::default();
-                for job in rx {
-                    match job {
-                        HashJob::Open(id, which) => {
-                            // Computed here: this thread is never attached.
-                            open.insert(id, FileDigests::new(which));
-                        }
-                        HashJob::Data(id, bytes) => {
-                            if let Some(d) = open.get_mut(&id) {
-                                st.bytes += bytes.len() as u64;
-                                d.update(&bytes);
+                for batch in rx {
+                    for job in batch.jobs {
+                        match job {
+                            HashJob::Open(id, which) => {
+                                // Computed here: this thread is never attached.
+                                open.insert(id, FileDigests::new(which));
                             }
-                        }
-                        HashJob::Finish(id, reply) => {
-                            if let Some(d) = open.remove(&id) {
-                                st.files += 1;
-                                if let FinishedDigests::Ready(v) = d.finish() {
-                                    let _ = reply.send(v);
+                            HashJob::Data(id, start, end) => {
+                                if let (Some(d), Some(b)) =
+                                    (open.get_mut(&id), batch.bytes.get(start..end))
+                                {
+                                    st.bytes += b.len() as u64;
+                                    d.update(b);
                                 }
                             }
-                        }
-                        HashJob::Discard(id) => {
-                            st.discarded += open.remove(&id).is_some() as u64;
+                            HashJob::Finish(id, reply) => {
+                                if let Some(d) = open.remove(&id) {
+                                    st.files += 1;
+                                    if let FinishedDigests::Ready(v) = d.finish() {
+                                        let _ = reply.send(v);
+                                    }
+                                }
+                            }
+                            HashJob::Discard(id) => {
+                                st.discarded += open.remove(&id).is_some() as u64;
+                            }
                         }
                     }
                 }
@@ -275,9 +324,10 @@ impl HashService {
         self.tx.clone().map(|tx| HashHandle { tx })
     }
 
-    /// Stops attaching the calling thread (its sender is dropped so the service can end).
+    /// Stops attaching the calling thread: what it gathered is sent, and its sender dropped so
+    /// the service can end.
     pub fn detach_current_thread() {
-        ATTACHED.with(|a| *a.borrow_mut() = None);
+        let _ = ATTACHED.try_with(|a| a.borrow_mut().take());
     }
 
     /// Waits for the thread to hash everything queued. Every attached thread must have
@@ -294,7 +344,7 @@ impl HashService {
 /// Attaches threads to a [`HashService`]; sent to the thread that attaches itself.
 #[derive(Clone)]
 pub struct HashHandle {
-    tx: SyncSender<HashJob>,
+    tx: SyncSender<HashBatch>,
 }
 
 impl HashHandle {
@@ -305,46 +355,48 @@ impl HashHandle {
             *a.borrow_mut() = Some(Attached {
                 tx: self.tx,
                 next_id: (thread_index as u64) << 40,
+                batch: HashBatch::default(),
             })
         });
     }
 }
 
-/// A file hashed on the service's thread.
+/// A file hashed on the service's thread (through the opening thread's attachment).
 struct RemoteFile {
     id: u64,
-    tx: SyncSender<HashJob>,
     finished: bool,
 }
 
 impl RemoteFile {
     fn open(which: FileHashes) -> Option<RemoteFile> {
-        ATTACHED.with(|a| {
-            let mut a = a.borrow_mut();
-            let a = a.as_mut()?;
+        with_attached(|a| {
             let id = a.next_id;
             a.next_id += 1;
-            let f = RemoteFile {
+            a.push(HashJob::Open(id, which));
+            RemoteFile {
                 id,
-                tx: a.tx.clone(),
                 finished: false,
-            };
-            f.send(HashJob::Open(id, which));
-            Some(f)
+            }
         })
     }
 
-    fn send(&self, job: HashJob) {
-        // The service outlives every attached thread; a failed send means it is gone, and the
-        // file simply gets no digests.
-        let _ = self.tx.send(job);
+    fn data(&self, bytes: &[u8]) {
+        with_attached(|a| a.data(self.id, bytes));
+    }
+
+    fn finish(&mut self) -> PendingDigests {
+        self.finished = true;
+        let (tx, rx) = mpsc::sync_channel(1);
+        let sent = with_attached(|a| a.push(HashJob::Finish(self.id, tx)));
+        PendingDigests(sent.map(|_| rx))
     }
 }
 
 impl Drop for RemoteFile {
     fn drop(&mut self) {
         if !self.finished {
-            self.send(HashJob::Discard(self.id));
+            let id = self.id;
+            with_attached(|a| a.push(HashJob::Discard(id)));
         }
     }
 }

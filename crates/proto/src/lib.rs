@@ -235,6 +235,16 @@ impl AppRecord {
     }
 }
 
+/// Offset of the first `needle` in `hay` (memchr's SIMD substring search: parsers look for
+/// signatures and boundaries in every delivery, where a byte-by-byte window compare showed up
+/// in profiles).
+pub(crate) fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    if needle.is_empty() {
+        return None;
+    }
+    memchr::memmem::find(hay, needle)
+}
+
 /// Lower-case hex of `bytes`, as Zeek writes hashes and fingerprints.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     const DIGITS: &[u8; 16] = b"0123456789abcdef";

@@ -34,7 +34,7 @@ impl AuthBlob {
 /// The NTLMSSP message inside a security token, from the signature on.
 pub fn find_ntlmssp(b: &[u8]) -> Option<&[u8]> {
     const SIG: &[u8] = b"NTLMSSP\0";
-    b.windows(SIG.len()).position(|w| w == SIG).map(|i| &b[i..])
+    crate::find(b, SIG).map(|i| &b[i..])
 }
 
 struct Call {

@@ -282,7 +282,7 @@ fn eval_udp(d: &[u8], quic_port: bool, c: &mut Cands) {
     if ok(rules::dhcp(d)) {
         c.add(Service::Dhcp);
     }
-    if ok(rules::quic(d)) || (quic_port && ok(rules::quic_unknown_version(d))) {
+    if ok(rules::quic(d)) {
         c.add(Service::Quic);
     }
     if ok(rules::krb_udp(d)) {
@@ -311,6 +311,11 @@ fn eval_udp(d: &[u8], quic_port: bool, c: &mut Cands) {
     }
     if c.is_empty() && find_ntlmssp(d).is_some() {
         c.add(Service::Ntlm);
+    }
+    // Weakest evidence last: any content match (DNSCrypt's random-looking header can pass the
+    // invariant check) wins over it.
+    if c.is_empty() && quic_port && ok(rules::quic_unknown_version(d)) {
+        c.add(Service::Quic);
     }
 }
 

@@ -927,7 +927,7 @@ pub fn find_ntlmssp(data: &[u8]) -> Option<usize> {
     const SIG: &[u8; 8] = b"NTLMSSP\0";
     let mut from = 0;
     while from + 12 <= data.len() {
-        let i = from + data[from..].windows(8).position(|w| w == SIG)?;
+        let i = from + crate::find(&data[from..], SIG)?;
         if let Some(t) = data.get(i + 8..i + 12) {
             let ty = u32::from_le_bytes([t[0], t[1], t[2], t[3]]);
             // Fixed part: NEGOTIATE 16, CHALLENGE 32, AUTHENTICATE 52 bytes (MS-NLMP 2.2.1).

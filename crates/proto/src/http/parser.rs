@@ -211,12 +211,7 @@ pub fn multipart_parts<'a>(body: &'a [u8], boundary: &str, out: &mut Vec<Part<'a
     multipart_rec(body, boundary, out, 0)
 }
 
-fn find(h: &[u8], n: &[u8]) -> Option<usize> {
-    if n.is_empty() || h.len() < n.len() {
-        return None;
-    }
-    h.windows(n.len()).position(|w| w == n)
-}
+use crate::find;
 
 fn multipart_rec<'a>(body: &'a [u8], boundary: &str, out: &mut Vec<Part<'a>>, depth: usize) {
     if depth > MAX_NESTING {

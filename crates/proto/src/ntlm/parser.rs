@@ -189,7 +189,7 @@ pub fn find_and_parse(stream: &[u8]) -> Vec<(usize, NtlmMessage)> {
     let mut found = Vec::new();
     let mut i = 0;
     while i + SIGNATURE.len() <= stream.len() && found.len() < MAX_MESSAGES {
-        match stream[i..].windows(8).position(|w| w == SIGNATURE) {
+        match crate::find(&stream[i..], SIGNATURE) {
             Some(p) => {
                 let at = i + p;
                 if let Some(m) = parse_ntlmssp(&stream[at..]) {
