@@ -15,7 +15,7 @@ pub mod session;
 
 pub use parser::{parse_message, LdapMessage};
 pub use record::{LdapRecord, LdapSearchRecord};
-pub use session::{fuzz, LdapSession, LdapStats};
+pub use session::{fuzz, LdapSession, LdapStats, TracedMessage};
 
 #[cfg(test)]
 mod tests;

@@ -87,7 +87,24 @@ pub struct LdapSession {
     ntlm: NtlmTracker,
     ntlm_authenticated: bool,
     krb: KerberosTracker,
+    trace: Option<Vec<TracedMessage>>,
     pub stats: LdapStats,
+}
+
+/// Most messages kept by [`LdapSession::trace_messages`].
+pub const MAX_TRACED: usize = 1 << 16;
+
+/// One parsed message as [`LdapSession::trace_messages`] lists it (for comparisons with
+/// other dissectors).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct TracedMessage {
+    pub dir: Direction,
+    pub message_id: i64,
+    pub opcode: u32,
+    /// A search request's base object.
+    pub base_object: Option<String>,
+    /// A response's result code.
+    pub result_code: Option<i64>,
 }
 
 fn di(d: Direction) -> usize {
@@ -160,8 +177,26 @@ impl LdapSession {
             ntlm: NtlmTracker::new(),
             ntlm_authenticated: false,
             krb: KerberosTracker::new(),
+            trace: None,
             stats: LdapStats::default(),
         }
+    }
+
+    /// Keep a summary of every message parsed (at most [`MAX_TRACED`]), for
+    /// [`LdapSession::traced`].
+    pub fn trace_messages(mut self) -> Self {
+        self.trace = Some(Vec::new());
+        self
+    }
+
+    /// The messages parsed so far, when [`LdapSession::trace_messages`] was asked for.
+    pub fn traced(&self) -> &[TracedMessage] {
+        self.trace.as_deref().unwrap_or(&[])
+    }
+
+    /// Bytes held in the reassembly buffers (both directions).
+    pub fn streams_buffered(&self) -> usize {
+        self.streams.iter().map(|s| s.buf.len()).sum()
     }
 
     /// StartTLS succeeded: what follows is TLS.
@@ -230,8 +265,21 @@ impl LdapSession {
     }
 
     /// One parsed message.
-    fn handle(&mut self, ts: i64, m: LdapMessage, out: &mut Vec<AppRecord>) {
+    fn handle(&mut self, ts: i64, d: usize, m: LdapMessage, out: &mut Vec<AppRecord>) {
         self.stats.messages += 1;
+        if let Some(t) = self.trace.as_mut().filter(|t| t.len() < MAX_TRACED) {
+            t.push(TracedMessage {
+                dir: if d == 0 {
+                    Direction::Orig
+                } else {
+                    Direction::Resp
+                },
+                message_id: m.message_id,
+                opcode: m.opcode,
+                base_object: m.search.as_ref().map(|s| s.base_object.clone()),
+                result_code: m.result.as_ref().map(|r| r.code),
+            });
+        }
         self.confirmed = true;
         let id = m.message_id;
         match m.opcode {
@@ -380,7 +428,7 @@ impl LdapSession {
             };
             let len = data.len() - rest.len();
             match parse_message(&data[..len]) {
-                Some(m) if tlv.constructed => self.handle(ts, m, out),
+                Some(m) if tlv.constructed => self.handle(ts, d, m, out),
                 _ => {
                     self.reject(d);
                     return;
@@ -478,7 +526,7 @@ impl LdapSession {
             }
             let msg = &buf[pos..pos + total];
             match parse_message(msg) {
-                Some(m) => self.handle(ts, m, out),
+                Some(m) => self.handle(ts, d, m, out),
                 None => {
                     // Framing holds: skip the message, unless it is the first.
                     self.reject(d);
