@@ -204,10 +204,12 @@ impl LdapSession {
         self.handed
     }
 
-    fn reject(&mut self, d: usize) {
+    /// A message that is not LDAP. `framing_lost`: the stream cannot be cut into messages any
+    /// more (otherwise only this message is skipped).
+    fn reject(&mut self, d: usize, framing_lost: bool) {
         self.stats.malformed += 1;
         if self.confirmed {
-            if self.tcp {
+            if self.tcp && framing_lost {
                 self.streams[d].lost = true;
             }
         } else {
@@ -423,14 +425,14 @@ impl LdapSession {
     fn messages_in(&mut self, ts: i64, d: usize, mut data: &[u8], out: &mut Vec<AppRecord>) {
         while !data.is_empty() {
             let Ok((tlv, rest)) = ber::tlv(data) else {
-                self.reject(d);
+                self.reject(d, false);
                 return;
             };
             let len = data.len() - rest.len();
             match parse_message(&data[..len]) {
                 Some(m) if tlv.constructed => self.handle(ts, d, m, out),
                 _ => {
-                    self.reject(d);
+                    self.reject(d, false);
                     return;
                 }
             }
@@ -500,14 +502,14 @@ impl LdapSession {
                 Ok(h) => h,
                 Err(BerError::Incomplete) if cur.len() < 16 => break,
                 Err(_) => {
-                    self.reject(d);
+                    self.reject(d, true);
                     self.stats.skipped_bytes += cur.len() as u64;
                     pos = buf.len();
                     break;
                 }
             };
             if cur[0] != 0x30 {
-                self.reject(d);
+                self.reject(d, true);
                 self.stats.skipped_bytes += cur.len() as u64;
                 pos = buf.len();
                 break;
@@ -527,10 +529,8 @@ impl LdapSession {
             let msg = &buf[pos..pos + total];
             match parse_message(msg) {
                 Some(m) => self.handle(ts, d, m, out),
-                None => {
-                    // Framing holds: skip the message, unless it is the first.
-                    self.reject(d);
-                }
+                // Framing holds: only this message is skipped (a violation if it is the first).
+                None => self.reject(d, false),
             }
             pos += total;
         }
