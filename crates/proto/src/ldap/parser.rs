@@ -4,7 +4,9 @@
 //! [0] OPTIONAL }`. Every operation is recognised; each keeps its distinguished name (or OID),
 //! results keep their code and diagnostic message, binds their authentication choice (a simple
 //! bind's password is never kept, only whether there was one), searches their parameters with
-//! the filter rendered as text the way Zeek renders it.
+//! the filter rendered as text the way Zeek renders it. Strings are decoded as Zeek decodes them:
+//! DNs, diagnostic messages and mechanisms as ASCII (other bytes as `?`), filter values as UTF-8
+//! with RFC 4515 escapes for NUL, ESC, `(`, `)` and `*`.
 //!
 //! Caps: a filter is rendered to at most [`MAX_FILTER_DEPTH`] levels, [`MAX_FILTER_NODES`]
 //! nodes and [`MAX_FILTER_CHARS`] characters (beyond: `FILTER_PARSING_ERROR`, Zeek's text for
@@ -107,14 +109,46 @@ pub struct LdapMessage {
     /// Responses' result.
     pub result: Option<LdapResult>,
     pub search: Option<SearchParams>,
+    /// What Zeek logs as the operation's `argument`: a modify request's changes
+    /// ("replace(attr=value)"), a delete request's DN, an abandoned message id.
+    pub argument: Option<String>,
     /// A bind response's serverSaslCreds.
     pub server_sasl_creds: Option<Vec<u8>>,
     /// An extended response's responseName.
     pub response_name: Option<String>,
 }
 
+/// UTF-8 text (invalid sequences replaced), as Zeek decodes filter attribute names.
 fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
+}
+
+/// An OCTET STRING as Zeek's ASN.1 layer decodes it (ASCII): printable ASCII kept, every
+/// other byte (controls, NUL, non-ASCII) shown as `?`.
+fn ascii(b: &[u8]) -> String {
+    b.iter()
+        .map(|&c| {
+            if (0x20..0x7f).contains(&c) {
+                char::from(c)
+            } else {
+                '?'
+            }
+        })
+        .collect()
+}
+
+/// A filter's assertion value as Zeek writes it: NUL, ESC, `(`, `)` and `*` as `\xx`
+/// (RFC 4515 escapes), the rest as UTF-8.
+fn filter_value(b: &[u8]) -> String {
+    let mut v = Vec::with_capacity(b.len());
+    for &c in b {
+        if matches!(c, 0 | 0x1b | b'(' | b')' | b'*') {
+            v.extend_from_slice(format!("\\{c:02x}").as_bytes());
+        } else {
+            v.push(c);
+        }
+    }
+    String::from_utf8_lossy(&v).into_owned()
 }
 
 fn universal(t: &Tlv, tag: u32) -> bool {
@@ -166,14 +200,17 @@ pub fn parse_message(b: &[u8]) -> Option<LdapMessage> {
         | op::ADD_REQUEST
         | op::MOD_DN_REQUEST
         | op::COMPARE_REQUEST => {
-            let (dn, _) = ber::next(d)?;
+            let (dn, rest) = ber::next(d)?;
             if !universal(&dn, 4) {
                 return None;
             }
-            m.object = Some(text(dn.data));
+            m.object = Some(ascii(dn.data));
+            if p.tag == op::MODIFY_REQUEST {
+                m.argument = ber::next(rest).and_then(|(c, _)| changes(c.data));
+            }
         }
-        op::DEL_REQUEST => m.object = Some(text(d)),
-        op::ABANDON_REQUEST => m.object = Some(ber::int(d)?.to_string()),
+        op::DEL_REQUEST => m.argument = Some(ascii(d)),
+        op::ABANDON_REQUEST => m.argument = Some(ber::int(d)?.to_string()),
         op::SEARCH_RESULT_DONE
         | op::MODIFY_RESPONSE
         | op::ADD_RESPONSE
@@ -185,7 +222,7 @@ pub fn parse_message(b: &[u8]) -> Option<LdapMessage> {
             if !context(&name, 0) {
                 return None;
             }
-            m.object = Some(text(name.data));
+            m.object = Some(ascii(name.data));
         }
         op::EXTENDED_RESPONSE => {
             let (r, mut rest) = result(d)?;
@@ -212,7 +249,7 @@ fn bind_request(d: &[u8], m: &mut LdapMessage) -> Option<()> {
     if !universal(&name, 4) {
         return None;
     }
-    m.object = Some(text(name.data));
+    m.object = Some(ascii(name.data));
     let (auth, _) = ber::next(rest)?;
     if auth.class != BerClass::ContextSpecific {
         return None;
@@ -228,7 +265,7 @@ fn bind_request(d: &[u8], m: &mut LdapMessage) -> Option<()> {
                 _ => Vec::new(),
             };
             BindAuth::Sasl {
-                mechanism: text(mech.data),
+                mechanism: ascii(mech.data),
                 credentials,
             }
         }
@@ -259,8 +296,8 @@ fn result(d: &[u8]) -> Option<(LdapResult, &[u8])> {
     Some((
         LdapResult {
             code: ber::int(code.data)?,
-            matched_dn: text(dn.data),
-            diagnostic: text(diag.data),
+            matched_dn: ascii(dn.data),
+            diagnostic: ascii(diag.data),
         },
         rest,
     ))
@@ -277,7 +314,7 @@ fn search_request(d: &[u8]) -> Option<SearchParams> {
         return None;
     }
     let mut s = SearchParams {
-        base_object: text(base.data),
+        base_object: ascii(base.data),
         scope: ber::int(scope.data)?,
         deref: ber::int(deref.data)?,
         size_limit: ber::int(size.data).unwrap_or(0),
@@ -296,7 +333,7 @@ fn search_request(d: &[u8]) -> Option<SearchParams> {
     if let Some((attrs, _)) = ber::next(rest) {
         s.attributes = ber::items(attrs.data, MAX_ATTRIBUTES)
             .iter()
-            .map(|a| text(a.data))
+            .map(|a| ascii(a.data))
             .collect();
     }
     Some(s)
@@ -328,8 +365,40 @@ fn ad_value(desc: &[u8], v: &[u8]) -> String {
             [a, b, c, d] => format!("0x{d:02x}{c:02x}{b:02x}{a:02x}"),
             _ => "HEX_FORMAT_FAILED".into(),
         },
-        _ => text(v),
+        _ => filter_value(v),
     }
+}
+
+/// Most changes of a modify request rendered.
+const MAX_CHANGES: usize = 64;
+
+/// A ModifyRequest's changes as Zeek renders them: `op(type=v1,v2)` joined by ",".
+fn changes(d: &[u8]) -> Option<String> {
+    let mut out = Vec::new();
+    for c in ber::items(d, MAX_CHANGES) {
+        let (opn, rest) = ber::next(c.data)?;
+        let (pa, _) = ber::next(rest)?;
+        let name = match ber::int(opn.data)? {
+            0 => "add",
+            1 => "delete",
+            2 => "replace",
+            3 => "increment",
+            _ => return None,
+        };
+        let (ty, rest) = ber::next(pa.data)?;
+        let mut s = format!("{name}({}", ascii(ty.data));
+        if let Some((vals, _)) = ber::next(rest) {
+            let vals = ber::items(vals.data, MAX_ATTRIBUTES);
+            if !vals.is_empty() {
+                s.push('=');
+                let v: Vec<String> = vals.iter().map(|v| ascii(v.data)).collect();
+                s.push_str(&v.join(","));
+            }
+        }
+        s.push(')');
+        out.push(s);
+    }
+    Some(out.join(","))
 }
 
 /// A GUID in its usual text form (first three fields little-endian).
@@ -427,19 +496,19 @@ fn render_filter(f: &Tlv, depth: usize, budget: &mut usize, out: &mut String) ->
             let (mut initial, mut anys, mut fin) = (String::new(), String::new(), String::new());
             for s in ber::items(seq.data, MAX_FILTER_NODES) {
                 match s.tag {
-                    0 => initial = text(s.data),
+                    0 => initial = filter_value(s.data),
                     1 => {
-                        anys.push_str(&text(s.data));
+                        anys.push_str(&filter_value(s.data));
                         anys.push('*');
                     }
-                    2 => fin = text(s.data),
+                    2 => fin = filter_value(s.data),
                     _ => return None,
                 }
             }
             let _ = write!(out, "({}={initial}*{anys}{fin})", text(desc.data));
         }
         7 => {
-            let _ = write!(out, "({}=*)", text(f.data));
+            let _ = write!(out, "({}=*)", ascii(f.data));
         }
         9 => {
             let (mut rule, mut ty, mut value, mut dn) = (None, None, None, false);

@@ -18,10 +18,13 @@ pub struct LdapRecord {
     /// The result code's name ("success", "invalid credentials", ...).
     pub result: Option<String>,
     pub diagnostic_message: Option<String>,
-    /// The DN operated on, the extended request's OID and name ("1.3.6.1.4.1.1466.20037
-    /// (StartTLS)"), the abandoned message id.
+    /// The DN bound as or modified, the extended request's OID and name
+    /// ("1.3.6.1.4.1.1466.20037 (StartTLS)"). Zeek reads no DN from add, compare and
+    /// modify-DN requests, nor does this record.
     pub object: Option<String>,
-    /// A SASL bind's mechanism, or "REDACTED" for a simple bind with a password.
+    /// A SASL bind's mechanism, "NTLMSSP" for a Sicily bind, "REDACTED" for a simple bind with
+    /// a password; a modify request's changes ("replace(attr=value)"), a deleted DN, an
+    /// abandoned message id.
     pub argument: Option<String>,
 }
 

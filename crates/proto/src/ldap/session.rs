@@ -392,7 +392,12 @@ impl LdapSession {
                 rec.diagnostic_message = Some(r.diagnostic.clone());
             }
         }
-        if let Some(o) = m.object.filter(|o| !o.is_empty()) {
+        // Zeek parses no DN out of add, compare and modify-DN requests.
+        let object = match m.opcode {
+            op::ADD_REQUEST | op::COMPARE_REQUEST | op::MOD_DN_REQUEST => None,
+            _ => m.object,
+        };
+        if let Some(o) = object.filter(|o| !o.is_empty()) {
             rec.object = Some(if m.opcode == op::EXTENDED_REQUEST {
                 let n = extended_name(&o);
                 format!("{o} ({n})")
@@ -407,7 +412,13 @@ impl LdapSession {
             Some(BindAuth::Sasl { mechanism, .. }) if !mechanism.is_empty() => {
                 rec.argument = Some(mechanism.clone());
             }
+            Some(BindAuth::Sicily { data, .. }) if data.starts_with(b"NTLMSSP") => {
+                rec.argument = Some("NTLMSSP".into());
+            }
             _ => {}
+        }
+        if let Some(a) = m.argument.filter(|a| !a.is_empty()) {
+            rec.argument = Some(a);
         }
         if finishes(m.opcode) {
             out.push(AppRecord::Ldap(self.messages.remove(i)));
