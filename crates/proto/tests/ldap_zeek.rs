@@ -14,7 +14,7 @@ use zeek_log::*;
 
 use netloupe_proto::ldap::LdapSession;
 use netloupe_proto::{AppRecord, Ctx, SessionParser};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{HashMap, HashSet};
 use std::path::Path;
 
 const CORPUS: &str = concat!(
@@ -24,33 +24,6 @@ const CORPUS: &str = concat!(
 const FIXTURES: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/ldap_zeek");
 /// Share of Zeek's rows with every compared field equal, as reached at this writing.
 const FLOOR: f64 = 1.0;
-
-/// Zeek's TSV value: `-` unset, `\xNN` and `\\` escapes undone.
-fn unescape(v: &str) -> Option<String> {
-    if v == "-" {
-        return None;
-    }
-    let b = v.as_bytes();
-    let mut out = Vec::new();
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'\\' && i + 1 < b.len() {
-            if b[i + 1] == b'x' && i + 3 < b.len() {
-                if let Ok(x) = u8::from_str_radix(&v[i + 2..i + 4], 16) {
-                    out.push(x);
-                    i += 4;
-                    continue;
-                }
-            }
-            out.push(b[i + 1]);
-            i += 2;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    Some(String::from_utf8_lossy(&out).into_owned())
-}
 
 fn singular(f: &str) -> &str {
     match f {
@@ -66,25 +39,12 @@ fn singular(f: &str) -> &str {
     }
 }
 
-type Fields = BTreeMap<&'static str, Option<String>>;
+/// Our record's fields as Zeek's TSV writes them (`-` unset).
+type Fields = HashMap<&'static str, String>;
 
-const LDAP_FIELDS: [&str; 6] = [
-    "version",
-    "opcode",
-    "result",
-    "diagnostic_message",
-    "object",
-    "argument",
-];
-const SEARCH_FIELDS: [&str; 7] = [
-    "scope",
-    "deref_aliases",
-    "base_object",
-    "result_count",
-    "result",
-    "diagnostic_message",
-    "filter",
-];
+fn field(v: Option<String>) -> String {
+    tcp_trace::opt(&v)
+}
 
 /// Our records of a trace, by (log, originator port, message id).
 fn ours(path: &Path) -> HashMap<(&'static str, u16, i64), Fields> {
@@ -107,25 +67,25 @@ fn ours(path: &Path) -> HashMap<(&'static str, u16, i64), Fields> {
         for r in out {
             match r {
                 AppRecord::Ldap(r) => {
-                    let f: Fields = BTreeMap::from([
-                        ("version", r.version.map(|v| v.to_string())),
-                        ("opcode", r.opcode),
-                        ("result", r.result),
-                        ("diagnostic_message", r.diagnostic_message),
-                        ("object", r.object),
-                        ("argument", r.argument),
+                    let f: Fields = HashMap::from([
+                        ("version", field(r.version.map(|v| v.to_string()))),
+                        ("opcode", field(r.opcode)),
+                        ("result", field(r.result)),
+                        ("diagnostic_message", field(r.diagnostic_message)),
+                        ("object", field(r.object)),
+                        ("argument", field(r.argument)),
                     ]);
                     map.insert(("ldap", port, r.message_id), f);
                 }
                 AppRecord::LdapSearch(r) => {
-                    let f: Fields = BTreeMap::from([
-                        ("scope", r.scope),
-                        ("deref_aliases", r.deref_aliases),
-                        ("base_object", r.base_object),
-                        ("result_count", Some(r.result_count.to_string())),
-                        ("result", r.result),
-                        ("diagnostic_message", r.diagnostic_message),
-                        ("filter", r.filter),
+                    let f: Fields = HashMap::from([
+                        ("scope", field(r.scope)),
+                        ("deref_aliases", field(r.deref_aliases)),
+                        ("base_object", field(r.base_object)),
+                        ("result_count", r.result_count.to_string()),
+                        ("result", field(r.result)),
+                        ("diagnostic_message", field(r.diagnostic_message)),
+                        ("filter", field(r.filter)),
                     ]);
                     map.insert(("ldap_search", port, r.message_id), f);
                 }
@@ -147,9 +107,7 @@ fn ldap_logs_agree_with_zeek() {
         .filter_map(|e| e.ok().map(|e| e.path()))
         .collect();
     fixtures.sort();
-    let (mut rows, mut equal, mut extra) = (0usize, 0usize, 0usize);
-    let mut per_field: BTreeMap<&str, (usize, usize)> = BTreeMap::new();
-    let mut diffs = Vec::new();
+    let mut tally = Tally::default();
     for fx in &fixtures {
         let name = fx.file_name().unwrap().to_string_lossy().into_owned();
         let (trace, log) = name.split_once('.').unwrap();
@@ -168,60 +126,33 @@ fn ldap_logs_agree_with_zeek() {
         };
         let mine = ours(&pcap);
         let z = read_zeek_log(fx).unwrap();
-        let col = |f: &str| z.fields.iter().position(|x| singular(x) == f);
-        let (port, mid) = (col("id.orig_p").unwrap(), col("message_id").unwrap());
-        let compared: &[&str] = if log == "ldap" {
-            &LDAP_FIELDS
-        } else {
-            &SEARCH_FIELDS
-        };
-        let (mut n, mut e) = (0, 0);
-        let mut seen = std::collections::HashSet::new();
+        let fields: Vec<String> = z.fields.iter().map(|f| singular(f).to_string()).collect();
+        let col = |f: &str| fields.iter().position(|x| x == f).unwrap();
+        let (port, mid) = (col("id.orig_p"), col("message_id"));
+        let mut t = Tally::default();
+        let mut seen = HashSet::new();
         for row in &z.rows {
-            n += 1;
+            let row: Vec<String> = row.iter().map(|v| tcp_trace::unescape(v)).collect();
             let key = (log, row[port].parse().unwrap(), row[mid].parse().unwrap());
             seen.insert(key);
-            let Some(m) = mine.get(&key) else {
-                diffs.push(format!("{name}: no record for {key:?}"));
-                continue;
-            };
-            let mut all = true;
-            for f in compared {
-                let theirs = col(f).and_then(|i| unescape(&row[i]));
-                let ours = m.get(f).cloned().flatten();
-                let pf = per_field.entry(f).or_default();
-                pf.1 += 1;
-                if theirs == ours {
-                    pf.0 += 1;
-                } else {
-                    all = false;
-                    diffs.push(format!("{name} {key:?} {f}: zeek {theirs:?} ours {ours:?}"));
-                }
-            }
-            if all {
-                e += 1;
+            match mine.get(&key) {
+                Some(m) => t.compare_fields(&format!("{name} {key:?}"), &fields, &row, m),
+                None => t.missing(format!("{name}: no record for {key:?}")),
             }
         }
-        let x = mine
+        t.extra = mine
             .keys()
             .filter(|k| k.0 == log && !seen.contains(*k))
             .count();
-        println!("  {name}: {e}/{n}, {x} more of ours");
-        extra += x;
-        rows += n;
-        equal += e;
+        println!(
+            "  {name}: {}/{} equal, {} more of ours",
+            t.all_equal, t.total, t.extra
+        );
+        tally.merge(t);
     }
-    for (f, (e, n)) in &per_field {
-        println!("  field {f}: {e}/{n}");
-    }
-    for d in diffs.iter().take(30) {
-        println!("  {d}");
-    }
-    let share = equal as f64 / rows.max(1) as f64;
-    println!(
-        "ldap vs Zeek baselines: {equal}/{rows} rows equal ({:.1}%) over {} logs; {extra} rows of ours Zeek does not have",
-        share * 100.0,
-        fixtures.len()
-    );
+    let share = tally
+        .report("ldap.log and ldap_search.log", 30)
+        .unwrap_or(1.0);
+    assert_eq!(tally.extra, 0, "records Zeek does not have");
     assert!(share >= FLOOR, "agreement {share:.3} below floor {FLOOR}");
 }
