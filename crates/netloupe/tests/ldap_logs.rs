@@ -119,3 +119,27 @@ fn sasl_ntlm_bind_reaches_ntlm_log() {
     assert_eq!(ops, ["bind SASL", "bind SASL", "unbind"]);
     assert_eq!(log(&out, "ldap_search").len(), 1);
 }
+
+#[test]
+fn gss_spnego_carrying_raw_ntlmssp() {
+    // As Zeek's baseline scripts.base.protocols.ldap.sasl-gss-spnego-ntlm/ntlm.log: the NTLM
+    // CHALLENGE of each connection, no AUTHENTICATE.
+    let Some(out) = run(
+        "ldap-spnego-ntlm",
+        "zeek/Traces/ldap/ctu-60387-63723-ldap.pcap",
+    ) else {
+        return;
+    };
+    let n = log(&out, "ntlm");
+    let ports: Vec<_> = n.iter().map(|r| r["id.orig_p"].clone()).collect();
+    assert_eq!(ports, [60387, 63723]);
+    for r in &n {
+        assert_eq!(s(r, "server_nb_computer_name"), "STRATOLAB-DC");
+        assert_eq!(
+            s(r, "server_dns_computer_name"),
+            "Stratolab-DC.StratoLab.org"
+        );
+        assert_eq!(s(r, "server_tree_name"), "StratoLab.org");
+        assert!(r.get("username").is_none() && r.get("success").is_none());
+    }
+}
