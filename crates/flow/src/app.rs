@@ -536,12 +536,13 @@ impl AppSession {
     }
 }
 
-/// The services of a bit set, in `Service` order, by their Zeek names.
-pub(crate) fn service_names(bits: u32) -> Vec<&'static str> {
+/// The services of a bit set, in `Service` order, by the names Zeek gives them on this
+/// transport.
+pub(crate) fn service_names(bits: u32, udp: bool) -> Vec<&'static str> {
     ALL_SERVICES
         .iter()
         .filter(|s| bits & (1 << (**s as u32)) != 0)
-        .map(|s| s.zeek_name())
+        .map(|s| s.zeek_name_on(udp))
         .collect()
 }
 
