@@ -45,6 +45,8 @@ pub struct AppStats {
     pub identified: u64,
     pub unidentified: u64,
     pub parser_violations: u64,
+    /// Bytes encrypted inside an inspected protocol (LDAP SASL sealing), skipped by its parser.
+    pub encrypted_bytes: u64,
     pub reassembly: ReassemblyStats,
     pub overlap_conflicts: u64,
     /// Most out-of-order bytes buffered at once (summed over workers).
@@ -58,6 +60,7 @@ impl AppStats {
         self.identified += o.identified;
         self.unidentified += o.unidentified;
         self.parser_violations += o.parser_violations;
+        self.encrypted_bytes += o.encrypted_bytes;
         self.overlap_conflicts += o.overlap_conflicts;
         self.peak_buffered_bytes += o.peak_buffered_bytes;
         self.reassembly.add(&o.reassembly);
@@ -327,6 +330,7 @@ impl Inspector {
         }
         if p.violated() && !self.finished {
             stats.parser_violations += 1;
+            stats.encrypted_bytes += p.encrypted_bytes();
             p.end(ts_ns, out);
             if p.confirmed() {
                 self.confirmed |= bit(p.service());
@@ -335,6 +339,7 @@ impl Inspector {
             }
             self.finish();
         } else if p.handed_to_tls() && !self.upgraded {
+            stats.encrypted_bytes += p.encrypted_bytes();
             p.end(ts_ns, out);
             self.parser = None;
             self.phase = Phase::AwaitingTls;
@@ -529,6 +534,7 @@ impl AppSession {
         }
         if !self.insp.finished {
             if let Some(p) = self.insp.parser.as_mut() {
+                io.stats.encrypted_bytes += p.encrypted_bytes();
                 p.end(ts_ns, io.out);
             }
         }

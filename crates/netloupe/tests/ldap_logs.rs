@@ -145,3 +145,16 @@ fn gss_spnego_carrying_raw_ntlmssp() {
         assert!(r.get("username").is_none() && r.get("success").is_none());
     }
 }
+
+#[test]
+fn sealed_sasl_counted_in_stats() {
+    let Some(out) = run("ldap-sealed", "zeek/Traces/ldap/krb5-sign-seal-01.pcap") else {
+        return;
+    };
+    let stats = common::read_json(&out.join("stats.json"));
+    let enc = stats["inspection"]["encrypted_bytes"].as_u64().unwrap();
+    assert!(enc > 0, "{}", stats["inspection"]);
+    // The cleartext before the sealing is logged, as Zeek logs it.
+    assert_eq!(log(&out, "ldap").len(), 1);
+    assert_eq!(log(&out, "ldap_search").len(), 1);
+}

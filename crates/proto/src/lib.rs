@@ -73,6 +73,11 @@ pub trait SessionParser: Send {
     fn handed_to_tls(&self) -> bool {
         false
     }
+    /// Bytes the protocol itself encrypted, which the parser skipped (LDAP's SASL sealing),
+    /// for stats.json.
+    fn encrypted_bytes(&self) -> u64 {
+        0
+    }
 }
 
 /// A record produced by a protocol parser. The connection fields (ts of the connection, uid,

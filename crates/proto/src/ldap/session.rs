@@ -54,6 +54,8 @@ pub struct LdapStats {
     pub sasl_wrapped: u64,
     /// Wrapped buffers that were encrypted (or of a mechanism not unwrapped): not parsed.
     pub encrypted: u64,
+    /// Their bytes (length prefixes included).
+    pub encrypted_bytes: u64,
     /// Bytes not parsed: after a gap or a framing error, or encrypted.
     pub skipped_bytes: u64,
     /// Open records written early because [`MAX_PENDING`] were open.
@@ -488,6 +490,7 @@ impl LdapSession {
                 self.stats.sasl_wrapped += 1;
                 if !plain_possible || sealed {
                     self.stats.encrypted += 1;
+                    self.stats.encrypted_bytes += 4 + len as u64;
                     let have = cur.len().min(4 + len);
                     self.stats.skipped_bytes += have as u64;
                     self.streams[d].skip = 4 + len - have;
@@ -504,6 +507,7 @@ impl LdapSession {
                     Some(inner) => self.messages_in(ts, d, inner, out),
                     None => {
                         self.stats.encrypted += 1;
+                        self.stats.encrypted_bytes += 4 + tok.len() as u64;
                         self.stats.skipped_bytes += tok.len() as u64;
                     }
                 }
@@ -608,6 +612,10 @@ impl SessionParser for LdapSession {
 
     fn handed_to_tls(&self) -> bool {
         self.handed
+    }
+
+    fn encrypted_bytes(&self) -> u64 {
+        self.stats.encrypted_bytes
     }
 }
 
