@@ -6,8 +6,9 @@
 //!   `result_count`, the SearchResultDone gives `result` and writes it;
 //! - any other operation opens an ldap.log record, completed by its response (for unbind and
 //!   abandon, by the request itself); binds are "bind simple" (password replaced by
-//!   "REDACTED"), "bind SASL" (`argument` is the mechanism), "sicily_negotiate",
-//!   "sicily_response";
+//!   "REDACTED"), "bind SASL" (`argument` is the mechanism), "sicily_negotiate" and
+//!   "sicily_response" (`argument` "NTLMSSP"); a modify request's changes, a deleted DN and an
+//!   abandoned id are the `argument`;
 //! - what is still open at the end is written, except message id 0.
 //!
 //! After a successful SASL bind the mechanism may protect the messages that follow (RFC 4422
@@ -39,7 +40,8 @@ use crate::{AppRecord, Ctx, Direction, Service, SessionParser};
 pub const MAX_MESSAGE: usize = 1 << 20;
 /// Open operations (and, separately, open searches) per connection.
 pub const MAX_PENDING: usize = 64;
-/// Messages that do not parse, before any that does, that make a violation.
+/// CLDAP datagrams that do not parse, before any that does, that make a violation (over TCP
+/// the first message decides).
 pub const MAX_REJECTED: u8 = 2;
 
 /// Counters of one session.
