@@ -854,6 +854,7 @@ pub(crate) fn suricata_app_proto(service: &'static str) -> &'static str {
         "ssl" => "tls",
         "dce_rpc" => "dcerpc",
         "krb" | "krb_tcp" => "krb5",
+        "ldap_tcp" | "ldap_udp" => "ldap",
         "postgresql" => "pgsql",
         "netbios-ns" => "nbns",
         s => s,

@@ -118,6 +118,7 @@ impl RunStats {
                 "identified": f.app.identified,
                 "unidentified": f.app.unidentified,
                 "parser_violations": f.app.parser_violations,
+                "encrypted_bytes": f.app.encrypted_bytes,
                 "overlap_conflicts": f.app.overlap_conflicts,
                 "peak_buffered_bytes": f.app.peak_buffered_bytes,
                 "records": map(&self.app_records),

@@ -48,6 +48,8 @@ pub struct AppStats {
     pub identified: u64,
     pub unidentified: u64,
     pub parser_violations: u64,
+    /// Bytes encrypted inside an inspected protocol (LDAP SASL sealing), skipped by its parser.
+    pub encrypted_bytes: u64,
     pub reassembly: ReassemblyStats,
     pub overlap_conflicts: u64,
     /// Most out-of-order bytes buffered at once (summed over workers).
@@ -61,6 +63,7 @@ impl AppStats {
         self.identified += o.identified;
         self.unidentified += o.unidentified;
         self.parser_violations += o.parser_violations;
+        self.encrypted_bytes += o.encrypted_bytes;
         self.overlap_conflicts += o.overlap_conflicts;
         self.peak_buffered_bytes += o.peak_buffered_bytes;
         self.reassembly.add(&o.reassembly);
@@ -338,6 +341,7 @@ impl Inspector {
         }
         if p.violated() && !self.finished {
             stats.parser_violations += 1;
+            stats.encrypted_bytes += p.encrypted_bytes();
             p.end(ts_ns, out);
             if p.confirmed() {
                 self.confirmed |= bit(p.service());
@@ -346,6 +350,7 @@ impl Inspector {
             }
             self.finish();
         } else if p.handed_to_tls() && !self.upgraded {
+            stats.encrypted_bytes += p.encrypted_bytes();
             p.end(ts_ns, out);
             self.parser = None;
             self.phase = Phase::AwaitingTls;
@@ -540,6 +545,7 @@ impl AppSession {
         }
         if !self.insp.finished {
             if let Some(p) = self.insp.parser.as_mut() {
+                io.stats.encrypted_bytes += p.encrypted_bytes();
                 p.end(ts_ns, io.out);
             }
         }
@@ -547,12 +553,13 @@ impl AppSession {
     }
 }
 
-/// The services of a bit set, in `Service` order, by their Zeek names.
-pub(crate) fn service_names(bits: u32) -> Vec<&'static str> {
+/// The services of a bit set, in `Service` order, by the names Zeek gives them on this
+/// transport.
+pub(crate) fn service_names(bits: u32, udp: bool) -> Vec<&'static str> {
     ALL_SERVICES
         .iter()
         .filter(|s| bits & (1 << (**s as u32)) != 0)
-        .map(|s| s.zeek_name())
+        .map(|s| s.zeek_name_on(udp))
         .collect()
 }
 

@@ -896,7 +896,7 @@ impl Conn {
             resp_p,
             proto,
             ip_proto,
-            service: service_names(self.services),
+            service: service_names(self.services, self.proto == 17),
             duration_ns,
             orig_bytes,
             resp_bytes,

@@ -419,14 +419,17 @@ fn conn_service_agrees_with_ndpi() {
             }
             let ps = per_service.entry(svc_row(&e.accept)).or_default();
             ps.0 += 1;
-            if e.accept.iter().any(|s| ours.contains(&s.zeek_name())) {
+            if e.accept
+                .iter()
+                .any(|s| ours.iter().any(|o| s.is_zeek_name(o)))
+            {
                 agree += 1;
                 ps.1 += 1;
                 if conns.len() > 1
                     && !e
                         .accept
                         .iter()
-                        .any(|s| conns[0].services.iter().any(|o| o == s.zeek_name()))
+                        .any(|s| conns[0].services.iter().any(|o| s.is_zeek_name(o)))
                 {
                     split_rescued += 1;
                 }

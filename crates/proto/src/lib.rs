@@ -19,6 +19,7 @@ mod file_hash;
 pub mod ftp;
 pub mod http;
 pub mod kerberos;
+pub mod ldap;
 pub mod ntlm;
 pub mod quic;
 pub mod rdp;
@@ -77,6 +78,11 @@ pub trait SessionParser: Send {
     fn handed_to_tls(&self) -> bool {
         false
     }
+    /// Bytes the protocol itself encrypted, which the parser skipped (LDAP's SASL sealing),
+    /// for stats.json.
+    fn encrypted_bytes(&self) -> u64 {
+        0
+    }
 }
 
 /// A record produced by a protocol parser. The connection fields (ts of the connection, uid,
@@ -95,6 +101,8 @@ pub enum AppRecord {
     Smtp(smtp::SmtpRecord),
     Ftp(ftp::FtpRecord),
     Rdp(rdp::RdpRecord),
+    Ldap(ldap::LdapRecord),
+    LdapSearch(ldap::LdapSearchRecord),
     SmbMapping(smb::SmbMappingRecord),
     SmbFiles(smb::SmbFilesRecord),
     DceRpc(dcerpc::DceRpcRecord),
@@ -153,6 +161,7 @@ pub fn new_parser(service: Service, udp: bool) -> Option<Box<dyn SessionParser>>
         Service::Dhcp if udp => Box::new(dhcp::DhcpSession::new()),
         Service::Kerberos => Box::new(kerberos::KerberosSession::new(!udp)),
         Service::Rdp if !udp => Box::new(rdp::RdpSession::new()),
+        Service::Ldap => Box::new(ldap::LdapSession::new(!udp)),
         Service::Smtp if !udp => Box::new(smtp::SmtpSession::new()),
         Service::Ftp if !udp => Box::new(ftp::FtpSession::new()),
         Service::Smb if !udp => Box::new(smb::SmbSession::new()),
@@ -186,6 +195,8 @@ impl AppRecord {
             AppRecord::Smtp(r) => r.ts_ns,
             AppRecord::Ftp(r) => r.ts_ns,
             AppRecord::Rdp(r) => r.ts_ns,
+            AppRecord::Ldap(r) => r.ts_ns,
+            AppRecord::LdapSearch(r) => r.ts_ns,
             AppRecord::SmbMapping(r) => r.ts_ns,
             AppRecord::SmbFiles(r) => r.ts_ns,
             AppRecord::DceRpc(r) => r.ts_ns,
@@ -207,6 +218,8 @@ impl AppRecord {
             AppRecord::Smtp(r) => r.write_json(o),
             AppRecord::Ftp(r) => r.write_json(o),
             AppRecord::Rdp(r) => r.write_json(o),
+            AppRecord::Ldap(r) => r.write_json(o),
+            AppRecord::LdapSearch(r) => r.write_json(o),
             AppRecord::SmbMapping(r) => r.write_json(o),
             AppRecord::SmbFiles(r) => r.write_json(o),
             AppRecord::DceRpc(r) => r.write_json(o),
@@ -228,6 +241,8 @@ impl AppRecord {
             AppRecord::Smtp(_) => "smtp",
             AppRecord::Ftp(_) => "ftp",
             AppRecord::Rdp(_) => "rdp",
+            AppRecord::Ldap(_) => "ldap",
+            AppRecord::LdapSearch(_) => "ldap_search",
             AppRecord::SmbMapping(_) => "smb_mapping",
             AppRecord::SmbFiles(_) => "smb_files",
             AppRecord::DceRpc(_) => "dce_rpc",

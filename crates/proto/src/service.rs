@@ -61,6 +61,23 @@ impl Service {
         }
     }
 
+    /// The name Zeek writes in conn.log's `service` on this transport: Zeek 7 names its LDAP
+    /// analyzers per transport (`ldap_tcp`, `ldap_udp`); the others as [`Service::zeek_name`].
+    pub fn zeek_name_on(self, udp: bool) -> &'static str {
+        match (self, udp) {
+            (Service::Ldap, false) => "ldap_tcp",
+            (Service::Ldap, true) => "ldap_udp",
+            _ => self.zeek_name(),
+        }
+    }
+
+    /// Whether `name` (from conn.log's `service`) names this protocol on either transport.
+    pub fn is_zeek_name(self, name: &str) -> bool {
+        name == self.zeek_name()
+            || name == self.zeek_name_on(false)
+            || name == self.zeek_name_on(true)
+    }
+
     /// IANA-registered (or customary) ports of the protocol, to tell "protocol on a port that is
     /// not its own" and "registered port carrying something else".
     pub fn registered_ports(self) -> &'static [(u8, u16)] {
