@@ -62,6 +62,83 @@ struct FileAcc {
 /// Largest multipart body kept to be split into its parts; longer ones are one file.
 pub const MAX_MULTIPART: usize = 4 * 1024 * 1024;
 
+/// Zeek's body length for bodies it reads line by line. Zeek delivers a body in lines (not as
+/// plain bytes) when it is multipart (or message/rfc822), and when a response has neither a
+/// length nor chunked framing and the server did not say `Connection: close`; it then counts
+/// each line as its bytes plus two for the line end, whatever the end was, and bytes of an
+/// unfinished line only if the line is flushed: at the end of a multipart body of known
+/// length, and when the connection closes (Zeek's line reader then ends the pending line and
+/// counts two more bytes), otherwise they are not counted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct LineCount {
+    /// A bare CR or bare LF ends a line too (and counts as two bytes); only CR LF does
+    /// inside multipart bodies, where Zeek keeps other line ends as data.
+    any_eol: bool,
+    /// An unfinished line is flushed (counted, plus two) when this body ends.
+    flush: bool,
+    after_cr: bool,
+    /// Bytes of the unfinished line (line-end bytes included in CR LF-only mode).
+    partial: u64,
+    /// Bytes Zeek counts beyond the bytes seen (bare line ends).
+    extra: u64,
+}
+
+impl LineCount {
+    pub(super) fn new(any_eol: bool, flush: bool) -> Self {
+        LineCount {
+            any_eol,
+            flush,
+            after_cr: false,
+            partial: 0,
+            extra: 0,
+        }
+    }
+
+    pub(super) fn feed(&mut self, b: &[u8]) {
+        for &c in b {
+            match c {
+                b'\r' if self.any_eol => {
+                    // A line end; counts two even when no LF follows (the LF is taken back
+                    // then).
+                    self.extra += 1;
+                    self.partial = 0;
+                    self.after_cr = true;
+                    continue;
+                }
+                b'\n' if self.after_cr => {
+                    if self.any_eol {
+                        self.extra -= 1;
+                    }
+                    self.partial = 0;
+                }
+                b'\n' if self.any_eol => {
+                    self.extra += 1;
+                    self.partial = 0;
+                }
+                _ => self.partial += 1,
+            }
+            self.after_cr = c == b'\r';
+        }
+    }
+
+    /// The length Zeek logs for a body of `seen` bytes counted this way.
+    pub(super) fn body_len(&self, seen: u64) -> u64 {
+        if self.partial == 0 {
+            seen + self.extra
+        } else if self.flush {
+            seen + self.extra + 2
+        } else {
+            (seen + self.extra).saturating_sub(self.partial)
+        }
+    }
+}
+
+/// Whether a Content-Type makes Zeek read the body as a MIME entity, line by line.
+fn is_mime_entity(content_type: &str) -> bool {
+    let t = content_type.trim().to_ascii_lowercase();
+    t.starts_with("multipart/") || t.starts_with("message/rfc822")
+}
+
 struct Side {
     buf: Vec<u8>,
     /// Boundary and bytes of a multipart body being received.
@@ -74,6 +151,8 @@ struct Side {
     file: Option<FileAcc>,
     body_len: u64,
     filename: Option<String>,
+    /// Set when Zeek reads this body line by line (see [`LineCount`]).
+    lines: Option<LineCount>,
 }
 
 impl Side {
@@ -87,6 +166,7 @@ impl Side {
             file: None,
             body_len: 0,
             filename: None,
+            lines: None,
         }
     }
 }
@@ -116,6 +196,9 @@ pub struct HttpSession {
     ntlm_authenticated: bool,
     /// NTLM records waiting to be pushed with the next delivery's records.
     ntlm_out: Vec<NtlmRecord>,
+    /// A response said `Connection: close` (Zeek then reads bodies without a length as
+    /// plain bytes up to the close, not line by line); stays set for the connection.
+    connection_close: bool,
 }
 
 impl Default for HttpSession {
@@ -155,6 +238,7 @@ impl HttpSession {
             ntlm: NtlmTracker::new(),
             ntlm_authenticated: false,
             ntlm_out: Vec::new(),
+            connection_close: false,
         }
     }
 
@@ -242,6 +326,9 @@ impl HttpSession {
         }
         let side = &mut self.sides[d];
         side.body_len += bytes.len() as u64;
+        if let Some(l) = &mut side.lines {
+            l.feed(bytes);
+        }
         if let Some((_, enc)) = &mut side.encoded {
             if enc.len() + bytes.len() <= MAX_MULTIPART {
                 enc.extend_from_slice(bytes);
@@ -291,6 +378,10 @@ impl HttpSession {
         side.state = State::Head;
         let depth = side.depth;
         let body_len = std::mem::take(&mut side.body_len);
+        let body_len = match side.lines.take() {
+            Some(l) => l.body_len(body_len),
+            None => body_len,
+        };
         let file = side.file.take();
         let multipart = side.multipart.take();
         let encoded = side.encoded.take();
@@ -429,6 +520,20 @@ impl HttpSession {
             (parser::parse_headers(&b[line_len..end]), end)
         };
         self.confirmed = true;
+        if http09
+            && matches!(
+                self.sides[1].state,
+                State::Length(_) | State::Chunked(_) | State::UntilClose
+            )
+        {
+            // Zeek ends a response still being received when an HTTP/0.9 request comes (what
+            // the server sends next is taken as that request's reply): its body is what came
+            // so far.
+            if let Some(l) = &mut self.sides[1].lines {
+                l.flush = false;
+            }
+            self.body_done(1);
+        }
         self.ntlm_headers(ctx.ts_ns, &headers, None);
         let depth = self.new_trans(ctx.ts_ns);
         let mut mode = State::Head;
@@ -444,6 +549,7 @@ impl HttpSession {
         let mut length = None;
         let mut boundary = None;
         let mut encoding: Option<String> = None;
+        let mut mime_entity = false;
         for (name, value) in &headers {
             apply_request_header(r, name, value);
             match name.to_ascii_uppercase().as_str() {
@@ -454,7 +560,10 @@ impl HttpSession {
                 }
                 "CONTENT-LENGTH" => length = parser::parse_content_length(value),
                 "CONTENT-DISPOSITION" => filename = parser::disposition_filename(value),
-                "CONTENT-TYPE" => boundary = parser::multipart_boundary(value),
+                "CONTENT-TYPE" => {
+                    boundary = parser::multipart_boundary(value);
+                    mime_entity = is_mime_entity(value);
+                }
                 "CONTENT-ENCODING" => encoding = Some(value.trim().to_ascii_lowercase()),
                 _ => {}
             }
@@ -470,6 +579,9 @@ impl HttpSession {
         side.body_len = 0;
         side.multipart = boundary.map(|b| (b, Vec::new()));
         side.encoded = encoding.map(|e| (e, Vec::new()));
+        // A multipart request body of known length is read line by line (see LineCount).
+        side.lines =
+            (mime_entity && matches!(mode, State::Length(_))).then(|| LineCount::new(false, true));
         if http09 {
             self.body_done(0);
             self.sides[0].state = State::Headers09;
@@ -582,6 +694,8 @@ impl HttpSession {
         let mut filename = None;
         let mut boundary = None;
         let mut encoding: Option<String> = None;
+        let mut mime_entity = false;
+        let mut close = false;
         for (name, value) in &headers {
             match name.to_ascii_uppercase().as_str() {
                 "TRANSFER-ENCODING" => {
@@ -591,12 +705,41 @@ impl HttpSession {
                 }
                 "CONTENT-LENGTH" => length = parser::parse_content_length(value),
                 "CONTENT-DISPOSITION" => filename = parser::disposition_filename(value),
-                "CONTENT-TYPE" => boundary = parser::multipart_boundary(value),
+                "CONTENT-TYPE" => {
+                    boundary = parser::multipart_boundary(value);
+                    mime_entity = is_mime_entity(value);
+                }
                 "CONTENT-ENCODING" => encoding = Some(value.trim().to_ascii_lowercase()),
+                "CONNECTION" => {
+                    // Zeek looks at the first token only.
+                    let token = value
+                        .split(|c: char| c == ',' || c == ';' || c.is_ascii_whitespace())
+                        .next()
+                        .unwrap_or_default();
+                    close |= token.eq_ignore_ascii_case("close");
+                }
                 _ => {}
             }
         }
+        self.connection_close |= close;
+        let length = length.filter(|&n| n <= i64::MAX as u64);
+        let compressed = encoding
+            .as_deref()
+            .is_some_and(|e| matches!(e, "gzip" | "x-gzip" | "deflate"));
+        let lines = if chunked {
+            None
+        } else if mime_entity {
+            // Multipart: an unfinished last line is flushed at the end of a known length
+            // only.
+            Some(LineCount::new(false, length.is_some()))
+        } else if length.is_none() && !self.connection_close && !compressed {
+            // Read up to the close, line by line; the close flushes the last line.
+            Some(LineCount::new(true, true))
+        } else {
+            None
+        };
         let side = &mut self.sides[1];
+        side.lines = lines;
         side.depth = depth;
         side.filename = filename;
         side.body_len = 0;
@@ -625,7 +768,7 @@ impl HttpSession {
             self.body_done(1);
         } else if chunked {
             self.sides[1].state = State::Chunked(Chunk::Size);
-        } else if let Some(n) = length.filter(|&n| n <= i64::MAX as u64) {
+        } else if let Some(n) = length {
             if n == 0 {
                 self.body_done(1);
             } else {

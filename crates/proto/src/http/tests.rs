@@ -5,13 +5,23 @@
 //! * `testdata/tecl_orig.bin`: Traces/http/261/variant-04-te_cl_desync.pcap, the client side
 //!   (a POST with both Transfer-Encoding: chunked and Content-Length: 50, then a GET that
 //!   only chunked framing reveals).
+//! * `testdata/nocrlf_orig.bin`: Traces/http/no_crlf.pcap, the client side up to the end of
+//!   the first request (a multipart POST with Content-Length: 6084 whose body ends without a
+//!   line end and without a closing boundary; Zeek logs request_body_len 6086).
+//! * `testdata/port22_{orig,resp}.bin`: Traces/http/http-single-conn-22.pcap (a GET, and a
+//!   `HTTP/1.1 200 OK` without header lines whose 12630-byte body has no line end and lasts
+//!   until the close; Zeek logs response_body_len 12632).
 
+use super::session::LineCount;
 use super::*;
 use crate::{AppRecord, Ctx, Direction, SessionParser};
 
 const AUTH_ORIG: &[u8] = include_bytes!("testdata/auth_orig.bin");
 const AUTH_RESP: &[u8] = include_bytes!("testdata/auth_resp.bin");
 const TECL_ORIG: &[u8] = include_bytes!("testdata/tecl_orig.bin");
+const NOCRLF_ORIG: &[u8] = include_bytes!("testdata/nocrlf_orig.bin");
+const PORT22_ORIG: &[u8] = include_bytes!("testdata/port22_orig.bin");
+const PORT22_RESP: &[u8] = include_bytes!("testdata/port22_resp.bin");
 
 fn ctx(dir: Direction, ts: i64) -> Ctx {
     Ctx { ts_ns: ts, dir }
@@ -327,4 +337,95 @@ fn ntlm_headers_make_one_record_with_the_outcome() {
         assert_eq!(r.domainname.as_deref(), Some("CNAMIS"));
         assert_eq!(r.server_nb_computer_name.as_deref(), Some("SATURN"));
     }
+}
+
+#[test]
+fn corpus_multipart_body_without_final_line_end_counts_the_flushed_line() {
+    // Zeek reads multipart bodies line by line and, at the end of the Content-Length,
+    // ends the unfinished last line with a CR LF it counts: 6084 bytes sent, 6086 logged.
+    let (_, recs) = run(&[(Direction::Orig, NOCRLF_ORIG)]);
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0].method.as_deref(), Some("POST"));
+    assert_eq!(recs[0].request_body_len, 6086);
+    // Split anywhere, the same.
+    for cut in [1, 600, 6000, NOCRLF_ORIG.len() - 1] {
+        let (_, r) = run(&[
+            (Direction::Orig, &NOCRLF_ORIG[..cut]),
+            (Direction::Orig, &NOCRLF_ORIG[cut..]),
+        ]);
+        assert_eq!(r[0].request_body_len, 6086, "cut at {cut}");
+    }
+}
+
+#[test]
+fn corpus_body_until_close_is_counted_in_lines() {
+    // No length, no `Connection: close`: Zeek reads the body in lines; the close ends the
+    // last one with a line end it counts (12630 bytes sent, 12632 logged).
+    let (_, recs) = run(&[
+        (Direction::Orig, PORT22_ORIG),
+        (Direction::Resp, PORT22_RESP),
+    ]);
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0].status_code, Some(200));
+    assert_eq!(recs[0].response_body_len, 12632);
+    // With `Connection: close` the body is read as plain bytes: 12630.
+    let head_end = PORT22_RESP
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap();
+    let closed = [
+        &PORT22_RESP[..head_end + 2],
+        b"Connection: close\r\n",
+        &PORT22_RESP[head_end + 2..],
+    ]
+    .concat();
+    let (_, recs) = run(&[(Direction::Orig, PORT22_ORIG), (Direction::Resp, &closed)]);
+    assert_eq!(recs[0].response_body_len, 12630);
+}
+
+#[test]
+fn line_counting_follows_zeeks_line_reader() {
+    let count = |any_eol: bool, flush: bool, parts: &[&[u8]]| {
+        let mut l = LineCount::new(any_eol, flush);
+        let mut seen = 0;
+        for p in parts {
+            l.feed(p);
+            seen += p.len() as u64;
+        }
+        l.body_len(seen)
+    };
+    // CR LF, bare LF, bare CR each end a line counted as two bytes.
+    assert_eq!(count(true, true, &[b"a\r\nb\nc\rd\n"]), 12);
+    // A CR LF split across deliveries is one line end.
+    assert_eq!(count(true, true, &[b"a\r", b"\nb\r\n"]), 6);
+    // An unfinished line: flushed (plus two) or not counted.
+    assert_eq!(count(true, true, &[b"ab\r\ncd"]), 8);
+    assert_eq!(count(true, false, &[b"ab\r\ncd"]), 4);
+    // Multipart: only CR LF ends a line.
+    assert_eq!(count(false, true, &[b"a\nb\rc\r\n"]), 7);
+    assert_eq!(count(false, true, &[b"a\r\nb\n"]), 7);
+    assert_eq!(count(false, false, &[b"a\r\nbc"]), 3);
+}
+
+#[test]
+fn corpus_http09_request_ends_the_response_being_received() {
+    // Traces/http/http-09-content-length-confusion.pcap, every segment in capture order: a
+    // response announcing 4 bytes before any request, an HTTP/0.9 request, then 19 bytes.
+    // Zeek ends the first response at the HTTP/0.9 request (body 0) and takes the 19 bytes
+    // as the HTTP/0.9 reply.
+    let (_, recs) = run(&[
+        (Direction::Resp, b"HTTP/1.1 200 OK\r\n"),
+        (Direction::Resp, b"Content-Length: 4\r\n"),
+        (Direction::Resp, b"\r\n"),
+        (Direction::Orig, b"GET /\r\n"),
+        (Direction::Orig, b"\r\n"),
+        (Direction::Resp, b"this is too much.\r\n"),
+    ]);
+    assert_eq!(recs.len(), 2);
+    assert_eq!(recs[0].method, None);
+    assert_eq!(recs[0].status_code, Some(200));
+    assert_eq!(recs[0].response_body_len, 0);
+    assert_eq!(recs[1].method.as_deref(), Some("GET"));
+    assert_eq!(recs[1].version.as_deref(), Some("0.9"));
+    assert_eq!(recs[1].response_body_len, 19);
 }
