@@ -357,6 +357,31 @@ pub fn basic_auth_user(v: &str) -> Option<String> {
     Some(user.to_string())
 }
 
+/// A Content-Range value `bytes first-last/instance` (spaces ignored): first and last byte
+/// positions and the instance length (None for `*` or a bad number). None when Zeek would
+/// not take it (another unit, missing parts, last before first).
+pub fn parse_content_range(v: &str) -> Option<(u64, u64, Option<u64>)> {
+    let v = v.trim();
+    let unit_end = v.find(|c: char| c.is_ascii_whitespace()).unwrap_or(v.len());
+    if &v[..unit_end] != "bytes" {
+        return None;
+    }
+    let spec: String = v[unit_end..].chars().filter(|&c| c != ' ').collect();
+    let (range, instance) = spec.split_once('/')?;
+    let (first, last) = range.split_once('-')?;
+    let num = |s: &str| -> Option<u64> {
+        let s = s.trim();
+        (!s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let (first, last) = (num(first)?, num(last)?);
+    if last < first {
+        return None;
+    }
+    Some((first, last, num(instance)))
+}
+
 /// The filename parameter of a Content-Disposition value.
 pub fn disposition_filename(v: &str) -> Option<String> {
     for part in v.split(';') {
@@ -436,6 +461,19 @@ mod tests {
         assert_eq!(parse_chunk_size(b"1a;ext=1\r"), Some(26));
         assert_eq!(parse_chunk_size(b"10000000000000000"), None);
         assert_eq!(parse_chunk_size(b"zz"), None);
+    }
+
+    #[test]
+    fn content_ranges() {
+        assert_eq!(
+            parse_content_range("bytes 100000-110000/104857600"),
+            Some((100000, 110000, Some(104857600)))
+        );
+        assert_eq!(parse_content_range("bytes 0-4/*"), Some((0, 4, None)));
+        // Traces/http/http-bad-content-range-01.pcap.
+        assert_eq!(parse_content_range("bytes foo-bar/baz"), None);
+        assert_eq!(parse_content_range("bytes 5-4/10"), None);
+        assert_eq!(parse_content_range("items 0-4/10"), None);
     }
 
     #[test]

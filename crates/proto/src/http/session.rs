@@ -24,6 +24,9 @@ pub const MAX_HASHED: u64 = 10 * 1024 * 1024;
 pub const MAX_PENDING: usize = 64;
 const MAX_CHUNK_LINE: usize = 1024;
 const SNIFF_BYTES: usize = 64;
+/// Bytes Zeek buffers from the start of a file before it looks for the MIME type
+/// (`default_file_bof_buffer_size`).
+const BOF_BUFFER: u64 = 4096;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Chunk {
@@ -153,6 +156,8 @@ struct Side {
     filename: Option<String>,
     /// Set when Zeek reads this body line by line (see [`LineCount`]).
     lines: Option<LineCount>,
+    /// A 206 response: the body's offset in the file and the file's size when known.
+    partial: Option<(u64, Option<u64>)>,
 }
 
 impl Side {
@@ -167,6 +172,7 @@ impl Side {
             body_len: 0,
             filename: None,
             lines: None,
+            partial: None,
         }
     }
 }
@@ -385,6 +391,7 @@ impl HttpSession {
         let file = side.file.take();
         let multipart = side.multipart.take();
         let encoded = side.encoded.take();
+        let partial = side.partial.take();
         side.filename = None;
         // A gzip/deflate body: Zeek logs the decoded length and analyses the decoded bytes.
         let decoded = encoded.and_then(|(enc, data)| {
@@ -412,7 +419,7 @@ impl HttpSession {
             t.rec.response_body_len = body_len;
             t.resp_done = true;
         }
-        let Some(f) = file else {
+        let Some(mut f) = file else {
             return;
         };
         if let Some(d) = decoded {
@@ -452,6 +459,19 @@ impl HttpSession {
         }
         let truncated = f.seen > MAX_HASHED;
         let mime = mime::sniff(&f.head).map(str::to_string);
+        // Zeek does not end the file of a 206 response with the message (other ranges may
+        // follow), so the type is known when http.log is written only if it was found
+        // before: once the first BOF_BUFFER bytes of the file were seen, or the file is
+        // complete.
+        let typed_in_time = match partial {
+            None => true,
+            Some((offset, total)) => {
+                offset == 0 && (f.seen >= BOF_BUFFER || total.is_some_and(|t| f.seen >= t))
+            }
+        };
+        if let Some((_, Some(t))) = partial {
+            f.total = Some(t);
+        }
         let fr = FileRecord {
             ts_ns: f.first_ts,
             fuid: make_fuid(t.rec.ts_ns, depth, is_orig, n),
@@ -492,7 +512,7 @@ impl HttpSession {
         if let Some(n) = &fr.filename {
             names.get_or_insert_with(Vec::new).push(n.clone());
         }
-        if let Some(m) = mime {
+        if let Some(m) = mime.filter(|_| typed_in_time) {
             mimes.get_or_insert_with(Vec::new).push(m);
         }
         r.files.push(fr);
@@ -696,6 +716,7 @@ impl HttpSession {
         let mut encoding: Option<String> = None;
         let mut mime_entity = false;
         let mut close = false;
+        let mut content_range = None;
         for (name, value) in &headers {
             match name.to_ascii_uppercase().as_str() {
                 "TRANSFER-ENCODING" => {
@@ -710,6 +731,7 @@ impl HttpSession {
                     mime_entity = is_mime_entity(value);
                 }
                 "CONTENT-ENCODING" => encoding = Some(value.trim().to_ascii_lowercase()),
+                "CONTENT-RANGE" => content_range = Some(parser::parse_content_range(value)),
                 "CONNECTION" => {
                     // Zeek looks at the first token only.
                     let token = value
@@ -738,8 +760,15 @@ impl HttpSession {
         } else {
             None
         };
+        // A 206 body is a piece of a file: at the Content-Range offset, of the instance
+        // length; without a usable Content-Range, at 0 and of the Content-Length.
+        let partial = (st.code == 206).then(|| match content_range.flatten() {
+            Some((first, _, instance)) => (first, instance),
+            None => (0, length.filter(|&n| n > 0)),
+        });
         let side = &mut self.sides[1];
         side.lines = lines;
+        side.partial = partial;
         side.depth = depth;
         side.filename = filename;
         side.body_len = 0;

@@ -429,3 +429,50 @@ fn corpus_http09_request_ends_the_response_being_received() {
     assert_eq!(recs[1].version.as_deref(), Some("0.9"));
     assert_eq!(recs[1].response_body_len, 19);
 }
+
+#[test]
+fn corpus_partial_content_is_typed_only_when_zeek_could_in_time() {
+    let get = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    // Traces/http/http-bad-content-range-01.pcap: a 206 whose Content-Range Zeek cannot
+    // parse, 16 bytes up to the close: the file is neither complete nor 4096 bytes long when
+    // the transaction is logged, so no MIME type (the file keeps one).
+    let (_, recs) = run(&[
+        (Direction::Orig, get),
+        (
+            Direction::Resp,
+            b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes foo-bar/baz\r\n\
+Content-Type: image/gif\r\n\r\nFoobar!\r\nBaz\r\n\r\n",
+        ),
+    ]);
+    assert_eq!(recs[0].response_body_len, 16);
+    assert_eq!(recs[0].resp_mime_types, None);
+    assert!(recs[0].resp_fuids.is_some());
+    assert_eq!(recs[0].files[0].mime_type.as_deref(), Some("text/plain"));
+    // Traces/http/content-range-less-than-len.pcap: 33 bytes at offset 0 of a 33-byte
+    // file: complete, typed.
+    let (_, recs) = run(&[
+        (Direction::Orig, get),
+        (
+            Direction::Resp,
+            b"HTTP/1.1 206 ok\r\nServer: simpleHTTP\r\nAccept-Ranges: bytes\r\n\
+Content-Length: 33\r\nContent-Range: bytes 0-4/33\r\n\r\nRange smaller than Content-Length",
+        ),
+    ]);
+    assert_eq!(recs[0].response_body_len, 33);
+    assert_eq!(
+        recs[0].resp_mime_types.as_deref(),
+        Some(&["text/plain".to_string()][..])
+    );
+    assert_eq!(recs[0].files[0].total_bytes, Some(33));
+    // A middle range of a larger file: not typed, total is the instance length.
+    let (_, recs) = run(&[
+        (Direction::Orig, get),
+        (
+            Direction::Resp,
+            b"HTTP/1.1 206 Partial Content\r\nContent-Length: 12\r\n\
+Content-Range: bytes 100-111/5000\r\n\r\nplain text..",
+        ),
+    ]);
+    assert_eq!(recs[0].resp_mime_types, None);
+    assert_eq!(recs[0].files[0].total_bytes, Some(5000));
+}
