@@ -153,7 +153,9 @@ struct Side {
     depth: u32,
     file: Option<FileAcc>,
     body_len: u64,
-    filename: Option<String>,
+    /// The other direction ended a message while this direction's head had begun (its
+    /// first line was in) and was not complete: Zeek's entity for this head is gone.
+    entity_lost: bool,
     /// Set when Zeek reads this body line by line (see [`LineCount`]).
     lines: Option<LineCount>,
     /// A 206 response: the body's offset in the file and the file's size when known.
@@ -170,7 +172,7 @@ impl Side {
             depth: 0,
             file: None,
             body_len: 0,
-            filename: None,
+            entity_lost: false,
             lines: None,
             partial: None,
         }
@@ -205,6 +207,11 @@ pub struct HttpSession {
     /// A response said `Connection: close` (Zeek then reads bodies without a length as
     /// plain bytes up to the close, not line by line); stays set for the connection.
     connection_close: bool,
+    /// Zeek's HTTP scripts keep one "current entity" per connection, not per direction:
+    /// created when a message (or part) begins, given the file name of its headers, read
+    /// when a body's file starts and deleted when any message ends. None: no entity (a file
+    /// starting then has no name); Some(name) otherwise.
+    entity: Option<Option<String>>,
 }
 
 impl Default for HttpSession {
@@ -245,6 +252,7 @@ impl HttpSession {
             ntlm_authenticated: false,
             ntlm_out: Vec::new(),
             connection_close: false,
+            entity: None,
         }
     }
 
@@ -330,6 +338,13 @@ impl HttpSession {
         if bytes.is_empty() {
             return;
         }
+        // A body's file takes the name of the connection's current entity when it starts.
+        let starting = self.sides[d].file.as_ref().is_none_or(|f| f.seen == 0);
+        let name = if starting {
+            self.entity.clone().flatten()
+        } else {
+            None
+        };
         let side = &mut self.sides[d];
         side.body_len += bytes.len() as u64;
         if let Some(l) = &mut side.lines {
@@ -358,8 +373,11 @@ impl HttpSession {
             md5: Md5::new(),
             sha1: Sha1::new(),
             sha256: Sha256::new(),
-            filename: side.filename.clone(),
+            filename: None,
         });
+        if starting {
+            f.filename = name;
+        }
         if f.seen == 0 && f.first_ts == 0 {
             // Created early by `set_total` (Content-Length known before any body byte).
             f.first_ts = ctx.ts_ns;
@@ -378,6 +396,16 @@ impl HttpSession {
         f.seen += bytes.len() as u64;
     }
 
+    /// A message of direction `d` ends: Zeek deletes the connection's current entity, also
+    /// under a head of the other direction that has begun.
+    fn end_entity(&mut self, d: usize) {
+        self.entity = None;
+        let other = &mut self.sides[1 - d];
+        if other.state == State::Head && head_begun(&other.buf) {
+            other.entity_lost = true;
+        }
+    }
+
     /// The body of direction `d` is complete: update its transaction.
     fn body_done(&mut self, d: usize) {
         let side = &mut self.sides[d];
@@ -392,7 +420,7 @@ impl HttpSession {
         let multipart = side.multipart.take();
         let encoded = side.encoded.take();
         let partial = side.partial.take();
-        side.filename = None;
+        self.end_entity(d);
         // A gzip/deflate body: Zeek logs the decoded length and analyses the decoded bytes.
         let decoded = encoded.and_then(|(enc, data)| {
             let cap = MAX_HASHED as usize;
@@ -529,6 +557,7 @@ impl HttpSession {
             if let Some(t) = self.trans_mut(depth) {
                 t.req_done = true;
             }
+            self.sides[0].entity_lost = false;
             let end = parser::head_end(b).unwrap_or(line_len);
             return Some(end);
         };
@@ -572,14 +601,17 @@ impl HttpSession {
         let mut mime_entity = false;
         for (name, value) in &headers {
             apply_request_header(r, name, value);
-            match name.to_ascii_uppercase().as_str() {
+            let upper = name.to_ascii_uppercase();
+            if let Some(f) = parser::entity_filename(&upper, value) {
+                filename = Some(f);
+            }
+            match upper.as_str() {
                 "TRANSFER-ENCODING" => {
                     chunked = value
                         .split(',')
                         .any(|v| v.trim().eq_ignore_ascii_case("chunked"))
                 }
                 "CONTENT-LENGTH" => length = parser::parse_content_length(value),
-                "CONTENT-DISPOSITION" => filename = parser::disposition_filename(value),
                 "CONTENT-TYPE" => {
                     boundary = parser::multipart_boundary(value);
                     mime_entity = is_mime_entity(value);
@@ -595,13 +627,16 @@ impl HttpSession {
         }
         let side = &mut self.sides[0];
         side.depth = depth;
-        side.filename = filename;
+        // The message begins: Zeek creates the connection's entity, unless the other
+        // direction ended a message after this head began (that deleted it).
+        let lost = std::mem::take(&mut side.entity_lost);
         side.body_len = 0;
         side.multipart = boundary.map(|b| (b, Vec::new()));
         side.encoded = encoding.map(|e| (e, Vec::new()));
         // A multipart request body of known length is read line by line (see LineCount).
         side.lines =
             (mime_entity && matches!(mode, State::Length(_))).then(|| LineCount::new(false, true));
+        self.entity = (!lost).then_some(filename);
         if http09 {
             self.body_done(0);
             self.sides[0].state = State::Headers09;
@@ -635,7 +670,7 @@ impl HttpSession {
             md5: Md5::new(),
             sha1: Sha1::new(),
             sha256: Sha256::new(),
-            filename: side.filename.clone(),
+            filename: None,
         });
         f.total = Some(n);
     }
@@ -675,6 +710,7 @@ impl HttpSession {
             t.rec.status_code = Some(0);
             t.rec.status_msg = Some("<empty>".into());
             self.last_http09_response = true;
+            self.entity = Some(None);
             let side = &mut self.sides[1];
             side.depth = depth;
             side.body_len = 0;
@@ -702,7 +738,10 @@ impl HttpSession {
             r.info_code = Some(st.code);
             r.info_msg = Some(st.reason.clone());
             if st.code != 101 {
-                return Some(end); // interim: the final response follows
+                // Interim: its entity begins and ends; the final response follows.
+                self.sides[1].entity_lost = false;
+                self.end_entity(1);
+                return Some(end);
             }
         }
         t.resp_started = true;
@@ -718,14 +757,17 @@ impl HttpSession {
         let mut close = false;
         let mut content_range = None;
         for (name, value) in &headers {
-            match name.to_ascii_uppercase().as_str() {
+            let upper = name.to_ascii_uppercase();
+            if let Some(f) = parser::entity_filename(&upper, value) {
+                filename = Some(f);
+            }
+            match upper.as_str() {
                 "TRANSFER-ENCODING" => {
                     chunked = value
                         .split(',')
                         .any(|v| v.trim().eq_ignore_ascii_case("chunked"))
                 }
                 "CONTENT-LENGTH" => length = parser::parse_content_length(value),
-                "CONTENT-DISPOSITION" => filename = parser::disposition_filename(value),
                 "CONTENT-TYPE" => {
                     boundary = parser::multipart_boundary(value);
                     mime_entity = is_mime_entity(value);
@@ -770,10 +812,13 @@ impl HttpSession {
         side.lines = lines;
         side.partial = partial;
         side.depth = depth;
-        side.filename = filename;
+        // The message begins: Zeek creates the connection's entity, unless the other
+        // direction ended a message after this head began (that deleted it).
+        let lost = std::mem::take(&mut side.entity_lost);
         side.body_len = 0;
         side.multipart = boundary.map(|b| (b, Vec::new()));
         side.encoded = encoding.map(|e| (e, Vec::new()));
+        self.entity = (!lost).then_some(filename);
         let tunnel = st.code == 101
             || (method.eq_ignore_ascii_case("CONNECT") && (200..300).contains(&st.code));
         let no_body = method.eq_ignore_ascii_case("HEAD")
@@ -1043,6 +1088,15 @@ fn apply_request_header(r: &mut HttpRecord, name: &str, value: &str) {
 
 fn first_line(b: &[u8]) -> Option<(&[u8], usize)> {
     parser::first_line(b)
+}
+
+/// Whether buffered bytes hold the first line of a head (Zeek has begun the message).
+fn head_begun(buf: &[u8]) -> bool {
+    let blank = buf
+        .iter()
+        .take_while(|&&c| c == b'\r' || c == b'\n')
+        .count();
+    buf[blank..].contains(&b'\n')
 }
 
 impl SessionParser for HttpSession {

@@ -476,3 +476,44 @@ Content-Range: bytes 100-111/5000\r\n\r\nplain text..",
     assert_eq!(recs[0].resp_mime_types, None);
     assert_eq!(recs[0].files[0].total_bytes, Some(5000));
 }
+
+#[test]
+fn corpus_interleaved_entity_loses_its_file_name() {
+    // Traces/http/interleaved-http-entity.pcap, every segment in capture order: the server
+    // starts its response while the request body is still coming; the request body ends
+    // between the response's first lines and its Content-Disposition. Zeek's scripts keep
+    // one current entity per connection: the request's end deletes it, the response's
+    // header finds none (weird missing_HTTP_entity) and the response file has no name.
+    let segments: &[(Direction, &[u8])] = &[
+        (Direction::Orig, b"POST / HTTP/1.1\n"),
+        (Direction::Orig, b"Host: interleave.me\n"),
+        (Direction::Orig, b"Content-Length: 10\n"),
+        (Direction::Orig, b"\n"),
+        (Direction::Orig, b"1234\n"),
+        (Direction::Resp, b"HTTP/1.1 200 OK\n"),
+        (Direction::Resp, b"Server: early-responder/0.1\n"),
+        (Direction::Resp, b"Content-Length: 3\n"),
+        (Direction::Orig, b"4567\n"),
+        (
+            Direction::Resp,
+            b"Content-Disposition: attachment; filename=\"test.txt\"\n",
+        ),
+        (Direction::Resp, b"\n"),
+        (Direction::Resp, b"fin\n"),
+    ];
+    let (_, recs) = run(segments);
+    assert_eq!(recs.len(), 1);
+    let r = &recs[0];
+    assert_eq!((r.request_body_len, r.response_body_len), (10, 3));
+    assert_eq!(r.resp_filenames, None);
+    assert!(r.resp_fuids.is_some());
+    // Without the interleaving (request body complete first), the name is taken.
+    let mut ordered: Vec<(Direction, &[u8])> = segments.to_vec();
+    let late = ordered.remove(8);
+    ordered.insert(5, late);
+    let (_, recs) = run(&ordered);
+    assert_eq!(
+        recs[0].resp_filenames.as_deref(),
+        Some(&["test.txt".to_string()][..])
+    );
+}
