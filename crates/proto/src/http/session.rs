@@ -562,6 +562,14 @@ impl HttpSession {
             return Some(end);
         };
         let http09 = rl.version == "0.9";
+        if http09 && self.confirmed && (rl.method.len() < 3 || rl.uri.is_empty()) {
+            // Zeek takes a line without version as an HTTP/0.9 request only with a method of
+            // three characters or more and a URI; otherwise, where a request is expected, it
+            // is a protocol violation, and Zeek's DPD removes the analyzer: nothing more is
+            // parsed, what is pending is logged.
+            self.violated = true;
+            return Some(b.len());
+        }
         let (headers, end) = if http09 {
             (vec![], line_len)
         } else {

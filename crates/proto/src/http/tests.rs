@@ -517,3 +517,31 @@ fn corpus_interleaved_entity_loses_its_file_name() {
         Some(&["test.txt".to_string()][..])
     );
 }
+
+#[test]
+fn corpus_cruft_after_a_request_ends_the_analysis() {
+    // Traces/http/http-11-request-then-cruft.pcap: after a complete transaction the client
+    // sends "T / HTTP": no version, a one-letter method. Zeek: not a request line, protocol
+    // violation, analyzer removed; one transaction logged, the 400 that follows is not.
+    let resp1 = b"HTTP/1.1 301 Moved Permanently\r\nServer: nginx\r\nContent-Type: text/html\r\n\
+Content-Length: 5\r\nConnection: keep-alive\r\n\r\n<html";
+    let (s, recs) = run(&[
+        (Direction::Orig, b"GET / HTTP/1.1\r\n"),
+        (Direction::Orig, b"Host: zeek.org\r\n\r\n"),
+        (Direction::Resp, resp1),
+        (Direction::Orig, b"T / HTTP\r\n\r\n"),
+        (
+            Direction::Resp,
+            b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        ),
+    ]);
+    assert!(s.violated());
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0].status_code, Some(301));
+    // A real HTTP/0.9 request is still one.
+    let (_, recs) = run(&[
+        (Direction::Orig, b"GET /zeek.html\r\n"),
+        (Direction::Resp, b"<html>hello</html>"),
+    ]);
+    assert_eq!(recs[0].version.as_deref(), Some("0.9"));
+}
