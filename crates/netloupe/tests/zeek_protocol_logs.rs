@@ -70,16 +70,15 @@ const ID: [&str; 4] = ["id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p"];
 const FLOORS: [(&str, f64, f64); 15] = [
     ("dns", 1.0, 1.0),
     ("http", 1.0, 1.0),
-    // Zeek merges range requests of several connections into one file; depth differs.
-    ("files", 0.0, 0.0),
+    // SMB and SMTP files are not analysed.
+    ("files", 3.0 / 11.0, 1.0),
     // QUIC/DTLS out of scope; GridFTP's TLS inside base64 ADAT commands not unwrapped.
     ("ssl", 22.0 / 37.0, 22.0 / 23.0),
     ("x509", 27.0 / 34.0, 27.0 / 32.0),
     ("ssh", 1.0, 1.0),
     // A truncated long-header packet of unknown version (vector-max-size-crash) not identified.
     ("quic", 16.0 / 17.0, 16.0 / 17.0),
-    // SMTP inside an HTTP CONNECT tunnel: no hand-over from http to smtp.
-    ("smtp", 28.0 / 29.0, 28.0 / 29.0),
+    ("smtp", 1.0, 1.0),
     // Baselines with non-default FTP settings skipped (NON_DEFAULT).
     ("ftp", 1389.0 / 1393.0, 1389.0 / 1393.0),
     ("rdp", 1.0, 1.0),

@@ -72,6 +72,12 @@ pub trait SessionParser: Send {
     fn handed_to_tls(&self) -> bool {
         false
     }
+    /// The connection became a tunnel (HTTP CONNECT answered with 200): what follows is
+    /// another protocol, to be identified from its own first bytes. Returns, once, the bytes
+    /// the parser received after the switch (originator's, responder's).
+    fn take_tunnel(&mut self) -> Option<[Vec<u8>; 2]> {
+        None
+    }
 }
 
 /// A record produced by a protocol parser. The connection fields (ts of the connection, uid,

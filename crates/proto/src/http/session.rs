@@ -9,7 +9,7 @@
 
 use super::mime;
 use super::parser::{self, MAX_HEAD};
-use super::record::{FileRecord, HttpRecord};
+use super::record::{FileRange, FileRecord, HttpRecord};
 use crate::hex;
 use crate::ntlm::{parse_http_auth, NtlmMessage, NtlmRecord, NtlmTracker};
 use crate::{AppRecord, Ctx, Direction, Service, SessionParser};
@@ -160,6 +160,8 @@ struct Side {
     lines: Option<LineCount>,
     /// A 206 response: the body's offset in the file and the file's size when known.
     partial: Option<(u64, Option<u64>)>,
+    /// A 206 response to a range request: the piece's place in its file.
+    range: Option<FileRange>,
 }
 
 impl Side {
@@ -175,6 +177,7 @@ impl Side {
             entity_lost: false,
             lines: None,
             partial: None,
+            range: None,
         }
     }
 }
@@ -185,6 +188,8 @@ struct Trans {
     resp_started: bool,
     resp_done: bool,
     http09: bool,
+    /// The request had a `Range` header (Zeek's `range_request`).
+    range_request: bool,
 }
 
 /// One HTTP/1.x connection.
@@ -212,6 +217,9 @@ pub struct HttpSession {
     /// when a body's file starts and deleted when any message ends. None: no entity (a file
     /// starting then has no name); Some(name) otherwise.
     entity: Option<Option<String>>,
+    /// A CONNECT was answered with 200: the bytes received after it (originator's,
+    /// responder's), for the session layer to identify the tunnelled protocol.
+    tunnel: Option<[Vec<u8>; 2]>,
 }
 
 impl Default for HttpSession {
@@ -237,6 +245,14 @@ fn make_fuid(ts: i64, depth: u32, is_orig: bool, n: u64) -> String {
     s
 }
 
+/// The file id of a range-requested file: from its URL, the same in every connection.
+fn range_fuid(url: &str) -> String {
+    make_fuid(0, 0, false, {
+        let d = Sha256::digest(url.as_bytes());
+        u64::from_be_bytes(d[..8].try_into().unwrap_or_default())
+    })
+}
+
 impl HttpSession {
     pub fn new() -> Self {
         HttpSession {
@@ -253,6 +269,7 @@ impl HttpSession {
             ntlm_out: Vec::new(),
             connection_close: false,
             entity: None,
+            tunnel: None,
         }
     }
 
@@ -318,6 +335,7 @@ impl HttpSession {
             resp_started: false,
             resp_done: false,
             http09: false,
+            range_request: false,
         });
         self.count
     }
@@ -420,6 +438,7 @@ impl HttpSession {
         let multipart = side.multipart.take();
         let encoded = side.encoded.take();
         let partial = side.partial.take();
+        let range = side.range.take();
         self.end_entity(d);
         // A gzip/deflate body: Zeek logs the decoded length and analyses the decoded bytes.
         let decoded = encoded.and_then(|(enc, data)| {
@@ -500,15 +519,22 @@ impl HttpSession {
         if let Some((_, Some(t))) = partial {
             f.total = Some(t);
         }
+        // A piece of a range-requested file: the file is the pieces of all connections, its
+        // id comes from the URL, it has no depth (Zeek's is unset) and no hashes (the pieces
+        // are not one stream).
+        let hashed = !truncated && range.is_none();
         let fr = FileRecord {
             ts_ns: f.first_ts,
-            fuid: make_fuid(t.rec.ts_ns, depth, is_orig, n),
+            fuid: match &range {
+                Some(r) => range_fuid(&r.url),
+                None => make_fuid(t.rec.ts_ns, depth, is_orig, n),
+            },
             source: "HTTP",
-            depth,
-            analyzers: if truncated {
-                vec![]
-            } else {
+            depth: if range.is_some() { 0 } else { depth },
+            analyzers: if hashed {
                 vec!["MD5", "SHA1", "SHA256"]
+            } else {
+                vec![]
             },
             mime_type: mime.clone(),
             filename: f.filename.clone(),
@@ -517,10 +543,11 @@ impl HttpSession {
             seen_bytes: f.seen,
             total_bytes: f.total,
             missing_bytes: 0,
-            md5: (!truncated).then(|| hex(&f.md5.finalize())),
-            sha1: (!truncated).then(|| hex(&f.sha1.finalize())),
-            sha256: (!truncated).then(|| hex(&f.sha256.finalize())),
+            md5: hashed.then(|| hex(&f.md5.finalize())),
+            sha1: hashed.then(|| hex(&f.sha1.finalize())),
+            sha256: hashed.then(|| hex(&f.sha256.finalize())),
             hash_truncated: truncated,
+            range,
         };
         let r = &mut t.rec;
         let (fuids, names, mimes) = if is_orig {
@@ -607,9 +634,11 @@ impl HttpSession {
         let mut boundary = None;
         let mut encoding: Option<String> = None;
         let mut mime_entity = false;
+        let mut range_request = false;
         for (name, value) in &headers {
             apply_request_header(r, name, value);
             let upper = name.to_ascii_uppercase();
+            range_request |= upper == "RANGE";
             if let Some(f) = parser::entity_filename(&upper, value) {
                 filename = Some(f);
             }
@@ -628,6 +657,7 @@ impl HttpSession {
                 _ => {}
             }
         }
+        t.range_request = range_request;
         if chunked {
             mode = State::Chunked(Chunk::Size);
         } else if let Some(n) = length.filter(|&n| n > 0 && n <= i64::MAX as u64) {
@@ -739,6 +769,13 @@ impl HttpSession {
         }
         let t = self.trans_mut(depth).unwrap();
         let method = t.rec.method.clone().unwrap_or_default();
+        let range_url = t.range_request.then(|| {
+            format!(
+                "{}{}",
+                t.rec.host.as_deref().unwrap_or_default(),
+                t.rec.uri.as_deref().unwrap_or_default()
+            )
+        });
         let st = status?;
         let r = &mut t.rec;
         r.version = Some(st.version.clone());
@@ -816,9 +853,18 @@ impl HttpSession {
             Some((first, _, instance)) => (first, instance),
             None => (0, length.filter(|&n| n > 0)),
         });
+        let range = match (st.code, content_range.flatten(), range_url) {
+            (206, Some((offset, _, instance)), Some(url)) => Some(FileRange {
+                url,
+                offset,
+                instance,
+            }),
+            _ => None,
+        };
         let side = &mut self.sides[1];
         side.lines = lines;
         side.partial = partial;
+        side.range = range;
         side.depth = depth;
         // The message begins: Zeek creates the connection's entity, unless the other
         // direction ended a message after this head began (that deleted it).
@@ -827,8 +873,9 @@ impl HttpSession {
         side.multipart = boundary.map(|b| (b, Vec::new()));
         side.encoded = encoding.map(|e| (e, Vec::new()));
         self.entity = (!lost).then_some(filename);
-        let tunnel = st.code == 101
-            || (method.eq_ignore_ascii_case("CONNECT") && (200..300).contains(&st.code));
+        // Zeek opens a CONNECT tunnel on a 200 only.
+        let connect_ok = method.eq_ignore_ascii_case("CONNECT") && st.code == 200;
+        let tunnel = st.code == 101 || connect_ok;
         let no_body = method.eq_ignore_ascii_case("HEAD")
             || st.code == 204
             || st.code == 304
@@ -840,6 +887,9 @@ impl HttpSession {
             self.sides[1].state = State::Stopped;
             if let Some(t) = self.trans_mut(depth) {
                 t.req_done = true;
+            }
+            if connect_ok {
+                self.tunnel = Some([std::mem::take(&mut self.sides[0].buf), b[end..].to_vec()]);
             }
             return Some(b.len());
         }
@@ -1036,6 +1086,7 @@ fn file_record(
         sha1: Some(hex(&Sha1::digest(content))),
         sha256: Some(hex(&Sha256::digest(content))),
         hash_truncated: false,
+        range: None,
     }
 }
 
@@ -1196,5 +1247,9 @@ impl SessionParser for HttpSession {
 
     fn violated(&self) -> bool {
         self.violated
+    }
+
+    fn take_tunnel(&mut self) -> Option<[Vec<u8>; 2]> {
+        self.tunnel.take()
     }
 }

@@ -545,3 +545,43 @@ Content-Length: 5\r\nConnection: keep-alive\r\n\r\n<html";
     ]);
     assert_eq!(recs[0].version.as_deref(), Some("0.9"));
 }
+
+#[test]
+fn connect_200_hands_the_tunnel_over_with_its_first_bytes() {
+    // Bytes sent ahead of the 200 and after it in the same segment are returned once.
+    let req = b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n\x16\x03\x01\x00\x05hello";
+    let resp = b"HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x03\x00\x02ab";
+    let mut s = HttpSession::new();
+    let mut out = vec![];
+    s.data(ctx(Direction::Orig, 1), req, &mut out);
+    assert_eq!(s.take_tunnel(), None);
+    s.data(ctx(Direction::Resp, 2), resp, &mut out);
+    let t = s.take_tunnel().expect("tunnel");
+    assert_eq!(t[0], b"\x16\x03\x01\x00\x05hello");
+    assert_eq!(t[1], b"\x16\x03\x03\x00\x02ab");
+    assert_eq!(s.take_tunnel(), None);
+    // Traces/http/connect-with-smtp.pcap (the CONNECT and its reply; SMTP follows in later
+    // segments): the tunnel opens with nothing pending.
+    let mut s = HttpSession::new();
+    s.data(
+        ctx(Direction::Orig, 1),
+        b"CONNECT mailin03.sul.t-online.de:25 / HTTP/1.0\r\n\
+Mozilla 4.0 (compatible; MSIE 5.01; Windows NT 5.0)\r\n\r\n",
+        &mut out,
+    );
+    s.data(
+        ctx(Direction::Resp, 2),
+        b"HTTP/1.0 200 Connection established\r\n\r\n",
+        &mut out,
+    );
+    assert_eq!(s.take_tunnel(), Some([vec![], vec![]]));
+    // Zeek opens the tunnel on 200 only.
+    let mut s = HttpSession::new();
+    s.data(ctx(Direction::Orig, 1), req, &mut out);
+    s.data(
+        ctx(Direction::Resp, 2),
+        b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n",
+        &mut out,
+    );
+    assert_eq!(s.take_tunnel(), None);
+}
