@@ -72,9 +72,10 @@ const FLOORS: [(&str, f64, f64); 15] = [
     ("http", 1.0, 1.0),
     // SMB and SMTP files are not analysed.
     ("files", 3.0 / 11.0, 1.0),
-    // QUIC/DTLS out of scope; GridFTP's TLS inside base64 ADAT commands not unwrapped.
-    ("ssl", 22.0 / 37.0, 22.0 / 23.0),
-    ("x509", 27.0 / 34.0, 27.0 / 32.0),
+    // QUIC/DTLS out of scope.
+    ("ssl", 23.0 / 37.0, 1.0),
+    // Certificates of RDP Standard Security out of scope.
+    ("x509", 32.0 / 34.0, 1.0),
     ("ssh", 1.0, 1.0),
     // A truncated long-header packet of unknown version (vector-max-size-crash) not identified.
     ("quic", 16.0 / 17.0, 16.0 / 17.0),
