@@ -889,7 +889,12 @@ impl HttpSession {
                 t.req_done = true;
             }
             if connect_ok {
-                self.tunnel = Some([std::mem::take(&mut self.sides[0].buf), b[end..].to_vec()]);
+                // Line ends left over right after the CONNECT and its reply are HTTP's (as
+                // between messages), not the tunnel's.
+                let skip = |v: &[u8]| v.iter().take_while(|&&c| c == b'\r' || c == b'\n').count();
+                let orig = std::mem::take(&mut self.sides[0].buf);
+                let resp = &b[end..];
+                self.tunnel = Some([orig[skip(&orig)..].to_vec(), resp[skip(resp)..].to_vec()]);
             }
             return Some(b.len());
         }

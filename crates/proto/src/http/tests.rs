@@ -575,6 +575,20 @@ Mozilla 4.0 (compatible; MSIE 5.01; Windows NT 5.0)\r\n\r\n",
         &mut out,
     );
     assert_eq!(s.take_tunnel(), Some([vec![], vec![]]));
+    // suricata-verify http-connect/http-connect-simple: each head is followed by one more
+    // LF, which belongs to HTTP, not to the tunnel.
+    let mut s = HttpSession::new();
+    s.data(
+        ctx(Direction::Orig, 1),
+        b"CONNECT abc:443 HTTP/1.1\r\nUser-Agent: Victor/1.0\r\n\r\n\n",
+        &mut out,
+    );
+    s.data(
+        ctx(Direction::Resp, 2),
+        b"HTTP/1.1 200 OK\r\nServer: VictorServer/1.0\r\n\r\n\n",
+        &mut out,
+    );
+    assert_eq!(s.take_tunnel(), Some([vec![], vec![]]));
     // Zeek opens the tunnel on 200 only.
     let mut s = HttpSession::new();
     s.data(ctx(Direction::Orig, 1), req, &mut out);
