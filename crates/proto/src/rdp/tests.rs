@@ -53,6 +53,12 @@ fn x509_chain_of_standard_security_is_logged() {
     assert_eq!(certs[0].serial, "59EB28CB02B1A0D4");
     assert!(certs[1].fingerprint.starts_with("bd97671306086c33"));
     assert_eq!(certs[1].serial, "0100000001");
+    // Multi-valued RDNs: attributes last to first, as OpenSSL prints them for Zeek.
+    assert_eq!(certs[0].subject, "L=TURNBKL+CN=SERVR");
+    assert_eq!(
+        certs[1].subject,
+        "serialNumber=1BcKefYSF97EvkaiCqahPY8uPd0=\\0D\\0A+L=ncalrpc:SERVR+CN=ncalrpc:SERVR"
+    );
     assert!(certs.iter().all(|c| c.host_cert && !c.client_cert));
     // Every truncation of the connection response block is safe.
     for (_, dir, bytes) in frames(X509) {
