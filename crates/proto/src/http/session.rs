@@ -110,7 +110,8 @@ impl LineCount {
                 }
                 b'\n' if self.after_cr => {
                     if self.any_eol {
-                        self.extra -= 1;
+                        // The CR before counted the line end already.
+                        self.extra = self.extra.saturating_sub(1);
                     }
                     self.partial = 0;
                 }
