@@ -753,6 +753,10 @@ impl HttpSession {
             let side = &mut self.sides[1];
             side.depth = depth;
             side.body_len = 0;
+            // Zeek reads an HTTP/0.9 reply as plain bytes up to the close.
+            side.lines = None;
+            side.partial = None;
+            side.range = None;
             side.state = State::UntilClose;
             return Some(0);
         }
