@@ -115,12 +115,17 @@ pub(crate) fn run_sink(
                     o.end();
                     app_log(&mut app_logs, dir, name)?.write_line(&line)?;
                     *s.app_records.entry(name).or_default() += 1;
-                    // HTTP bodies are files (files.log), as in Zeek.
-                    // Pieces of range-requested files are gathered over connections and
-                    // written at the end, as Zeek logs them.
-                    if let AppRecord::Http(h) = &e.record {
+                    // HTTP bodies and SMTP message parts are files (files.log), as in
+                    // Zeek. Pieces of range-requested files are gathered over connections
+                    // and written at the end, as Zeek logs them.
+                    let files = match &e.record {
+                        AppRecord::Http(h) => &h.files[..],
+                        AppRecord::Smtp(m) => &m.files[..],
+                        _ => &[],
+                    };
+                    if !files.is_empty() {
                         let conn = ConnId::of(e);
-                        for f in &h.files {
+                        for f in files {
                             if range_files.add(conn, f) {
                                 continue;
                             }
