@@ -70,8 +70,7 @@ const ID: [&str; 4] = ["id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p"];
 const FLOORS: [(&str, f64, f64); 15] = [
     ("dns", 1.0, 1.0),
     ("http", 1.0, 1.0),
-    // Files carried by SMB are not analysed.
-    ("files", 7.0 / 11.0, 1.0),
+    ("files", 1.0, 1.0),
     // QUIC/DTLS out of scope.
     ("ssl", 23.0 / 37.0, 1.0),
     ("x509", 1.0, 1.0),

@@ -99,6 +99,9 @@ pub enum AppRecord {
     SmbMapping(smb::SmbMappingRecord),
     SmbFiles(smb::SmbFilesRecord),
     DceRpc(dcerpc::DceRpcRecord),
+    /// A file seen on its own (files.log), outside an HTTP or SMTP record: SMB reads and
+    /// writes.
+    File(http::FileRecord),
 }
 
 /// The parser for `service`, told the connection's (originator, responder) addresses, which
@@ -170,6 +173,7 @@ impl AppRecord {
             AppRecord::SmbMapping(r) => r.ts_ns,
             AppRecord::SmbFiles(r) => r.ts_ns,
             AppRecord::DceRpc(r) => r.ts_ns,
+            AppRecord::File(r) => r.ts_ns,
         }
     }
 
@@ -191,6 +195,7 @@ impl AppRecord {
             AppRecord::SmbMapping(r) => r.write_json(o),
             AppRecord::SmbFiles(r) => r.write_json(o),
             AppRecord::DceRpc(r) => r.write_json(o),
+            AppRecord::File(r) => r.write_json(o),
         }
     }
 
@@ -212,6 +217,7 @@ impl AppRecord {
             AppRecord::SmbMapping(_) => "smb_mapping",
             AppRecord::SmbFiles(_) => "smb_files",
             AppRecord::DceRpc(_) => "dce_rpc",
+            AppRecord::File(_) => "files",
         }
     }
 }
