@@ -18,6 +18,7 @@ mod config;
 mod convert;
 mod eve;
 mod pipeline;
+mod range_files;
 mod sink;
 mod stats;
 pub mod synth;

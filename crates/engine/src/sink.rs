@@ -1,6 +1,7 @@
 //! The log-writing thread: formats and writes records so that workers never wait on I/O.
 
 use crate::eve::EveWriter;
+use crate::range_files::{ConnId, RangeFiles};
 use crossbeam_channel::Receiver;
 use netloupe_flow::{AppEvent, AppRecord, ConnRecord};
 use netloupe_output::json::JsonObject;
@@ -79,6 +80,7 @@ pub(crate) fn run_sink(
     let mut ports: HashMap<(&'static str, u16), u64> = HashMap::new();
     let mut line = String::with_capacity(512);
     let mut app_logs: HashMap<&'static str, LogWriter> = HashMap::new();
+    let mut range_files = RangeFiles::default();
     for msg in rx {
         match msg {
             SinkMsg::Conns(v) => {
@@ -115,13 +117,24 @@ pub(crate) fn run_sink(
                     o.end();
                     app_log(&mut app_logs, dir, name)?.write_line(&line)?;
                     *s.app_records.entry(name).or_default() += 1;
-                    // HTTP bodies are files (files.log), as in Zeek.
-                    if let AppRecord::Http(h) = &e.record {
-                        for f in &h.files {
+                    // HTTP bodies and SMTP message parts are files (files.log), as in
+                    // Zeek. Pieces of range-requested files are gathered over connections
+                    // and written at the end, as Zeek logs them.
+                    let files = match &e.record {
+                        AppRecord::Http(h) => &h.files[..],
+                        AppRecord::Smtp(m) => &m.files[..],
+                        _ => &[],
+                    };
+                    if !files.is_empty() {
+                        let conn = ConnId::of(e);
+                        for f in files {
+                            if range_files.add(conn, f) {
+                                continue;
+                            }
                             line.clear();
                             let mut o = JsonObject::new(&mut line);
                             o.ts("ts", f.ts_ns);
-                            event_id(&mut o, e);
+                            conn_id(&mut o, &conn);
                             f.write_json(&mut o);
                             o.end();
                             app_log(&mut app_logs, dir, "files")?.write_line(&line)?;
@@ -142,6 +155,16 @@ pub(crate) fn run_sink(
                 }
             }
         }
+    }
+    for (conn, f) in range_files.finish() {
+        line.clear();
+        let mut o = JsonObject::new(&mut line);
+        o.ts("ts", f.ts_ns);
+        conn_id(&mut o, &conn);
+        f.write_json(&mut o);
+        o.end();
+        app_log(&mut app_logs, dir, "files")?.write_line(&line)?;
+        *s.app_records.entry("files").or_default() += 1;
     }
     let close = close_ts();
     if let Some(eve) = eve {
@@ -167,13 +190,17 @@ pub(crate) fn run_sink(
 
 /// The connection fields Zeek puts after `ts` in every protocol log.
 fn event_id(o: &mut JsonObject<'_>, e: &AppEvent) {
+    conn_id(o, &ConnId::of(e));
+}
+
+fn conn_id(o: &mut JsonObject<'_>, c: &ConnId) {
     let mut uid = String::with_capacity(18);
-    e.uid.render('C', &mut uid);
+    c.uid.render('C', &mut uid);
     o.str("uid", &uid);
-    o.display("id.orig_h", e.orig_h);
-    o.raw("id.orig_p", e.orig_p);
-    o.display("id.resp_h", e.resp_h);
-    o.raw("id.resp_p", e.resp_p);
+    o.display("id.orig_h", c.orig_h);
+    o.raw("id.orig_p", c.orig_p);
+    o.display("id.resp_h", c.resp_h);
+    o.raw("id.resp_p", c.resp_p);
 }
 
 /// The writer of a protocol log, created when its first record arrives.

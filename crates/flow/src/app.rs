@@ -136,6 +136,9 @@ struct Inspector {
     endpoints: (IpAddr, IpAddr),
     /// Bytes examined while waiting for a TLS upgrade.
     await_bytes: usize,
+    /// A parser handed the connection over as a tunnel (HTTP CONNECT): bytes it had received
+    /// after the switch (originator's, responder's), to go through detection again.
+    tunnel: Option<[Vec<u8>; 2]>,
 }
 
 pub(crate) struct AppSession {
@@ -325,6 +328,13 @@ impl Inspector {
                 self.check_parser(ts_ns, stats, out);
             }
         }
+        // Bytes a tunnel's parser received after the switch go to detection.
+        if let Some(rest) = self.tunnel.take() {
+            for (d, b) in [Direction::Orig, Direction::Resp].into_iter().zip(rest) {
+                let ports = (orig_p, resp_p);
+                self.deliver(d, ts_ns, &b, transport, ports, cfg, stats, out);
+            }
+        }
     }
 
     /// A parser that saw something its protocol cannot contain is done: it flushes what it
@@ -354,6 +364,16 @@ impl Inspector {
             p.end(ts_ns, out);
             self.parser = None;
             self.phase = Phase::AwaitingTls;
+        } else if let Some(rest) = p.take_tunnel() {
+            // A tunnel (HTTP CONNECT): its protocol is identified afresh, as Zeek hands the
+            // tunnelled bytes to protocol detection.
+            p.end(ts_ns, out);
+            self.parser = None;
+            self.detector = Detector::default();
+            self.replay.clear();
+            self.replay_bytes = 0;
+            self.phase = Phase::Detecting;
+            self.tunnel = Some(rest);
         }
     }
 
@@ -421,6 +441,7 @@ impl AppSession {
                 found: None,
                 upgraded: false,
                 await_bytes: 0,
+                tunnel: None,
                 confirmed: 0,
                 endpoints,
             },

@@ -83,6 +83,12 @@ pub trait SessionParser: Send {
     fn encrypted_bytes(&self) -> u64 {
         0
     }
+    /// The connection became a tunnel (HTTP CONNECT answered with 200): what follows is
+    /// another protocol, to be identified from its own first bytes. Returns, once, the bytes
+    /// the parser received after the switch (originator's, responder's).
+    fn take_tunnel(&mut self) -> Option<[Vec<u8>; 2]> {
+        None
+    }
 }
 
 /// A record produced by a protocol parser. The connection fields (ts of the connection, uid,
@@ -106,6 +112,9 @@ pub enum AppRecord {
     SmbMapping(smb::SmbMappingRecord),
     SmbFiles(smb::SmbFilesRecord),
     DceRpc(dcerpc::DceRpcRecord),
+    /// A file seen on its own (files.log), outside an HTTP or SMTP record: SMB reads and
+    /// writes.
+    File(http::FileRecord),
 }
 
 /// The parser for `service`, told the connection's (originator, responder) addresses, which
@@ -121,7 +130,7 @@ pub fn new_parser_with_endpoints(
             Box::new(http::HttpSession::new().with_file_hashes(cfg.file_hashes))
         }
         Service::Smtp if !udp => {
-            let mut s = smtp::SmtpSession::new();
+            let mut s = smtp::SmtpSession::new().with_file_hashes(cfg.file_hashes);
             s.set_endpoints(orig_h, resp_h);
             Box::new(s)
         }
@@ -173,10 +182,17 @@ pub fn new_parser(service: Service, udp: bool) -> Option<Box<dyn SessionParser>>
 impl AppRecord {
     /// Completes what was left to other threads (file digests); call before writing.
     pub fn resolve_deferred(&mut self) {
-        if let AppRecord::Http(h) = self {
-            h.files
+        match self {
+            AppRecord::Http(h) => h
+                .files
                 .iter_mut()
-                .for_each(http::FileRecord::resolve_digests);
+                .for_each(http::FileRecord::resolve_digests),
+            AppRecord::Smtp(m) => m
+                .files
+                .iter_mut()
+                .for_each(http::FileRecord::resolve_digests),
+            AppRecord::File(f) => f.resolve_digests(),
+            _ => {}
         }
     }
 
@@ -200,6 +216,7 @@ impl AppRecord {
             AppRecord::SmbMapping(r) => r.ts_ns,
             AppRecord::SmbFiles(r) => r.ts_ns,
             AppRecord::DceRpc(r) => r.ts_ns,
+            AppRecord::File(r) => r.ts_ns,
         }
     }
 
@@ -223,6 +240,7 @@ impl AppRecord {
             AppRecord::SmbMapping(r) => r.write_json(o),
             AppRecord::SmbFiles(r) => r.write_json(o),
             AppRecord::DceRpc(r) => r.write_json(o),
+            AppRecord::File(r) => r.write_json(o),
         }
     }
 
@@ -246,6 +264,7 @@ impl AppRecord {
             AppRecord::SmbMapping(_) => "smb_mapping",
             AppRecord::SmbFiles(_) => "smb_files",
             AppRecord::DceRpc(_) => "dce_rpc",
+            AppRecord::File(_) => "files",
         }
     }
 }

@@ -23,6 +23,10 @@
 //! the session reads nothing more ([`FtpSession::handed_to_tls`]). A reply line without a
 //! valid code outside a multi-line reply is a violation. Confirmation comes with the first
 //! valid reply line.
+//!
+//! GSSAPI authentication (GridFTP) carries a TLS handshake base64-encoded in `ADAT` commands
+//! and in `ADAT=` replies; as Zeek does, the decoded bytes go to a TLS parser whose ssl and
+//! x509 records are this connection's.
 
 use super::parse::{
     build_path_compressed, build_url, extract_path, last_number, parse_eprt, parse_epsv,
@@ -185,6 +189,8 @@ pub struct FtpSession {
     ended: bool,
     /// Weird name of the last problem seen.
     pub last_weird: Option<&'static str>,
+    /// The TLS handshake inside ADAT exchanges, once one was seen.
+    adat: Option<Box<crate::tls::TlsSession>>,
 }
 
 impl Default for FtpSession {
@@ -224,6 +230,7 @@ impl FtpSession {
             handed: false,
             ended: false,
             last_weird: None,
+            adat: None,
         }
     }
 
@@ -360,6 +367,7 @@ impl FtpSession {
             self.last_weird = Some("FTP_too_many_pending_commands");
         }
         match cmd.as_str() {
+            "ADAT" => self.adat(ts, Direction::Orig, &arg, out),
             "USER" => self.user = cut(&arg, self.cfg.max_user_length),
             "PASS" => self.password = Some(cut(&arg, self.cfg.max_password_length)),
             "PORT" | "EPRT" => {
@@ -419,6 +427,9 @@ impl FtpSession {
                 cwd_consumed: false,
             },
         };
+        if let Some(b64) = msg.strip_prefix("ADAT=") {
+            self.adat(ts, Direction::Resp, b64, out);
+        }
         self.cmdarg = Some(ca.clone());
         self.reply_code = Some(code);
         self.reply_msg = Some(msg.clone());
@@ -470,6 +481,18 @@ impl FtpSession {
             self.flush_pending(out);
             self.handed = true;
         }
+    }
+
+    /// Base64 data of an ADAT command or reply: the next bytes of the TLS handshake in that
+    /// direction (data that does not decode is skipped).
+    fn adat(&mut self, ts: i64, dir: Direction, b64: &str, out: &mut Vec<AppRecord>) {
+        let Some(bytes) = crate::http::parser::base64_decode(b64.trim()) else {
+            return;
+        };
+        let tls = self
+            .adat
+            .get_or_insert_with(|| Box::new(crate::tls::TlsSession::new()));
+        tls.data(Ctx { ts_ns: ts, dir }, &bytes, out);
     }
 
     fn flush_pending(&mut self, out: &mut Vec<AppRecord>) {
@@ -597,8 +620,11 @@ impl SessionParser for FtpSession {
         }
     }
 
-    fn end(&mut self, _ts_ns: i64, out: &mut Vec<AppRecord>) {
+    fn end(&mut self, ts_ns: i64, out: &mut Vec<AppRecord>) {
         self.flush_pending(out);
+        if let Some(tls) = self.adat.as_mut() {
+            tls.end(ts_ns, out);
+        }
     }
 
     fn confirmed(&self) -> bool {

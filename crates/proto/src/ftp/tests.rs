@@ -209,3 +209,57 @@ fn fuzz_pseudo_random() {
         fuzz(&v);
     }
 }
+
+/// Traces/globus-url-copy.pcap (Zeek corpus), the GridFTP control connection, whole payload
+/// of each direction: AUTH GSSAPI, then a TLS handshake base64-encoded in ADAT commands and
+/// `335 ADAT=` replies.
+const GRIDFTP_ORIG: &[u8] = include_bytes!("testdata/gridftp_orig.bin");
+const GRIDFTP_RESP: &[u8] = include_bytes!("testdata/gridftp_resp.bin");
+
+#[test]
+fn gridftp_adat_handshake_gives_ssl_and_x509_records() {
+    // Zeek's ssl.log for this connection: TLSv10, TLS_RSA_WITH_AES_256_CBC_SHA, server chain
+    // 5d301591..., 8c8262a5...; client chain cffb0cdf..., be449354..., 8c8262a5...
+    let mut s = FtpSession::new();
+    let mut out = Vec::new();
+    // Line by line in the order of the exchange: each side's lines alternate.
+    let split =
+        |b: &'static [u8]| -> Vec<&'static [u8]> { b.split_inclusive(|&c| c == b'\n').collect() };
+    let (o, r) = (split(GRIDFTP_ORIG), split(GRIDFTP_RESP));
+    let mut ts = 0;
+    for i in 0..o.len().max(r.len()) {
+        for (dir, lines) in [(Direction::Resp, &r), (Direction::Orig, &o)] {
+            if let Some(l) = lines.get(i) {
+                ts += 1;
+                s.data(Ctx { ts_ns: ts, dir }, l, &mut out);
+            }
+        }
+    }
+    s.end(ts + 1, &mut out);
+    let ssl: Vec<_> = out
+        .iter()
+        .filter_map(|r| match r {
+            AppRecord::Ssl(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(ssl.len(), 1);
+    assert_eq!(ssl[0].version.as_deref(), Some("TLSv10"));
+    assert_eq!(
+        ssl[0].cipher.as_deref(),
+        Some("TLS_RSA_WITH_AES_256_CBC_SHA")
+    );
+    let fps = |v: &Option<Vec<String>>| -> Vec<String> {
+        v.iter().flatten().map(|f| f[..8].to_string()).collect()
+    };
+    assert_eq!(fps(&ssl[0].cert_chain_fps), ["5d301591", "8c8262a5"]);
+    assert_eq!(
+        fps(&ssl[0].client_cert_chain_fps),
+        ["cffb0cdf", "be449354", "8c8262a5"]
+    );
+    let x509 = out
+        .iter()
+        .filter(|r| matches!(r, AppRecord::X509(_)))
+        .count();
+    assert_eq!(x509, 5);
+}

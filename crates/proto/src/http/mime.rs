@@ -10,6 +10,129 @@ fn starts_nocase(b: &[u8], p: &[u8]) -> bool {
     b.len() >= p.len() && b[..p.len()].eq_ignore_ascii_case(p)
 }
 
+/// Leading CR, LF, space and tab.
+fn skip_blank_lines(b: &[u8]) -> &[u8] {
+    let n = b
+        .iter()
+        .take_while(|c| matches!(c, b'\r' | b'\n' | b' ' | b'\t'))
+        .count();
+    &b[n..]
+}
+
+fn skip_blank(b: &[u8]) -> (&[u8], usize) {
+    let n = b.iter().take_while(|c| matches!(c, b' ' | b'\t')).count();
+    (&b[n..], n)
+}
+
+/// `#!` scripts by interpreter, as Zeek's file signatures type them: `#!` then at most 15
+/// characters other than LF before `bin/`, optionally `env` and white space, then the name.
+fn shebang(b: &[u8]) -> Option<&'static str> {
+    const INTERPRETERS: &[(&[&[u8]], &str)] = &[
+        (
+            &[
+                b"bash", b"tcsh", b"csh", b"zsh", b"fash", b"aesh", b"ksh", b"sh",
+            ],
+            "text/x-shellscript",
+        ),
+        (&[b"perl"], "text/x-perl"),
+        (&[b"ruby"], "text/x-ruby"),
+        (&[b"python"], "text/x-python"),
+        (&[b"gawk", b"nawk", b"awk"], "text/x-awk"),
+        (&[b"wish", b"tcl"], "text/x-tcl"),
+        (&[b"lua"], "text/x-lua"),
+        (&[b"node"], "application/javascript"),
+        (&[b"php"], "text/x-php"),
+    ];
+    let rest = b.strip_prefix(b"#!")?;
+    let line = &rest[..rest.iter().position(|&c| c == b'\n').unwrap_or(rest.len())];
+    // The shell signature has the highest priority: try every `bin/` the 1..15 characters
+    // allow, and keep the best-ranked interpreter.
+    let mut best: Option<usize> = None;
+    for skip in 1..=15usize.min(line.len()) {
+        let Some(after) = line[skip..].strip_prefix(b"bin/") else {
+            continue;
+        };
+        let mut names = vec![after];
+        if let Some(e) = after.strip_prefix(b"env") {
+            let n = e.iter().take_while(|c| c.is_ascii_whitespace()).count();
+            if n > 0 {
+                names.push(&e[n..]);
+            }
+        }
+        for name in names {
+            for (i, (prefixes, _)) in INTERPRETERS.iter().enumerate() {
+                if prefixes.iter().any(|p| name.starts_with(p)) && best.is_none_or(|b| i < b) {
+                    best = Some(i);
+                }
+            }
+        }
+    }
+    best.map(|i| INTERPRETERS[i].1)
+}
+
+/// JavaScript as Zeek's file signatures recognise it (all of priority 60).
+fn javascript(b: &[u8]) -> bool {
+    // `(function()`, blanks or LFs (not CRs), `{`.
+    if let Some(r) = b.strip_prefix(b"(function()") {
+        let n = r
+            .iter()
+            .take_while(|c| matches!(c, b' ' | b'\t' | b'\n'))
+            .count();
+        if r.get(n) == Some(&b'{') {
+            return true;
+        }
+    }
+    let t = skip_blank_lines(b);
+    if t.starts_with(b"for (;;);") {
+        return true;
+    }
+    if let Some(r) = t.strip_prefix(b"document.write") {
+        let r = r.strip_prefix(b"ln").unwrap_or(r);
+        // Zeek's pattern has `[:blank:]?` outside brackets: one optional character of
+        // ":blank".
+        let r = match r.first() {
+            Some(c) if b":blank".contains(c) => &r[1..],
+            _ => r,
+        };
+        if r.first() == Some(&b'(') {
+            return true;
+        }
+    }
+    if let Some(r) = t.strip_prefix(b"<script>") {
+        let r = skip_blank_lines(r);
+        if r.starts_with(b"var ") || r.starts_with(b"function ") {
+            return true;
+        }
+    }
+    if starts_nocase(t, b"<script") {
+        let (r, n) = skip_blank(&t[7..]);
+        if n > 0 {
+            let attr = if starts_nocase(r, b"type=") {
+                Some(&r[5..])
+            } else if starts_nocase(r, b"language=") {
+                Some(&r[9..])
+            } else {
+                None
+            };
+            if let Some(v) = attr {
+                let v = match v.first() {
+                    Some(b'\'' | b'"') => &v[1..],
+                    _ => v,
+                };
+                let v = if starts_nocase(v, b"text/") {
+                    &v[5..]
+                } else {
+                    v
+                };
+                if starts_nocase(v, b"javascript") {
+                    return true;
+                }
+            }
+        }
+    }
+    false
+}
+
 /// Sniffs the MIME type from the first bytes of a body (give at least 64 when there are).
 pub fn sniff(b: &[u8]) -> Option<&'static str> {
     const MAGIC: &[(&[u8], &str)] = &[
@@ -48,6 +171,12 @@ pub fn sniff(b: &[u8]) -> Option<&'static str> {
     }
     if b.len() >= 12 && &b[..4] == b"RIFF" && &b[8..12] == b"WEBP" {
         return Some("image/webp");
+    }
+    if let Some(m) = shebang(b) {
+        return Some(m);
+    }
+    if javascript(b) {
+        return Some("application/javascript");
     }
     let t = skip_ws(b);
     if starts_nocase(t, b"<?xml") {
@@ -107,5 +236,47 @@ mod tests {
         assert_eq!(sniff(b"\x00\x01\x02\x03binary"), None);
         assert_eq!(sniff(b""), None);
         assert_eq!(sniff(b"test"), None, "too short to call text");
+    }
+
+    #[test]
+    fn scripts() {
+        // The body of the second response of Traces/http/version-mismatch.pcap (Zeek:
+        // application/javascript), and of its first (Zeek: text/plain, a CR breaks the
+        // `(function()` idiom).
+        assert_eq!(
+            sniff(b"document.write(\"<IFRAME SRC=\\\"http://ad.doubleclick.net/adi/N5717"),
+            Some("application/javascript")
+        );
+        assert_eq!(
+            sniff(b"(function()\r\n{\r\nvar undef=\"undefined\";\r\nvar _Math=Math;"),
+            Some("text/plain")
+        );
+        assert_eq!(
+            sniff(b"(function() {\n  var a"),
+            Some("application/javascript")
+        );
+        assert_eq!(
+            sniff(b"\r\n  <SCRIPT language='JavaScript'>var x"),
+            Some("application/javascript")
+        );
+        assert_eq!(
+            sniff(b"<script>\nvar x = 1;"),
+            Some("application/javascript")
+        );
+        assert_eq!(sniff(b"for (;;);{\"a\":1}"), Some("application/javascript"));
+        assert_eq!(sniff(b"document.write (1); more text"), Some("text/plain"));
+        assert_eq!(
+            sniff(b"#!/usr/bin/env node\nconsole.log(1)"),
+            Some("application/javascript")
+        );
+        assert_eq!(
+            sniff(b"#!/bin/bash\necho hello world"),
+            Some("text/x-shellscript")
+        );
+        assert_eq!(
+            sniff(b"#!/usr/bin/python3\nprint(1)"),
+            Some("text/x-python")
+        );
+        assert_eq!(sniff(b"#!/usr/local/bin/perl -w\n"), Some("text/x-perl"));
     }
 }

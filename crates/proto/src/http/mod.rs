@@ -7,7 +7,7 @@ pub mod parser;
 mod record;
 mod session;
 
-pub use record::{FileRecord, HttpRecord};
+pub use record::{FileRange, FileRecord, HttpRecord};
 pub use session::{HttpSession, MAX_HASHED, MAX_PENDING};
 
 /// Fuzzing entry: the input is split into deliveries to both directions by control bytes.

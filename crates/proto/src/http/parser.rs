@@ -227,9 +227,10 @@ fn multipart_rec<'a>(body: &'a [u8], boundary: &str, out: &mut Vec<Part<'a>>, de
         let mut filename = None;
         let mut nested = None;
         for (n, v) in &headers {
-            if n.eq_ignore_ascii_case("content-disposition") {
-                filename = disposition_filename(v);
-            } else if n.eq_ignore_ascii_case("content-type") {
+            if let Some(f) = entity_filename(&n.to_ascii_uppercase(), v) {
+                filename = Some(f);
+            }
+            if n.eq_ignore_ascii_case("content-type") {
                 nested = multipart_boundary(v);
             }
         }
@@ -274,9 +275,10 @@ fn multipart_rec<'a>(body: &'a [u8], boundary: &str, out: &mut Vec<Part<'a>>, de
         let mut filename = None;
         let mut nested = None;
         for (n, v) in &headers {
-            if n.eq_ignore_ascii_case("content-disposition") {
-                filename = disposition_filename(v);
-            } else if n.eq_ignore_ascii_case("content-type") {
+            if let Some(f) = entity_filename(&n.to_ascii_uppercase(), v) {
+                filename = Some(f);
+            }
+            if n.eq_ignore_ascii_case("content-type") {
                 nested = multipart_boundary(v);
             }
         }
@@ -352,23 +354,119 @@ pub fn basic_auth_user(v: &str) -> Option<String> {
     Some(user.to_string())
 }
 
-/// The filename parameter of a Content-Disposition value.
+/// A Content-Range value `bytes first-last/instance` (spaces ignored): first and last byte
+/// positions and the instance length (None for `*` or a bad number). None when Zeek would
+/// not take it (another unit, missing parts, last before first).
+pub fn parse_content_range(v: &str) -> Option<(u64, u64, Option<u64>)> {
+    let v = v.trim();
+    let unit_end = v.find(|c: char| c.is_ascii_whitespace()).unwrap_or(v.len());
+    if &v[..unit_end] != "bytes" {
+        return None;
+    }
+    let spec: String = v[unit_end..].chars().filter(|&c| c != ' ').collect();
+    let (range, instance) = spec.split_once('/')?;
+    let (first, last) = range.split_once('-')?;
+    let num = |s: &str| -> Option<u64> {
+        let s = s.trim();
+        (!s.is_empty() && s.bytes().all(|c| c.is_ascii_digit()))
+            .then(|| s.parse().ok())
+            .flatten()
+    };
+    let (first, last) = (num(first)?, num(last)?);
+    if last < first {
+        return None;
+    }
+    Some((first, last, num(instance)))
+}
+
+/// The file name of a Content-Disposition value with a `filename=` parameter (see
+/// [`entity_filename`]).
 pub fn disposition_filename(v: &str) -> Option<String> {
-    for part in v.split(';') {
-        let (k, val) = match part.split_once('=') {
-            Some(x) => x,
-            None => continue,
-        };
-        if k.trim().eq_ignore_ascii_case("filename") {
-            let val = val.trim();
-            let val = val
-                .strip_prefix('"')
-                .map(|s| s.strip_suffix('"').unwrap_or(s))
-                .unwrap_or(val);
-            return Some(val.to_string());
+    entity_filename("CONTENT-DISPOSITION", v)
+}
+
+fn find_nocase(h: &[u8], n: &[u8], from: usize) -> Option<usize> {
+    (from..=h.len().checked_sub(n.len())?).find(|&i| h[i..i + n.len()].eq_ignore_ascii_case(n))
+}
+
+/// End of `name[ \t]*[*]?=[ \t]*` when it starts at `i`.
+fn name_param_end(b: &[u8], i: usize, star: bool) -> Option<usize> {
+    let mut j = i + 4;
+    while matches!(b.get(j), Some(b' ' | b'\t')) {
+        j += 1;
+    }
+    if star && b.get(j) == Some(&b'*') {
+        j += 1;
+    }
+    if b.get(j) != Some(&b'=') {
+        return None;
+    }
+    j += 1;
+    while matches!(b.get(j), Some(b' ' | b'\t')) {
+        j += 1;
+    }
+    Some(j)
+}
+
+/// Characters of a charset or language tag as Zeek's pattern lists them (its `+-^` is a
+/// range).
+fn is_tag_char(c: u8) -> bool {
+    c.is_ascii_alphanumeric() || b"!#$%&_`{}~".contains(&c) || (b'+'..=b'^').contains(&c)
+}
+
+/// The file name Zeek's HTTP scripts take from a header of an entity: a
+/// `CONTENT-DISPOSITION` value with a `filename=` (or `filename*=`) parameter, or a
+/// `CONTENT-TYPE` value with a `name=` parameter; `name` is the header name in upper case.
+/// Everything up to the last `name=` goes; a quoted value is taken up to its closing quote;
+/// an RFC 2231 `charset'language'` prefix is removed; %-escapes are decoded.
+pub fn entity_filename(name: &str, value: &str) -> Option<String> {
+    let b = value.as_bytes();
+    let has = |word: &[u8], star: bool| {
+        let mut from = 0;
+        while let Some(i) = find_nocase(b, word, from) {
+            if name_param_end(b, i + word.len() - 4, star).is_some() {
+                return true;
+            }
+            from = i + 1;
+        }
+        false
+    };
+    let wanted = match name {
+        "CONTENT-DISPOSITION" => has(b"filename", true),
+        "CONTENT-TYPE" => has(b"name", false),
+        _ => false,
+    };
+    if !wanted {
+        return None;
+    }
+    // The last `name=` (Zeek's greedy `^.*name...=`).
+    let mut cut = None;
+    let mut from = 0;
+    while let Some(i) = find_nocase(b, b"name", from) {
+        if let Some(e) = name_param_end(b, i, true) {
+            cut = Some(e);
+        }
+        from = i + 1;
+    }
+    let mut rest = &value[cut?..];
+    if let Some(q) = rest.strip_prefix('"') {
+        rest = q.split('"').next().unwrap_or(q);
+    }
+    // `charset'language'` (RFC 2231): removed up to the last single quote.
+    let rb = rest.as_bytes();
+    let tag = rb.iter().take_while(|&&c| is_tag_char(c)).count();
+    if tag > 0 && rb.get(tag) == Some(&b'\'') {
+        let lang = rb[tag + 1..]
+            .iter()
+            .take_while(|&&c| is_tag_char(c))
+            .count();
+        if rb.get(tag + 1 + lang) == Some(&b'\'') {
+            if let Some(last) = rest.rfind('\'') {
+                rest = &rest[last + 1..];
+            }
         }
     }
-    None
+    Some(unescape_uri(rest))
 }
 
 #[cfg(test)]
@@ -434,6 +532,19 @@ mod tests {
     }
 
     #[test]
+    fn content_ranges() {
+        assert_eq!(
+            parse_content_range("bytes 100000-110000/104857600"),
+            Some((100000, 110000, Some(104857600)))
+        );
+        assert_eq!(parse_content_range("bytes 0-4/*"), Some((0, 4, None)));
+        // Traces/http/http-bad-content-range-01.pcap.
+        assert_eq!(parse_content_range("bytes foo-bar/baz"), None);
+        assert_eq!(parse_content_range("bytes 5-4/10"), None);
+        assert_eq!(parse_content_range("items 0-4/10"), None);
+    }
+
+    #[test]
     fn heads() {
         assert_eq!(head_end(b"GET / HTTP/1.1\r\nA: b\r\n\r\nxx"), Some(24));
         assert_eq!(head_end(b"GET / HTTP/1.1\nA: b\n\nxx"), Some(21));
@@ -445,5 +556,37 @@ mod tests {
             disposition_filename("attachment; filename=\"test.json\""),
             Some("test.json".into())
         );
+    }
+
+    #[test]
+    fn entity_filenames() {
+        let cd = |v| entity_filename("CONTENT-DISPOSITION", v);
+        let ct = |v| entity_filename("CONTENT-TYPE", v);
+        // Traces/http/interleaved-http-entity.pcap.
+        assert_eq!(
+            cd("attachment; filename=\"test.txt\""),
+            Some("test.txt".into())
+        );
+        assert_eq!(
+            cd("form-data; name=\"f\"; filename=\"a b.txt\""),
+            Some("a b.txt".into())
+        );
+        assert_eq!(cd("form-data; name=\"f\""), None, "no filename parameter");
+        assert_eq!(cd("attachment; filename = x.bin"), Some("x.bin".into()));
+        // Unquoted: the rest of the value, as Zeek takes it.
+        assert_eq!(
+            cd("attachment; filename=x.bin; size=3"),
+            Some("x.bin; size=3".into())
+        );
+        assert_eq!(
+            cd("attachment; filename*=UTF-8''na%C3%AFve.txt"),
+            Some("na\u{ef}ve.txt".into())
+        );
+        assert_eq!(
+            ct("application/octet-stream; name=\"r.exe\""),
+            Some("r.exe".into())
+        );
+        assert_eq!(ct("text/html; charset=utf-8"), None);
+        assert_eq!(cd("inline"), None);
     }
 }

@@ -116,6 +116,11 @@ pub struct FileRecord {
     /// Digests still being computed on the hashing thread: [`FileRecord::resolve_digests`]
     /// fills `md5`/`sha1`/`sha256` from them before the record is written.
     pub pending: Option<crate::PendingDigests>,
+    /// Set for a 206 body answering a range request: a piece of a file that Zeek gathers
+    /// with the other pieces of the same URL fetched by the same client, over any
+    /// connections, into one file (one fuid, byte counts over all pieces). The log writer
+    /// merges these; the other fields then describe this piece only.
+    pub range: Option<FileRange>,
 }
 
 impl FileRecord {
@@ -128,6 +133,18 @@ impl FileRecord {
             self.sha256 = v.sha256;
         }
     }
+}
+
+/// Where a piece of a range-requested file belongs (see [`FileRecord::range`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileRange {
+    /// Host header (empty when absent) and URI: with the client address and the server port,
+    /// the file's identity.
+    pub url: String,
+    /// Offset of the piece in the file (Content-Range's first byte).
+    pub offset: u64,
+    /// The file's size (Content-Range's instance length), when stated.
+    pub instance: Option<u64>,
 }
 
 impl FileRecord {

@@ -9,7 +9,7 @@
 
 use super::mime;
 use super::parser::{self, MAX_HEAD};
-use super::record::{FileRecord, HttpRecord};
+use super::record::{FileRange, FileRecord, HttpRecord};
 use crate::ntlm::{parse_http_auth, NtlmMessage, NtlmRecord, NtlmTracker};
 use crate::{AppRecord, Ctx, Direction, Service, SessionParser};
 use crate::{FileDigestValues, FileDigests, FileHashes, FinishedDigests};
@@ -22,6 +22,9 @@ pub const MAX_HASHED: u64 = 10 * 1024 * 1024;
 pub const MAX_PENDING: usize = 64;
 const MAX_CHUNK_LINE: usize = 1024;
 const SNIFF_BYTES: usize = 64;
+/// Bytes Zeek buffers from the start of a file before it looks for the MIME type
+/// (`default_file_bof_buffer_size`).
+const BOF_BUFFER: u64 = 4096;
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Chunk {
@@ -58,7 +61,7 @@ struct FileAcc {
 }
 
 impl FileAcc {
-    fn new(hashes: FileHashes, first_ts: i64, filename: Option<String>) -> Self {
+    fn new(hashes: FileHashes, first_ts: i64) -> Self {
         FileAcc {
             first_ts,
             last_ts: first_ts,
@@ -67,7 +70,7 @@ impl FileAcc {
             head: Vec::new(),
             digests: FileDigests::new(hashes),
             hashed: 0,
-            filename,
+            filename: None,
         }
     }
 
@@ -83,6 +86,84 @@ impl FileAcc {
 /// Largest multipart body kept to be split into its parts; longer ones are one file.
 pub const MAX_MULTIPART: usize = 4 * 1024 * 1024;
 
+/// Zeek's body length for bodies it reads line by line. Zeek delivers a body in lines (not as
+/// plain bytes) when it is multipart (or message/rfc822), and when a response has neither a
+/// length nor chunked framing and the server did not say `Connection: close`; it then counts
+/// each line as its bytes plus two for the line end, whatever the end was, and bytes of an
+/// unfinished line only if the line is flushed: at the end of a multipart body of known
+/// length, and when the connection closes (Zeek's line reader then ends the pending line and
+/// counts two more bytes), otherwise they are not counted.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub(super) struct LineCount {
+    /// A bare CR or bare LF ends a line too (and counts as two bytes); only CR LF does
+    /// inside multipart bodies, where Zeek keeps other line ends as data.
+    any_eol: bool,
+    /// An unfinished line is flushed (counted, plus two) when this body ends.
+    flush: bool,
+    after_cr: bool,
+    /// Bytes of the unfinished line (line-end bytes included in CR LF-only mode).
+    partial: u64,
+    /// Bytes Zeek counts beyond the bytes seen (bare line ends).
+    extra: u64,
+}
+
+impl LineCount {
+    pub(super) fn new(any_eol: bool, flush: bool) -> Self {
+        LineCount {
+            any_eol,
+            flush,
+            after_cr: false,
+            partial: 0,
+            extra: 0,
+        }
+    }
+
+    pub(super) fn feed(&mut self, b: &[u8]) {
+        for &c in b {
+            match c {
+                b'\r' if self.any_eol => {
+                    // A line end; counts two even when no LF follows (the LF is taken back
+                    // then).
+                    self.extra += 1;
+                    self.partial = 0;
+                    self.after_cr = true;
+                    continue;
+                }
+                b'\n' if self.after_cr => {
+                    if self.any_eol {
+                        // The CR before counted the line end already.
+                        self.extra = self.extra.saturating_sub(1);
+                    }
+                    self.partial = 0;
+                }
+                b'\n' if self.any_eol => {
+                    self.extra += 1;
+                    self.partial = 0;
+                }
+                _ => self.partial += 1,
+            }
+            self.after_cr = c == b'\r';
+        }
+    }
+
+    /// The length Zeek logs for a body of `seen` bytes counted this way.
+    pub(super) fn body_len(&self, seen: u64) -> u64 {
+        if self.partial == 0 {
+            seen + self.extra
+        } else if self.flush {
+            seen + self.extra + 2
+        } else {
+            (seen + self.extra).saturating_sub(self.partial)
+        }
+    }
+}
+
+/// Whether a Content-Type makes Zeek read the body as a MIME entity, line by line.
+fn is_mime_entity(content_type: &str) -> bool {
+    let t = content_type.trim().to_ascii_lowercase();
+    t.starts_with("multipart/") || t.starts_with("message/rfc822")
+}
+
 struct Side {
     buf: Vec<u8>,
     /// Boundary and bytes of a multipart body being received.
@@ -94,7 +175,15 @@ struct Side {
     depth: u32,
     file: Option<FileAcc>,
     body_len: u64,
-    filename: Option<String>,
+    /// The other direction ended a message while this direction's head had begun (its
+    /// first line was in) and was not complete: Zeek's entity for this head is gone.
+    entity_lost: bool,
+    /// Set when Zeek reads this body line by line (see [`LineCount`]).
+    lines: Option<LineCount>,
+    /// A 206 response: the body's offset in the file and the file's size when known.
+    partial: Option<(u64, Option<u64>)>,
+    /// A 206 response to a range request: the piece's place in its file.
+    range: Option<FileRange>,
 }
 
 impl Side {
@@ -107,7 +196,10 @@ impl Side {
             depth: 0,
             file: None,
             body_len: 0,
-            filename: None,
+            entity_lost: false,
+            lines: None,
+            partial: None,
+            range: None,
         }
     }
 
@@ -123,6 +215,8 @@ struct Trans {
     resp_started: bool,
     resp_done: bool,
     http09: bool,
+    /// The request had a `Range` header (Zeek's `range_request`).
+    range_request: bool,
 }
 
 /// One HTTP/1.x connection.
@@ -142,6 +236,17 @@ pub struct HttpSession {
     ntlm_authenticated: bool,
     /// NTLM records waiting to be pushed with the next delivery's records.
     ntlm_out: Vec<NtlmRecord>,
+    /// A response said `Connection: close` (Zeek then reads bodies without a length as
+    /// plain bytes up to the close, not line by line); stays set for the connection.
+    connection_close: bool,
+    /// Zeek's HTTP scripts keep one "current entity" per connection, not per direction:
+    /// created when a message (or part) begins, given the file name of its headers, read
+    /// when a body's file starts and deleted when any message ends. None: no entity (a file
+    /// starting then has no name); Some(name) otherwise.
+    entity: Option<Option<String>>,
+    /// A CONNECT was answered with 200: the bytes received after it (originator's,
+    /// responder's), for the session layer to identify the tunnelled protocol.
+    tunnel: Option<[Vec<u8>; 2]>,
     /// Digests computed for each body (files.log).
     hashes: FileHashes,
 }
@@ -169,6 +274,14 @@ fn make_fuid(ts: i64, depth: u32, is_orig: bool, n: u64) -> String {
     s
 }
 
+/// The file id of a range-requested file: from its URL, the same in every connection.
+fn range_fuid(url: &str) -> String {
+    make_fuid(0, 0, false, {
+        let d = Sha256::digest(url.as_bytes());
+        u64::from_be_bytes(d[..8].try_into().unwrap_or_default())
+    })
+}
+
 impl HttpSession {
     pub fn new() -> Self {
         HttpSession {
@@ -183,6 +296,9 @@ impl HttpSession {
             ntlm: NtlmTracker::new(),
             ntlm_authenticated: false,
             ntlm_out: Vec::new(),
+            connection_close: false,
+            entity: None,
+            tunnel: None,
             hashes: FileHashes::ALL,
         }
     }
@@ -255,6 +371,7 @@ impl HttpSession {
             resp_started: false,
             resp_done: false,
             http09: false,
+            range_request: false,
         });
         self.count
     }
@@ -275,9 +392,19 @@ impl HttpSession {
         if bytes.is_empty() {
             return;
         }
+        // A body's file takes the name of the connection's current entity when it starts.
+        let starting = self.sides[d].file.as_ref().is_none_or(|f| f.seen == 0);
+        let name = if starting {
+            self.entity.clone().flatten()
+        } else {
+            None
+        };
         let hashes = self.hashes;
         let side = &mut self.sides[d];
         side.body_len += bytes.len() as u64;
+        if let Some(l) = &mut side.lines {
+            l.feed(bytes);
+        }
         // While an encoded or multipart body is held whole, its raw bytes are not hashed: the
         // decoded body or the parts are what files.log describes. Hashing starts (catching up
         // on the held bytes) only when the body outgrows the buffers.
@@ -299,10 +426,12 @@ impl HttpSession {
             }
         }
         let held = side.holds_raw_body();
-        let filename = &side.filename;
         let f = side
             .file
-            .get_or_insert_with(|| FileAcc::new(hashes, ctx.ts_ns, filename.clone()));
+            .get_or_insert_with(|| FileAcc::new(hashes, ctx.ts_ns));
+        if starting {
+            f.filename = name;
+        }
         if f.seen == 0 && f.first_ts == 0 {
             // Created early by `set_total` (Content-Length known before any body byte).
             f.first_ts = ctx.ts_ns;
@@ -323,16 +452,32 @@ impl HttpSession {
         f.seen += bytes.len() as u64;
     }
 
+    /// A message of direction `d` ends: Zeek deletes the connection's current entity, also
+    /// under a head of the other direction that has begun.
+    fn end_entity(&mut self, d: usize) {
+        self.entity = None;
+        let other = &mut self.sides[1 - d];
+        if other.state == State::Head && head_begun(&other.buf) {
+            other.entity_lost = true;
+        }
+    }
+
     /// The body of direction `d` is complete: update its transaction.
     fn body_done(&mut self, d: usize) {
         let side = &mut self.sides[d];
         side.state = State::Head;
         let depth = side.depth;
         let body_len = std::mem::take(&mut side.body_len);
+        let body_len = match side.lines.take() {
+            Some(l) => l.body_len(body_len),
+            None => body_len,
+        };
         let file = side.file.take();
         let multipart = side.multipart.take();
         let encoded = side.encoded.take();
-        side.filename = None;
+        let partial = side.partial.take();
+        let range = side.range.take();
+        self.end_entity(d);
         let hashes = self.hashes;
         // The raw body when it was held whole (and so not hashed yet).
         let mut raw_held = None;
@@ -364,7 +509,7 @@ impl HttpSession {
             t.rec.response_body_len = body_len;
             t.resp_done = true;
         }
-        let Some(f) = file else {
+        let Some(mut f) = file else {
             return;
         };
         if let Some(d) = decoded {
@@ -403,28 +548,43 @@ impl HttpSession {
             }
             raw_held = raw_held.or(Some(data));
         }
-        let mut f = f;
         if f.hashed == 0 {
             if let Some(raw) = raw_held {
                 f.hash(&raw);
             }
         }
         let truncated = f.seen > MAX_HASHED;
+        let mime = mime::sniff(&f.head).map(str::to_string);
+        // Zeek does not end the file of a 206 response with the message (other ranges may
+        // follow), so the type is known when http.log is written only if it was found
+        // before: once the first BOF_BUFFER bytes of the file were seen, or the file is
+        // complete.
+        let typed_in_time = match partial {
+            None => true,
+            Some((offset, total)) => {
+                offset == 0 && (f.seen >= BOF_BUFFER || total.is_some_and(|t| f.seen >= t))
+            }
+        };
+        if let Some((_, Some(t))) = partial {
+            f.total = Some(t);
+        }
+        // A piece of a range-requested file: the file is the pieces of all connections, its
+        // id comes from the URL, it has no depth (Zeek's is unset) and no hashes (the pieces
+        // are not one stream).
+        let hashed = !truncated && range.is_none();
         let (digests, pending) = match f.digests.finish() {
             FinishedDigests::Ready(v) => (v, None),
-            FinishedDigests::Pending(p) => (FileDigestValues::default(), (!truncated).then_some(p)),
+            FinishedDigests::Pending(p) => (FileDigestValues::default(), hashed.then_some(p)),
         };
-        let mime = mime::sniff(&f.head).map(str::to_string);
         let fr = FileRecord {
             ts_ns: f.first_ts,
-            fuid: make_fuid(t.rec.ts_ns, depth, is_orig, n),
-            source: "HTTP",
-            depth,
-            analyzers: if truncated {
-                vec![]
-            } else {
-                hashes.analyzers()
+            fuid: match &range {
+                Some(r) => range_fuid(&r.url),
+                None => make_fuid(t.rec.ts_ns, depth, is_orig, n),
             },
+            source: "HTTP",
+            depth: if range.is_some() { 0 } else { depth },
+            analyzers: if hashed { hashes.analyzers() } else { vec![] },
             mime_type: mime.clone(),
             filename: f.filename.clone(),
             duration_ns: f.last_ts - f.first_ts,
@@ -432,11 +592,12 @@ impl HttpSession {
             seen_bytes: f.seen,
             total_bytes: f.total,
             missing_bytes: 0,
-            md5: digests.md5.filter(|_| !truncated),
-            sha1: digests.sha1.filter(|_| !truncated),
-            sha256: digests.sha256.filter(|_| !truncated),
+            md5: digests.md5.filter(|_| hashed),
+            sha1: digests.sha1.filter(|_| hashed),
+            sha256: digests.sha256.filter(|_| hashed),
             hash_truncated: truncated,
             pending,
+            range,
         };
         let r = &mut t.rec;
         let (fuids, names, mimes) = if is_orig {
@@ -456,7 +617,7 @@ impl HttpSession {
         if let Some(n) = &fr.filename {
             names.get_or_insert_with(Vec::new).push(n.clone());
         }
-        if let Some(m) = mime {
+        if let Some(m) = mime.filter(|_| typed_in_time) {
             mimes.get_or_insert_with(Vec::new).push(m);
         }
         r.files.push(fr);
@@ -473,10 +634,19 @@ impl HttpSession {
             if let Some(t) = self.trans_mut(depth) {
                 t.req_done = true;
             }
+            self.sides[0].entity_lost = false;
             let end = parser::head_end(b).unwrap_or(line_len);
             return Some(end);
         };
         let http09 = rl.version == "0.9";
+        if http09 && self.confirmed && (rl.method.len() < 3 || rl.uri.is_empty()) {
+            // Zeek takes a line without version as an HTTP/0.9 request only with a method of
+            // three characters or more and a URI; otherwise, where a request is expected, it
+            // is a protocol violation, and Zeek's DPD removes the analyzer: nothing more is
+            // parsed, what is pending is logged.
+            self.violated = true;
+            return Some(b.len());
+        }
         let (headers, end) = if http09 {
             (vec![], line_len)
         } else {
@@ -484,6 +654,20 @@ impl HttpSession {
             (parser::parse_headers(&b[line_len..end]), end)
         };
         self.confirmed = true;
+        if http09
+            && matches!(
+                self.sides[1].state,
+                State::Length(_) | State::Chunked(_) | State::UntilClose
+            )
+        {
+            // Zeek ends a response still being received when an HTTP/0.9 request comes (what
+            // the server sends next is taken as that request's reply): its body is what came
+            // so far.
+            if let Some(l) = &mut self.sides[1].lines {
+                l.flush = false;
+            }
+            self.body_done(1);
+        }
         self.ntlm_headers(ctx.ts_ns, &headers, None);
         let depth = self.new_trans(ctx.ts_ns);
         let mut mode = State::Head;
@@ -499,21 +683,31 @@ impl HttpSession {
         let mut length = None;
         let mut boundary = None;
         let mut encoding: Option<String> = None;
+        let mut mime_entity = false;
+        let mut range_request = false;
         for (name, value) in &headers {
             apply_request_header(r, name, value);
-            match name.to_ascii_uppercase().as_str() {
+            let upper = name.to_ascii_uppercase();
+            range_request |= upper == "RANGE";
+            if let Some(f) = parser::entity_filename(&upper, value) {
+                filename = Some(f);
+            }
+            match upper.as_str() {
                 "TRANSFER-ENCODING" => {
                     chunked = value
                         .split(',')
                         .any(|v| v.trim().eq_ignore_ascii_case("chunked"))
                 }
                 "CONTENT-LENGTH" => length = parser::parse_content_length(value),
-                "CONTENT-DISPOSITION" => filename = parser::disposition_filename(value),
-                "CONTENT-TYPE" => boundary = parser::multipart_boundary(value),
+                "CONTENT-TYPE" => {
+                    boundary = parser::multipart_boundary(value);
+                    mime_entity = is_mime_entity(value);
+                }
                 "CONTENT-ENCODING" => encoding = Some(value.trim().to_ascii_lowercase()),
                 _ => {}
             }
         }
+        t.range_request = range_request;
         if chunked {
             mode = State::Chunked(Chunk::Size);
         } else if let Some(n) = length.filter(|&n| n > 0 && n <= i64::MAX as u64) {
@@ -521,10 +715,16 @@ impl HttpSession {
         }
         let side = &mut self.sides[0];
         side.depth = depth;
-        side.filename = filename;
+        // The message begins: Zeek creates the connection's entity, unless the other
+        // direction ended a message after this head began (that deleted it).
+        let lost = std::mem::take(&mut side.entity_lost);
         side.body_len = 0;
         side.multipart = boundary.map(|b| (b, Vec::new()));
         side.encoded = encoding.map(|e| (e, Vec::new()));
+        // A multipart request body of known length is read line by line (see LineCount).
+        side.lines =
+            (mime_entity && matches!(mode, State::Length(_))).then(|| LineCount::new(false, true));
+        self.entity = (!lost).then_some(filename);
         if http09 {
             self.body_done(0);
             self.sides[0].state = State::Headers09;
@@ -550,10 +750,7 @@ impl HttpSession {
         let hashes = self.hashes;
         let side = &mut self.sides[d];
         // The times are set by the first body byte (`FileAcc::seen == 0` marks them unset).
-        let filename = &side.filename;
-        let f = side
-            .file
-            .get_or_insert_with(|| FileAcc::new(hashes, 0, filename.clone()));
+        let f = side.file.get_or_insert_with(|| FileAcc::new(hashes, 0));
         f.total = Some(n);
     }
 
@@ -592,9 +789,14 @@ impl HttpSession {
             t.rec.status_code = Some(0);
             t.rec.status_msg = Some("<empty>".into());
             self.last_http09_response = true;
+            self.entity = Some(None);
             let side = &mut self.sides[1];
             side.depth = depth;
             side.body_len = 0;
+            // Zeek reads an HTTP/0.9 reply as plain bytes up to the close.
+            side.lines = None;
+            side.partial = None;
+            side.range = None;
             side.state = State::UntilClose;
             return Some(0);
         }
@@ -612,6 +814,13 @@ impl HttpSession {
         }
         let t = self.trans_mut(depth).unwrap();
         let method = t.rec.method.clone().unwrap_or_default();
+        let range_url = t.range_request.then(|| {
+            format!(
+                "{}{}",
+                t.rec.host.as_deref().unwrap_or_default(),
+                t.rec.uri.as_deref().unwrap_or_default()
+            )
+        });
         let st = status?;
         let r = &mut t.rec;
         r.version = Some(st.version.clone());
@@ -619,7 +828,10 @@ impl HttpSession {
             r.info_code = Some(st.code);
             r.info_msg = Some(st.reason.clone());
             if st.code != 101 {
-                return Some(end); // interim: the final response follows
+                // Interim: its entity begins and ends; the final response follows.
+                self.sides[1].entity_lost = false;
+                self.end_entity(1);
+                return Some(end);
             }
         }
         t.resp_started = true;
@@ -631,28 +843,84 @@ impl HttpSession {
         let mut filename = None;
         let mut boundary = None;
         let mut encoding: Option<String> = None;
+        let mut mime_entity = false;
+        let mut close = false;
+        let mut content_range = None;
         for (name, value) in &headers {
-            match name.to_ascii_uppercase().as_str() {
+            let upper = name.to_ascii_uppercase();
+            if let Some(f) = parser::entity_filename(&upper, value) {
+                filename = Some(f);
+            }
+            match upper.as_str() {
                 "TRANSFER-ENCODING" => {
                     chunked = value
                         .split(',')
                         .any(|v| v.trim().eq_ignore_ascii_case("chunked"))
                 }
                 "CONTENT-LENGTH" => length = parser::parse_content_length(value),
-                "CONTENT-DISPOSITION" => filename = parser::disposition_filename(value),
-                "CONTENT-TYPE" => boundary = parser::multipart_boundary(value),
+                "CONTENT-TYPE" => {
+                    boundary = parser::multipart_boundary(value);
+                    mime_entity = is_mime_entity(value);
+                }
                 "CONTENT-ENCODING" => encoding = Some(value.trim().to_ascii_lowercase()),
+                "CONTENT-RANGE" => content_range = Some(parser::parse_content_range(value)),
+                "CONNECTION" => {
+                    // Zeek looks at the first token only.
+                    let token = value
+                        .split(|c: char| c == ',' || c == ';' || c.is_ascii_whitespace())
+                        .next()
+                        .unwrap_or_default();
+                    close |= token.eq_ignore_ascii_case("close");
+                }
                 _ => {}
             }
         }
+        self.connection_close |= close;
+        let length = length.filter(|&n| n <= i64::MAX as u64);
+        let compressed = encoding
+            .as_deref()
+            .is_some_and(|e| matches!(e, "gzip" | "x-gzip" | "deflate"));
+        let lines = if chunked {
+            None
+        } else if mime_entity {
+            // Multipart: an unfinished last line is flushed at the end of a known length
+            // only.
+            Some(LineCount::new(false, length.is_some()))
+        } else if length.is_none() && !self.connection_close && !compressed {
+            // Read up to the close, line by line; the close flushes the last line.
+            Some(LineCount::new(true, true))
+        } else {
+            None
+        };
+        // A 206 body is a piece of a file: at the Content-Range offset, of the instance
+        // length; without a usable Content-Range, at 0 and of the Content-Length.
+        let partial = (st.code == 206).then(|| match content_range.flatten() {
+            Some((first, _, instance)) => (first, instance),
+            None => (0, length.filter(|&n| n > 0)),
+        });
+        let range = match (st.code, content_range.flatten(), range_url) {
+            (206, Some((offset, _, instance)), Some(url)) => Some(FileRange {
+                url,
+                offset,
+                instance,
+            }),
+            _ => None,
+        };
         let side = &mut self.sides[1];
+        side.lines = lines;
+        side.partial = partial;
+        side.range = range;
         side.depth = depth;
-        side.filename = filename;
+        // The message begins: Zeek creates the connection's entity, unless the other
+        // direction ended a message after this head began (that deleted it).
+        let lost = std::mem::take(&mut side.entity_lost);
         side.body_len = 0;
         side.multipart = boundary.map(|b| (b, Vec::new()));
         side.encoded = encoding.map(|e| (e, Vec::new()));
-        let tunnel = st.code == 101
-            || (method.eq_ignore_ascii_case("CONNECT") && (200..300).contains(&st.code));
+        self.entity = (!lost).then_some(filename);
+        // Zeek opens a CONNECT tunnel on a 200 only.
+        let connect_ok = method.eq_ignore_ascii_case("CONNECT") && st.code == 200;
+        let tunnel = st.code == 101 || connect_ok;
         let no_body = method.eq_ignore_ascii_case("HEAD")
             || st.code == 204
             || st.code == 304
@@ -665,6 +933,14 @@ impl HttpSession {
             if let Some(t) = self.trans_mut(depth) {
                 t.req_done = true;
             }
+            if connect_ok {
+                // Line ends left over right after the CONNECT and its reply are HTTP's (as
+                // between messages), not the tunnel's.
+                let skip = |v: &[u8]| v.iter().take_while(|&&c| c == b'\r' || c == b'\n').count();
+                let orig = std::mem::take(&mut self.sides[0].buf);
+                let resp = &b[end..];
+                self.tunnel = Some([orig[skip(&orig)..].to_vec(), resp[skip(resp)..].to_vec()]);
+            }
             return Some(b.len());
         }
         if self.sides[0].state == State::AwaitConnect {
@@ -674,7 +950,7 @@ impl HttpSession {
             self.body_done(1);
         } else if chunked {
             self.sides[1].state = State::Chunked(Chunk::Size);
-        } else if let Some(n) = length.filter(|&n| n <= i64::MAX as u64) {
+        } else if let Some(n) = length {
             if n == 0 {
                 self.body_done(1);
             } else {
@@ -867,6 +1143,7 @@ fn file_record(
         sha256: digests.sha256,
         hash_truncated: false,
         pending,
+        range: None,
     }
 }
 
@@ -927,6 +1204,15 @@ fn apply_request_header(r: &mut HttpRecord, name: &str, value: &str) {
 
 fn first_line(b: &[u8]) -> Option<(&[u8], usize)> {
     parser::first_line(b)
+}
+
+/// Whether buffered bytes hold the first line of a head (Zeek has begun the message).
+fn head_begun(buf: &[u8]) -> bool {
+    let blank = buf
+        .iter()
+        .take_while(|&&c| c == b'\r' || c == b'\n')
+        .count();
+    buf[blank..].contains(&b'\n')
 }
 
 impl SessionParser for HttpSession {
@@ -1018,5 +1304,9 @@ impl SessionParser for HttpSession {
 
     fn violated(&self) -> bool {
         self.violated
+    }
+
+    fn take_tunnel(&mut self) -> Option<[Vec<u8>; 2]> {
+        self.tunnel.take()
     }
 }

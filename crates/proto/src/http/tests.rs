@@ -5,13 +5,23 @@
 //! * `testdata/tecl_orig.bin`: Traces/http/261/variant-04-te_cl_desync.pcap, the client side
 //!   (a POST with both Transfer-Encoding: chunked and Content-Length: 50, then a GET that
 //!   only chunked framing reveals).
+//! * `testdata/nocrlf_orig.bin`: Traces/http/no_crlf.pcap, the client side up to the end of
+//!   the first request (a multipart POST with Content-Length: 6084 whose body ends without a
+//!   line end and without a closing boundary; Zeek logs request_body_len 6086).
+//! * `testdata/port22_{orig,resp}.bin`: Traces/http/http-single-conn-22.pcap (a GET, and a
+//!   `HTTP/1.1 200 OK` without header lines whose 12630-byte body has no line end and lasts
+//!   until the close; Zeek logs response_body_len 12632).
 
+use super::session::LineCount;
 use super::*;
 use crate::{AppRecord, Ctx, Direction, FileDigests, FileHashes, SessionParser};
 
 const AUTH_ORIG: &[u8] = include_bytes!("testdata/auth_orig.bin");
 const AUTH_RESP: &[u8] = include_bytes!("testdata/auth_resp.bin");
 const TECL_ORIG: &[u8] = include_bytes!("testdata/tecl_orig.bin");
+const NOCRLF_ORIG: &[u8] = include_bytes!("testdata/nocrlf_orig.bin");
+const PORT22_ORIG: &[u8] = include_bytes!("testdata/port22_orig.bin");
+const PORT22_RESP: &[u8] = include_bytes!("testdata/port22_resp.bin");
 
 fn ctx(dir: Direction, ts: i64) -> Ctx {
     Ctx { ts_ns: ts, dir }
@@ -365,4 +375,265 @@ fn ntlm_headers_make_one_record_with_the_outcome() {
         assert_eq!(r.domainname.as_deref(), Some("CNAMIS"));
         assert_eq!(r.server_nb_computer_name.as_deref(), Some("SATURN"));
     }
+}
+
+#[test]
+fn corpus_multipart_body_without_final_line_end_counts_the_flushed_line() {
+    // Zeek reads multipart bodies line by line and, at the end of the Content-Length,
+    // ends the unfinished last line with a CR LF it counts: 6084 bytes sent, 6086 logged.
+    let (_, recs) = run(&[(Direction::Orig, NOCRLF_ORIG)]);
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0].method.as_deref(), Some("POST"));
+    assert_eq!(recs[0].request_body_len, 6086);
+    // Split anywhere, the same.
+    for cut in [1, 600, 6000, NOCRLF_ORIG.len() - 1] {
+        let (_, r) = run(&[
+            (Direction::Orig, &NOCRLF_ORIG[..cut]),
+            (Direction::Orig, &NOCRLF_ORIG[cut..]),
+        ]);
+        assert_eq!(r[0].request_body_len, 6086, "cut at {cut}");
+    }
+}
+
+#[test]
+fn corpus_body_until_close_is_counted_in_lines() {
+    // No length, no `Connection: close`: Zeek reads the body in lines; the close ends the
+    // last one with a line end it counts (12630 bytes sent, 12632 logged).
+    let (_, recs) = run(&[
+        (Direction::Orig, PORT22_ORIG),
+        (Direction::Resp, PORT22_RESP),
+    ]);
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0].status_code, Some(200));
+    assert_eq!(recs[0].response_body_len, 12632);
+    // With `Connection: close` the body is read as plain bytes: 12630.
+    let head_end = PORT22_RESP
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .unwrap();
+    let closed = [
+        &PORT22_RESP[..head_end + 2],
+        b"Connection: close\r\n",
+        &PORT22_RESP[head_end + 2..],
+    ]
+    .concat();
+    let (_, recs) = run(&[(Direction::Orig, PORT22_ORIG), (Direction::Resp, &closed)]);
+    assert_eq!(recs[0].response_body_len, 12630);
+}
+
+#[test]
+fn line_counting_follows_zeeks_line_reader() {
+    let count = |any_eol: bool, flush: bool, parts: &[&[u8]]| {
+        let mut l = LineCount::new(any_eol, flush);
+        let mut seen = 0;
+        for p in parts {
+            l.feed(p);
+            seen += p.len() as u64;
+        }
+        l.body_len(seen)
+    };
+    // CR LF, bare LF, bare CR each end a line counted as two bytes.
+    assert_eq!(count(true, true, &[b"a\r\nb\nc\rd\n"]), 12);
+    // A CR LF split across deliveries is one line end.
+    assert_eq!(count(true, true, &[b"a\r", b"\nb\r\n"]), 6);
+    // An unfinished line: flushed (plus two) or not counted.
+    assert_eq!(count(true, true, &[b"ab\r\ncd"]), 8);
+    assert_eq!(count(true, false, &[b"ab\r\ncd"]), 4);
+    // Multipart: only CR LF ends a line.
+    assert_eq!(count(false, true, &[b"a\nb\rc\r\n"]), 7);
+    assert_eq!(count(false, true, &[b"a\r\nb\n"]), 7);
+    assert_eq!(count(false, false, &[b"a\r\nbc"]), 3);
+}
+
+#[test]
+fn corpus_http09_request_ends_the_response_being_received() {
+    // Traces/http/http-09-content-length-confusion.pcap, every segment in capture order: a
+    // response announcing 4 bytes before any request, an HTTP/0.9 request, then 19 bytes.
+    // Zeek ends the first response at the HTTP/0.9 request (body 0) and takes the 19 bytes
+    // as the HTTP/0.9 reply.
+    let (_, recs) = run(&[
+        (Direction::Resp, b"HTTP/1.1 200 OK\r\n"),
+        (Direction::Resp, b"Content-Length: 4\r\n"),
+        (Direction::Resp, b"\r\n"),
+        (Direction::Orig, b"GET /\r\n"),
+        (Direction::Orig, b"\r\n"),
+        (Direction::Resp, b"this is too much.\r\n"),
+    ]);
+    assert_eq!(recs.len(), 2);
+    assert_eq!(recs[0].method, None);
+    assert_eq!(recs[0].status_code, Some(200));
+    assert_eq!(recs[0].response_body_len, 0);
+    assert_eq!(recs[1].method.as_deref(), Some("GET"));
+    assert_eq!(recs[1].version.as_deref(), Some("0.9"));
+    assert_eq!(recs[1].response_body_len, 19);
+}
+
+#[test]
+fn corpus_partial_content_is_typed_only_when_zeek_could_in_time() {
+    let get = b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n";
+    // Traces/http/http-bad-content-range-01.pcap: a 206 whose Content-Range Zeek cannot
+    // parse, 16 bytes up to the close: the file is neither complete nor 4096 bytes long when
+    // the transaction is logged, so no MIME type (the file keeps one).
+    let (_, recs) = run(&[
+        (Direction::Orig, get),
+        (
+            Direction::Resp,
+            b"HTTP/1.1 206 Partial Content\r\nContent-Range: bytes foo-bar/baz\r\n\
+Content-Type: image/gif\r\n\r\nFoobar!\r\nBaz\r\n\r\n",
+        ),
+    ]);
+    assert_eq!(recs[0].response_body_len, 16);
+    assert_eq!(recs[0].resp_mime_types, None);
+    assert!(recs[0].resp_fuids.is_some());
+    assert_eq!(recs[0].files[0].mime_type.as_deref(), Some("text/plain"));
+    // Traces/http/content-range-less-than-len.pcap: 33 bytes at offset 0 of a 33-byte
+    // file: complete, typed.
+    let (_, recs) = run(&[
+        (Direction::Orig, get),
+        (
+            Direction::Resp,
+            b"HTTP/1.1 206 ok\r\nServer: simpleHTTP\r\nAccept-Ranges: bytes\r\n\
+Content-Length: 33\r\nContent-Range: bytes 0-4/33\r\n\r\nRange smaller than Content-Length",
+        ),
+    ]);
+    assert_eq!(recs[0].response_body_len, 33);
+    assert_eq!(
+        recs[0].resp_mime_types.as_deref(),
+        Some(&["text/plain".to_string()][..])
+    );
+    assert_eq!(recs[0].files[0].total_bytes, Some(33));
+    // A middle range of a larger file: not typed, total is the instance length.
+    let (_, recs) = run(&[
+        (Direction::Orig, get),
+        (
+            Direction::Resp,
+            b"HTTP/1.1 206 Partial Content\r\nContent-Length: 12\r\n\
+Content-Range: bytes 100-111/5000\r\n\r\nplain text..",
+        ),
+    ]);
+    assert_eq!(recs[0].resp_mime_types, None);
+    assert_eq!(recs[0].files[0].total_bytes, Some(5000));
+}
+
+#[test]
+fn corpus_interleaved_entity_loses_its_file_name() {
+    // Traces/http/interleaved-http-entity.pcap, every segment in capture order: the server
+    // starts its response while the request body is still coming; the request body ends
+    // between the response's first lines and its Content-Disposition. Zeek's scripts keep
+    // one current entity per connection: the request's end deletes it, the response's
+    // header finds none (weird missing_HTTP_entity) and the response file has no name.
+    let segments: &[(Direction, &[u8])] = &[
+        (Direction::Orig, b"POST / HTTP/1.1\n"),
+        (Direction::Orig, b"Host: interleave.me\n"),
+        (Direction::Orig, b"Content-Length: 10\n"),
+        (Direction::Orig, b"\n"),
+        (Direction::Orig, b"1234\n"),
+        (Direction::Resp, b"HTTP/1.1 200 OK\n"),
+        (Direction::Resp, b"Server: early-responder/0.1\n"),
+        (Direction::Resp, b"Content-Length: 3\n"),
+        (Direction::Orig, b"4567\n"),
+        (
+            Direction::Resp,
+            b"Content-Disposition: attachment; filename=\"test.txt\"\n",
+        ),
+        (Direction::Resp, b"\n"),
+        (Direction::Resp, b"fin\n"),
+    ];
+    let (_, recs) = run(segments);
+    assert_eq!(recs.len(), 1);
+    let r = &recs[0];
+    assert_eq!((r.request_body_len, r.response_body_len), (10, 3));
+    assert_eq!(r.resp_filenames, None);
+    assert!(r.resp_fuids.is_some());
+    // Without the interleaving (request body complete first), the name is taken.
+    let mut ordered: Vec<(Direction, &[u8])> = segments.to_vec();
+    let late = ordered.remove(8);
+    ordered.insert(5, late);
+    let (_, recs) = run(&ordered);
+    assert_eq!(
+        recs[0].resp_filenames.as_deref(),
+        Some(&["test.txt".to_string()][..])
+    );
+}
+
+#[test]
+fn corpus_cruft_after_a_request_ends_the_analysis() {
+    // Traces/http/http-11-request-then-cruft.pcap: after a complete transaction the client
+    // sends "T / HTTP": no version, a one-letter method. Zeek: not a request line, protocol
+    // violation, analyzer removed; one transaction logged, the 400 that follows is not.
+    let resp1 = b"HTTP/1.1 301 Moved Permanently\r\nServer: nginx\r\nContent-Type: text/html\r\n\
+Content-Length: 5\r\nConnection: keep-alive\r\n\r\n<html";
+    let (s, recs) = run(&[
+        (Direction::Orig, b"GET / HTTP/1.1\r\n"),
+        (Direction::Orig, b"Host: zeek.org\r\n\r\n"),
+        (Direction::Resp, resp1),
+        (Direction::Orig, b"T / HTTP\r\n\r\n"),
+        (
+            Direction::Resp,
+            b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n",
+        ),
+    ]);
+    assert!(s.violated());
+    assert_eq!(recs.len(), 1);
+    assert_eq!(recs[0].status_code, Some(301));
+    // A real HTTP/0.9 request is still one.
+    let (_, recs) = run(&[
+        (Direction::Orig, b"GET /zeek.html\r\n"),
+        (Direction::Resp, b"<html>hello</html>"),
+    ]);
+    assert_eq!(recs[0].version.as_deref(), Some("0.9"));
+}
+
+#[test]
+fn connect_200_hands_the_tunnel_over_with_its_first_bytes() {
+    // Bytes sent ahead of the 200 and after it in the same segment are returned once.
+    let req = b"CONNECT example.com:443 HTTP/1.1\r\nHost: example.com:443\r\n\r\n\x16\x03\x01\x00\x05hello";
+    let resp = b"HTTP/1.1 200 Connection established\r\n\r\n\x16\x03\x03\x00\x02ab";
+    let mut s = HttpSession::new();
+    let mut out = vec![];
+    s.data(ctx(Direction::Orig, 1), req, &mut out);
+    assert_eq!(s.take_tunnel(), None);
+    s.data(ctx(Direction::Resp, 2), resp, &mut out);
+    let t = s.take_tunnel().expect("tunnel");
+    assert_eq!(t[0], b"\x16\x03\x01\x00\x05hello");
+    assert_eq!(t[1], b"\x16\x03\x03\x00\x02ab");
+    assert_eq!(s.take_tunnel(), None);
+    // Traces/http/connect-with-smtp.pcap (the CONNECT and its reply; SMTP follows in later
+    // segments): the tunnel opens with nothing pending.
+    let mut s = HttpSession::new();
+    s.data(
+        ctx(Direction::Orig, 1),
+        b"CONNECT mailin03.sul.t-online.de:25 / HTTP/1.0\r\n\
+Mozilla 4.0 (compatible; MSIE 5.01; Windows NT 5.0)\r\n\r\n",
+        &mut out,
+    );
+    s.data(
+        ctx(Direction::Resp, 2),
+        b"HTTP/1.0 200 Connection established\r\n\r\n",
+        &mut out,
+    );
+    assert_eq!(s.take_tunnel(), Some([vec![], vec![]]));
+    // suricata-verify http-connect/http-connect-simple: each head is followed by one more
+    // LF, which belongs to HTTP, not to the tunnel.
+    let mut s = HttpSession::new();
+    s.data(
+        ctx(Direction::Orig, 1),
+        b"CONNECT abc:443 HTTP/1.1\r\nUser-Agent: Victor/1.0\r\n\r\n\n",
+        &mut out,
+    );
+    s.data(
+        ctx(Direction::Resp, 2),
+        b"HTTP/1.1 200 OK\r\nServer: VictorServer/1.0\r\n\r\n\n",
+        &mut out,
+    );
+    assert_eq!(s.take_tunnel(), Some([vec![], vec![]]));
+    // Zeek opens the tunnel on 200 only.
+    let mut s = HttpSession::new();
+    s.data(ctx(Direction::Orig, 1), req, &mut out);
+    s.data(
+        ctx(Direction::Resp, 2),
+        b"HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n",
+        &mut out,
+    );
+    assert_eq!(s.take_tunnel(), None);
 }

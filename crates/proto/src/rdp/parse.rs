@@ -294,3 +294,45 @@ pub fn server_security(blk: &[u8]) -> Option<ServerSecurity> {
     }
     Some(s)
 }
+
+/// Most certificates taken from an X.509 chain of Server Security Data.
+pub const MAX_CHAIN_CERTS: usize = 16;
+
+/// The DER certificates of an X.509 certificate chain (certChainVersion 2) in a Server
+/// Security Data block (MS-RDPBCGR 2.2.1.4.3 and 2.2.1.4.3.1.2: NumCertBlobs, then each
+/// blob as a 4-byte length and the certificate), in chain order; empty for a proprietary
+/// certificate or when the block ends early.
+pub fn server_x509_chain(blk: &[u8]) -> Vec<&[u8]> {
+    let mut certs = Vec::new();
+    let (Some(method), Some(level), Some(random_len)) =
+        (u32le(blk, 4), u32le(blk, 8), u32le(blk, 12))
+    else {
+        return certs;
+    };
+    if method == 0 && level == 0 {
+        return certs;
+    }
+    let cert_at = 20usize.saturating_add(random_len as usize);
+    if u32le(blk, cert_at).map(|v| v & 0x7fff_ffff) != Some(2) {
+        return certs;
+    }
+    let Some(n) = u32le(blk, cert_at + 4) else {
+        return certs;
+    };
+    let mut at = cert_at + 8;
+    for _ in 0..(n as usize).min(MAX_CHAIN_CERTS) {
+        let Some(len) = u32le(blk, at) else {
+            break;
+        };
+        let start = at + 4;
+        let Some(der) = start
+            .checked_add(len as usize)
+            .and_then(|end| blk.get(start..end))
+        else {
+            break;
+        };
+        certs.push(der);
+        at = start + der.len();
+    }
+    certs
+}

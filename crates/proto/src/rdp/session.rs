@@ -17,7 +17,7 @@
 use super::names;
 use super::parse::{
     client_channels, client_core, connect_initial_user_data, connect_response, gcc_blocks,
-    server_security, tpdu, tpkt_len, Negotiation, Tpdu,
+    server_security, server_x509_chain, tpdu, tpkt_len, Negotiation, Tpdu,
 };
 use super::RdpRecord;
 use crate::{AppRecord, Ctx, Direction, Service, SessionParser};
@@ -153,7 +153,7 @@ impl RdpSession {
                     if let Some((result, ud)) = connect_response(mcs) {
                         self.rec.result = Some(names::mcs_result(result));
                         if let Some(ud) = ud {
-                            self.server_data(ud);
+                            self.server_data(ts, ud, out);
                         }
                         self.emit(out);
                     }
@@ -193,10 +193,17 @@ impl RdpSession {
         }
     }
 
-    fn server_data(&mut self, ud: &[u8]) {
+    fn server_data(&mut self, ts: i64, ud: &[u8], out: &mut Vec<AppRecord>) {
         for (t, blk) in gcc_blocks(ud, b"McDn") {
             if t != 0x0c02 {
                 continue;
+            }
+            // Standard RDP Security with an X.509 chain: Zeek logs its certificates (as the
+            // server's) in x509.log.
+            for der in server_x509_chain(blk) {
+                if let Some((rec, _)) = crate::tls::x509::parse_certificate(der, ts, true, false) {
+                    out.push(AppRecord::X509(rec));
+                }
             }
             let Some(s) = server_security(blk) else {
                 continue;

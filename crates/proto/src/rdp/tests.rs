@@ -23,12 +23,51 @@ fn run(t: &str, chunk: usize) -> (RdpSession, Vec<RdpRecord>) {
     s.end(1000, &mut out);
     let recs = out
         .into_iter()
-        .map(|r| match r {
-            AppRecord::Rdp(r) => r,
+        .filter_map(|r| match r {
+            AppRecord::Rdp(r) => Some(r),
+            AppRecord::X509(_) => None,
             _ => panic!("not rdp"),
         })
         .collect();
     (s, recs)
+}
+
+#[test]
+fn x509_chain_of_standard_security_is_logged() {
+    // Zeek's x509.log for this trace: two certificates, in this order, both host_cert T.
+    let mut s = RdpSession::new();
+    let mut out = Vec::new();
+    for (n, dir, bytes) in frames(X509) {
+        s.data(Ctx { ts_ns: n, dir }, &bytes, &mut out);
+    }
+    s.end(1000, &mut out);
+    let certs: Vec<_> = out
+        .iter()
+        .filter_map(|r| match r {
+            AppRecord::X509(c) => Some(c),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(certs.len(), 2);
+    assert!(certs[0].fingerprint.starts_with("e3859c4a77098a7b"));
+    assert_eq!(certs[0].serial, "59EB28CB02B1A0D4");
+    assert!(certs[1].fingerprint.starts_with("bd97671306086c33"));
+    assert_eq!(certs[1].serial, "0100000001");
+    // Multi-valued RDNs: attributes last to first, as OpenSSL prints them for Zeek.
+    assert_eq!(certs[0].subject, "L=TURNBKL+CN=SERVR");
+    assert_eq!(
+        certs[1].subject,
+        "serialNumber=1BcKefYSF97EvkaiCqahPY8uPd0=\\0D\\0A+L=ncalrpc:SERVR+CN=ncalrpc:SERVR"
+    );
+    assert!(certs.iter().all(|c| c.host_cert && !c.client_cert));
+    // Every truncation of the connection response block is safe.
+    for (_, dir, bytes) in frames(X509) {
+        if dir == Direction::Resp {
+            for n in 0..bytes.len() {
+                let _ = server_x509_chain(&bytes[..n]);
+            }
+        }
+    }
 }
 
 #[test]

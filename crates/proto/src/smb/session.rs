@@ -62,7 +62,22 @@ pub(crate) struct File {
     pub write_logged: bool,
     pub delete_on_close: bool,
     pub version: u8,
+    /// Bytes written (0) and read (1) through this handle: files.log entries at close.
+    pub xfer: [Option<Xfer>; 2],
 }
+
+/// Data moved through one file handle in one direction.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Xfer {
+    first_ts: i64,
+    last_ts: i64,
+    seen: u64,
+    /// First bytes, for the MIME type.
+    head: Vec<u8>,
+}
+
+/// Bytes kept of a file's first data to find its MIME type.
+const SNIFF_BYTES: usize = 64;
 
 /// What a request asked, kept until its response.
 #[derive(Debug, Clone)]
@@ -381,6 +396,7 @@ impl State {
             write_logged: false,
             delete_on_close,
             version: key.0,
+            xfer: [None, None],
         };
         if !pipe {
             self.log_file(ts, SmbAction::Open, &f, None, None, out);
@@ -476,11 +492,54 @@ impl State {
         self.files.insert(key, f);
     }
 
-    /// A file's handle is closed (or replaced): pending RPC calls are flushed.
+    /// Content of a file (not a pipe) written (WRITE request) or read (READ response):
+    /// counted for its files.log entry; `len` is the length announced, `data` what was kept.
+    pub(crate) fn file_bytes(&mut self, ts: i64, key: Key, write: bool, data: &[u8], len: u64) {
+        let Some(f) = self.files.get_mut(&key) else {
+            return;
+        };
+        if f.pipe || len == 0 {
+            return;
+        }
+        let x = f.xfer[usize::from(!write)].get_or_insert_with(|| Xfer {
+            first_ts: ts,
+            ..Default::default()
+        });
+        x.last_ts = ts;
+        x.seen += len;
+        if x.head.len() < SNIFF_BYTES {
+            let n = (SNIFF_BYTES - x.head.len()).min(data.len());
+            x.head.extend_from_slice(&data[..n]);
+        }
+    }
+
+    /// A file's handle is closed (or replaced): pending RPC calls are flushed, and the data
+    /// moved through it is logged as files (files.log, source SMB), writes first: Zeek ends an
+    /// SMB file when its handle closes. The file's size is the total of what was read.
     pub(crate) fn closed(&mut self, f: &mut File, out: &mut Vec<AppRecord>) {
         if let Some(mut d) = f.dce.take() {
             d.end(out);
             self.pipes = self.pipes.saturating_sub(1);
+        }
+        for (i, x) in f.xfer.iter_mut().enumerate() {
+            let Some(x) = x.take() else {
+                continue;
+            };
+            let write = i == 0;
+            out.push(AppRecord::File(crate::http::FileRecord {
+                ts_ns: x.first_ts,
+                fuid: smb_fuid(x.first_ts, &f.name, write),
+                source: "SMB",
+                depth: 0,
+                analyzers: vec![],
+                mime_type: crate::http::mime::sniff(&x.head).map(str::to_string),
+                filename: Some(f.name.clone()),
+                duration_ns: x.last_ts - x.first_ts,
+                is_orig: write,
+                seen_bytes: x.seen,
+                total_bytes: (!write && f.size > 0).then_some(f.size),
+                ..Default::default()
+            }));
         }
     }
 
@@ -641,4 +700,21 @@ impl SessionParser for SmbSession {
 #[doc(hidden)]
 pub fn fuzz(data: &[u8]) {
     crate::fuzz_session(&mut SmbSession::new(), data, 5);
+}
+
+/// A file id from the handle's first data time, name and direction (reproducible runs).
+fn smb_fuid(ts: i64, name: &str, write: bool) -> String {
+    use sha2::{Digest, Sha256};
+    const A: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut h = Sha256::new();
+    h.update(b"smb");
+    h.update(ts.to_be_bytes());
+    h.update(name.as_bytes());
+    h.update([write as u8]);
+    let d = h.finalize();
+    let mut s = String::from("F");
+    for b in d.iter().take(17) {
+        s.push(A[*b as usize % A.len()] as char);
+    }
+    s
 }

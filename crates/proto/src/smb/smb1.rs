@@ -272,6 +272,7 @@ impl State {
                         write_logged: false,
                         delete_on_close: false,
                         version: 1,
+                        xfer: [None, None],
                     };
                     self.log_file(ts, super::SmbAction::Delete, &f, None, None, out);
                 }

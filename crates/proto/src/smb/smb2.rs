@@ -199,6 +199,7 @@ impl State {
                 let data = &data[..data.len().min(l as usize)];
                 if let Some(f) = fid {
                     self.file_data(ts, (2, f), dir, true, data, l as u64, out);
+                    self.file_bytes(ts, (2, f), true, data, l as u64);
                 }
                 self.add_pending(key, Pending::Other);
             }
@@ -338,6 +339,7 @@ impl State {
                 let data = &data[..data.len().min(l as usize)];
                 if let Some(f) = fid.or(comp.fid) {
                     self.pipe_data(ts, (2, f), dir, data, out);
+                    self.file_bytes(ts, (2, f), false, data, l as u64);
                 }
             }
             (cmd::IOCTL, Pending::Ioctl { fid }) => {

@@ -2,13 +2,20 @@
 //! negotiate, NTLMSSP session setup, tree connects to `\\10.0.0.12\IPC$` and
 //! `\\10.0.0.12\smb2`, the srvsvc pipe with a bind and NetShareGetInfo, creates of the share
 //! root and WP_SMBPlugin.pdf).
+//!
+//! `testdata/smb2readwrite.txt`: every TCP payload of Zeek's `Traces/smb/smb2readwrite.pcap`
+//! (frame, time, O/R, hex): creates, a 16-byte read of `pythonfile`, a 7000-byte write of
+//! `pythonfile2`, closes.
 
 use super::*;
 use crate::{AppRecord, Ctx, Direction, SessionParser};
 
 fn frames() -> Vec<(u32, i64, Direction, Vec<u8>)> {
-    include_str!("testdata/smb2.txt")
-        .lines()
+    frames_of(include_str!("testdata/smb2.txt"))
+}
+
+fn frames_of(text: &str) -> Vec<(u32, i64, Direction, Vec<u8>)> {
+    text.lines()
         .filter(|l| !l.is_empty())
         .map(|l| {
             let f: Vec<&str> = l.split(' ').collect();
@@ -235,4 +242,47 @@ fn fuzz_body_survives_random_and_mutated_inputs() {
         }
         fuzz(&v);
     }
+}
+
+#[test]
+fn reads_and_writes_are_files() {
+    // Zeek's files.log for this trace: pythonfile read (is_orig F, 16 bytes, total 16,
+    // text/plain), pythonfile2 written (is_orig T, 7000 bytes, no total, text/plain).
+    let fr = frames_of(include_str!("testdata/smb2readwrite.txt"));
+    let chunks: Vec<(i64, Direction, &[u8])> = fr
+        .iter()
+        .map(|(_, t, d, b)| (*t, *d, b.as_slice()))
+        .collect();
+    let mut s = SmbSession::new();
+    let out = run(&mut s, &chunks);
+    let mut files: Vec<_> = out
+        .iter()
+        .filter_map(|r| match r {
+            AppRecord::File(f) => Some((
+                f.filename.clone().unwrap_or_default(),
+                f.is_orig,
+                f.seen_bytes,
+                f.total_bytes,
+                f.mime_type.clone(),
+                f.source,
+            )),
+            _ => None,
+        })
+        .collect();
+    files.sort();
+    let text = Some("text/plain".to_string());
+    assert_eq!(
+        files,
+        [
+            (
+                "pythonfile".into(),
+                false,
+                16,
+                Some(16),
+                text.clone(),
+                "SMB"
+            ),
+            ("pythonfile2".into(), true, 7000, None, text, "SMB"),
+        ]
+    );
 }

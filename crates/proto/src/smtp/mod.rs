@@ -12,6 +12,7 @@
 //! [`headers::MAX_PATH`] hops in `path`.
 
 pub mod headers;
+pub mod mime;
 pub mod session;
 
 pub use session::{fuzz, SmtpSession};
@@ -59,6 +60,8 @@ pub struct SmtpRecord {
     pub is_webmail: bool,
     /// Message body bytes seen (after the header block), not logged by Zeek.
     pub body_bytes: u64,
+    /// The message's MIME entities with content, as files (files.log, source SMTP).
+    pub files: Vec<crate::http::FileRecord>,
 }
 
 impl SmtpRecord {

@@ -17,6 +17,7 @@
 //! or a command that is not a word is a violation.
 
 use super::headers::{email_addrs, MessageReader, MAX_ADDRS};
+use super::mime::MessageFiles;
 use super::SmtpRecord;
 use crate::{AppRecord, Ctx, Direction, Service, SessionParser};
 use std::collections::VecDeque;
@@ -87,6 +88,8 @@ impl LineBuf {
 
 /// One SMTP conversation over TCP.
 pub struct SmtpSession {
+    /// Digests computed for the message's files (files.log).
+    hashes: crate::FileHashes,
     orig_h: Option<IpAddr>,
     resp_h: Option<IpAddr>,
     client: LineBuf,
@@ -95,6 +98,8 @@ pub struct SmtpSession {
     pending: VecDeque<Pending>,
     rec: Option<SmtpRecord>,
     reader: MessageReader,
+    /// The message content, for its files.
+    files: MessageFiles,
     helo: Option<String>,
     /// Messages ended by a reply so far.
     messages: u32,
@@ -122,6 +127,7 @@ const KNOWN: &[&str] = &[
 impl SmtpSession {
     pub fn new() -> Self {
         SmtpSession {
+            hashes: crate::FileHashes::ALL,
             orig_h: None,
             resp_h: None,
             client: LineBuf::default(),
@@ -130,6 +136,7 @@ impl SmtpSession {
             pending: VecDeque::new(),
             rec: None,
             reader: MessageReader::new(),
+            files: MessageFiles::new(),
             helo: None,
             messages: 0,
             has_client_activity: false,
@@ -140,6 +147,12 @@ impl SmtpSession {
             handed: false,
             last_weird: None,
         }
+    }
+
+    /// Computes only these digests for the files of messages (all three by default).
+    pub fn with_file_hashes(mut self, hashes: crate::FileHashes) -> Self {
+        self.hashes = hashes;
+        self
     }
 
     /// The connection's addresses, which start each record's `path` (responder, then
@@ -177,6 +190,7 @@ impl SmtpSession {
         if self.rec.is_none() {
             self.rec = Some(self.new_record(ts_ns));
             self.reader = MessageReader::new();
+            self.files = MessageFiles::new();
         }
         self.rec.as_mut().unwrap()
     }
@@ -189,12 +203,15 @@ impl SmtpSession {
         }
         if let Some(mut r) = self.rec.take() {
             self.reader.finish(&mut r);
+            r.files
+                .extend(self.files.finish(r.trans_depth, self.hashes));
             r.body_bytes = self.reader.body_bytes;
             out.push(AppRecord::Smtp(r));
         }
         self.has_client_activity = false;
         self.rec = Some(self.new_record(ts_ns));
         self.reader = MessageReader::new();
+        self.files = MessageFiles::new();
     }
 
     fn client_bytes(&mut self, ts: i64, mut data: &[u8], out: &mut Vec<AppRecord>) {
@@ -204,11 +221,14 @@ impl SmtpSession {
                 let r = self.rec(ts);
                 let mut r = std::mem::take(r);
                 self.reader.feed(&data[..n], &mut r);
+                self.files.raw(ts, &data[..n]);
                 let left = remaining - n as u64;
                 if left == 0 {
                     self.cstate = ClientState::Command;
                     if last {
                         self.reader.finish(&mut r);
+                        r.files
+                            .extend(self.files.finish(r.trans_depth, self.hashes));
                     }
                 } else {
                     self.cstate = ClientState::Bdat {
@@ -233,11 +253,14 @@ impl SmtpSession {
             let mut r = std::mem::take(self.rec(ts));
             if line == b"." {
                 self.reader.finish(&mut r);
+                r.files
+                    .extend(self.files.finish(r.trans_depth, self.hashes));
                 self.cstate = ClientState::Command;
                 self.push_pending(Pending::MessageEnd);
             } else {
                 let l = line.strip_prefix(b".").unwrap_or(line);
                 self.reader.line(l, &mut r);
+                self.files.line(ts, l);
             }
             self.rec = Some(r);
             return;
@@ -300,6 +323,8 @@ impl SmtpSession {
                     if size == 0 && last {
                         let mut r = std::mem::take(self.rec(ts));
                         self.reader.finish(&mut r);
+                        r.files
+                            .extend(self.files.finish(r.trans_depth, self.hashes));
                         self.rec = Some(r);
                         self.cstate = ClientState::Command;
                     } else if size == 0 {
@@ -476,6 +501,8 @@ impl SessionParser for SmtpSession {
         if self.has_client_activity {
             if let Some(mut r) = self.rec.take() {
                 self.reader.finish(&mut r);
+                r.files
+                    .extend(self.files.finish(r.trans_depth, self.hashes));
                 r.body_bytes = self.reader.body_bytes;
                 out.push(AppRecord::Smtp(r));
             }

@@ -205,8 +205,9 @@ fn escape_value(s: &str, out: &mut String) {
     }
 }
 
-/// A distinguished name as Zeek writes it: RDNs last to first, joined by `,`; attributes of a
-/// multi-valued RDN joined by `+`; unknown attributes as `OID=#hex` of their DER value.
+/// A distinguished name as Zeek writes it (OpenSSL's RFC 2253 printing, which reverses the
+/// whole attribute list): RDNs last to first, joined by `,`; attributes of a multi-valued RDN
+/// last to first too, joined by `+`; unknown attributes as `OID=#hex` of their DER value.
 pub fn dn_string(name: &X509Name) -> String {
     let rdns: Vec<_> = name.iter_rdn().collect();
     let mut out = String::new();
@@ -214,7 +215,8 @@ pub fn dn_string(name: &X509Name) -> String {
         if i > 0 {
             out.push(',');
         }
-        for (j, attr) in rdn.iter().enumerate() {
+        let attrs: Vec<_> = rdn.iter().collect();
+        for (j, attr) in attrs.into_iter().rev().enumerate() {
             if j > 0 {
                 out.push('+');
             }
