@@ -1253,6 +1253,7 @@ impl<'a, 'v> Walk<'a, 'v> {
             dst_port,
             ip_len: ip.ip_len,
             payload_len: (datagram_len - 8) as u32,
+            inner_len: 0,
         };
         if dst_port == VXLAN_PORT {
             self.vxlan(layer, payload, outer)
@@ -1348,7 +1349,10 @@ impl<'a, 'v> Walk<'a, 'v> {
             return outer;
         }
         let saved = (self.link, self.tunnels, self.src, self.dst);
-        self.tunnels.push(layer);
+        self.tunnels.push(TunnelLayer {
+            inner_len: u32_len(data.len()),
+            ..layer
+        });
         match inner(self, data) {
             d @ (Decoded::Ip(_) | Decoded::FragmentHeld | Decoded::Arp(..)) => d,
             Decoded::Dropped(_) | Decoded::NonIp(_) => {
@@ -1369,6 +1373,7 @@ impl<'a, 'v> Walk<'a, 'v> {
             dst_port: 0,
             ip_len: ip.ip_len,
             payload_len: 0,
+            inner_len: 0,
         };
         let inner: Inner<'a, 'v> = if ip.proto == ipproto::IPIP {
             Self::ipv4
@@ -1496,6 +1501,7 @@ impl<'a, 'v> Walk<'a, 'v> {
             dst_port: 0,
             ip_len: ip.ip_len,
             payload_len: 0,
+            inner_len: 0,
         };
         self.tunnel(layer, outer, inner, body)
     }

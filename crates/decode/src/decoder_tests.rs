@@ -1274,6 +1274,19 @@ fn vxlan_and_geneve() {
     gv.extend(tcp4());
     assert_tunnelled(&udp_tunnel(6081, &gv), &[layer]);
 
+    // The inner flow's packet length is what the tunnel carried: the inner Ethernet frame for
+    // VXLAN, the inner IP datagram for Geneve carrying IPv4.
+    let mut r = Run::new();
+    let frame = udp_tunnel(4789, &vx);
+    let p = expect_ip(dec(&mut r.decoder, &mut r.anomalies, 1, &frame));
+    let inner = p.tunnels.iter().last().map(|l| l.inner_len);
+    assert_eq!(inner, Some((14 + tcp4().len()) as u32));
+    let mut r = Run::new();
+    let frame = udp_tunnel(6081, &gv);
+    let p = expect_ip(dec(&mut r.decoder, &mut r.anomalies, 1, &frame));
+    let inner = p.tunnels.iter().last().map(|l| l.inner_len);
+    assert_eq!(inner, Some(tcp4().len() as u32));
+
     // Not VXLAN without the I flag: plain UDP, no anomaly.
     let mut r = Run::new();
     let mut vx_bad = vx.clone();

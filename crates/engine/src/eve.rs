@@ -88,9 +88,9 @@ impl EveWriter {
 
     /// A `flow` event for a finished connection.
     ///
-    /// `bytes_toserver`/`bytes_toclient` are IP bytes (Zeek's `orig_ip_bytes`/`resp_ip_bytes`):
-    /// Suricata counts link-layer bytes (Ethernet header included), which netloupe's conn
-    /// records do not keep, so the two differ by the link header of every packet. Packet
+    /// `bytes_toserver`/`bytes_toclient` are Suricata's: the captured length of every packet at
+    /// the flow's own layer, link header included (the whole frame; for a flow inside a tunnel,
+    /// what the tunnel carried, so an inner Ethernet header for VXLAN but none for GRE). Packet
     /// counts are Zeek's (segments with bad checksums are not counted unless `-C`). `state`
     /// and `tcp` come from Zeek's `conn_state` and history (see [`flow_state`],
     /// [`tcp_flags_from_history`]). `reason` is `timeout` when the connection had been idle
@@ -154,8 +154,8 @@ impl EveWriter {
             let mut f = JsonObject::new(o.out());
             f.raw("pkts_toserver", r.orig_pkts);
             f.raw("pkts_toclient", r.resp_pkts);
-            f.raw("bytes_toserver", r.orig_ip_bytes);
-            f.raw("bytes_toclient", r.resp_ip_bytes);
+            f.raw("bytes_toserver", r.orig_wire_bytes);
+            f.raw("bytes_toclient", r.resp_wire_bytes);
             eve_ts(&mut f, "start", r.ts_ns);
             eve_ts(&mut f, "end", end);
             f.raw(

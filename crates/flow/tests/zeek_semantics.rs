@@ -87,6 +87,7 @@ impl Tcp {
                 window_scale: None,
             },
             ip_len: 40 + len,
+            wire_len: 54 + len,
             payload_len: len,
             complete: true,
             bad_checksum: false,
@@ -192,6 +193,7 @@ fn udp(ts: i64, src: &str, dst: &str, payload: u32) -> FlowPacket {
             ulen: (payload + 8) as u16,
         },
         ip_len: 28 + payload,
+        wire_len: 42 + payload,
         payload_len: payload,
         complete: true,
         bad_checksum: false,
@@ -213,6 +215,7 @@ fn icmp(ts: i64, src: &str, dst: &str, icmp_type: u8, code: u8, payload: u32) ->
             v6: false,
         },
         ip_len: 28 + payload,
+        wire_len: 42 + payload,
         payload_len: payload,
         complete: true,
         bad_checksum: false,
@@ -287,6 +290,10 @@ fn sf_handshake_data_and_fin_exchange() {
     assert_eq!(r.missed_bytes, 0);
     assert_eq!((r.orig_pkts, r.orig_ip_bytes), (6, 6 * 40 + 100));
     assert_eq!((r.resp_pkts, r.resp_ip_bytes), (4, 4 * 40 + 200));
+    assert_eq!(
+        (r.orig_wire_bytes, r.resp_wire_bytes),
+        (6 * 54 + 100, 4 * 54 + 200)
+    );
     assert_eq!((r.orig_pkts, r.orig_ip_bytes), t.sent(true));
     assert_eq!((r.resp_pkts, r.resp_ip_bytes), t.sent(false));
     assert!(r.uid.to_conn_string().starts_with('C'));
@@ -511,6 +518,8 @@ fn udp_from_server_port_flips() {
     assert_eq!((r.orig_bytes, r.resp_bytes), (Some(30), Some(100)));
     assert_eq!((r.orig_pkts, r.resp_pkts), (1, 1));
     assert_eq!((r.orig_ip_bytes, r.resp_ip_bytes), (58, 128));
+    // Frame bytes (Suricata's flow.bytes_to*) follow the flip like the IP bytes.
+    assert_eq!((r.orig_wire_bytes, r.resp_wire_bytes), (72, 142));
     assert_eq!(r.conn_state, "SF");
 }
 

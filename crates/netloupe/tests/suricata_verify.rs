@@ -936,8 +936,8 @@ fn eve_json_meets_suricata_verify_expectations() {
     let mut single: Vec<(String, usize)> = single.into_iter().collect();
     single.sort_by(|a, b| b.1.cmp(&a.1).then(a.0.cmp(&b.0)));
     println!(
-        "  failures where the closest event misses only one field (flow byte counts, which \
-         are IP bytes in netloupe and link-layer bytes in Suricata, counted as one): {single:?}"
+        "  failures where the closest event misses only one field (both flow byte counts \
+         counted as one): {single:?}"
     );
     println!("  failure causes (field the closest event misses: checks):");
     for (c, n) in &causes {
