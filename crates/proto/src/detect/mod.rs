@@ -6,8 +6,10 @@
 //! that must agree with each other and with the data, enumerations of legal values — never a
 //! single magic byte. Ports only break ties between protocols whose content rules both matched
 //! (DNS vs. mDNS vs. LLMNR vs. NBNS share one message format); they are never the sole
-//! evidence. One rule is gated by a port as well: a versionless HTTP/0.9 request line counts only
-//! towards a well-known HTTP port (content is still required).
+//! evidence. Two rules are gated by a port as well: a versionless HTTP/0.9 request line counts only
+//! towards a well-known HTTP port, and a client's lone `QUIT` line (shared by SMTP, FTP and POP3,
+//! with no server greeting seen) only towards the registered port of one of them (content is
+//! still required).
 //!
 //! Line protocols that open with a server greeting (SMTP, FTP, POP3, IMAP) are decided from the
 //! greeting together with the client's first command, or from a client command that no other
@@ -371,6 +373,15 @@ impl Detector {
                     .or_else(|| rules::combine(o & rules::GREETINGS, r & rules::COMMANDS));
                 if let Some(s) = combined {
                     c.add(s);
+                }
+                // A client that only says QUIT (the server never greeted): the line protocol
+                // whose own port it was sent to. Weak content, so the port must be theirs.
+                if self.orig_hints & rules::C_QUIT != 0 && self.resp == Side::Unseen {
+                    for s in [Service::Smtp, Service::Ftp, Service::Pop3] {
+                        if on_registered_port(s, t, resp_port) {
+                            c.add(s);
+                        }
+                    }
                 }
             }
         }

@@ -1160,13 +1160,27 @@ pub(super) fn ntp(d: &[u8]) -> Chk<()> {
             let precision = r.u8()? as i8;
             ensure(stratum <= 16)?;
             ensure((-8..=17).contains(&poll))?;
-            ensure((-32..=0).contains(&precision))?;
             // The classic minimal SNTP query: everything but the first byte zero.
             if mode == 3 && d.len() == 48 && d[1..].iter().all(|&b| b == 0) {
                 return Ok(());
             }
-            // Reference, origin, receive and transmit timestamps; the transmit one is set.
-            ensure(d[16..48].chunks(8).all(ntp_ts_ok))?;
+            // A data-minimised client request (draft-ietf-ntp-data-minimization, as chrony
+            // sends): stratum 0, root delay/dispersion, reference id and the first three
+            // timestamps zero, the transmit timestamp a random cookie; precision is not
+            // meaningful there.
+            if mode == 3 && stratum == 0 && d[4..40].iter().all(|&b| b == 0) {
+                return ensure(d[40..48] != [0; 8]);
+            }
+            ensure((-32..=0).contains(&precision))?;
+            // Reference, origin, receive and transmit timestamps; the transmit one is set. A
+            // server's origin timestamp echoes the client's transmit timestamp, which may be
+            // such a random cookie, so it is not checked in server replies.
+            ensure(
+                d[16..48]
+                    .chunks(8)
+                    .enumerate()
+                    .all(|(i, t)| (mode == 4 && i == 1) || ntp_ts_ok(t)),
+            )?;
             ensure(d[40..48] != [0; 8])
         }
         6 => {
@@ -1295,6 +1309,8 @@ pub(super) const C_SMTP: u16 = 1 << 10;
 pub(super) const C_LINE: u16 = 1 << 11;
 /// A command only FTP has (PASV, RETR, CWD, ...).
 pub(super) const C_FTP_ONLY: u16 = 1 << 12;
+/// The line is a bare `QUIT`, which SMTP, FTP and POP3 share.
+pub(super) const C_QUIT: u16 = 1 << 13;
 pub(super) const GREETINGS: u16 = 0x00ff;
 pub(super) const COMMANDS: u16 = 0xff00;
 
@@ -1431,6 +1447,9 @@ pub(super) fn command(d: &[u8]) -> Chk<Command> {
     }
     if POP_ONLY.contains(&verb) {
         service = Some(Service::Pop3);
+    }
+    if verb == b"QUIT" && matches!(r.rest(), b"" | b"\n" | b"\r" | b"\r\n") {
+        hints |= C_QUIT;
     }
     // The rest of the line is text.
     let rest = r.rest();

@@ -508,6 +508,15 @@ fn detect_smtp() {
     assert_eq!(v, [NeedMore, Match(Service::Smtp)]);
     // A client EHLO alone is enough.
     assert_eq!(tcp1(Orig, &e, 1232, 2525), Match(Service::Smtp));
+    // suricata-verify/tests/smtp-quit: the server closes without a greeting, the client says
+    // QUIT. Shared by SMTP, FTP and POP3: the port to which it was sent decides, and nothing
+    // is claimed elsewhere.
+    let q = b"QUIT\r\n";
+    assert_eq!(tcp1(Orig, q, 58121, 25), Match(Service::Smtp));
+    assert_eq!(tcp1(Orig, q, 58121, 21), Match(Service::Ftp));
+    assert_eq!(tcp1(Orig, q, 58121, 110), Match(Service::Pop3));
+    assert_eq!(tcp1(Orig, q, 58121, 8080), NeedMore);
+    assert_eq!(tcp1(Orig, b"QUIT now\r\n", 58121, 25), NeedMore);
 }
 
 #[test]
@@ -591,6 +600,18 @@ fn detect_ntp() {
     );
     // Minimal SNTP query.
     assert_eq!(udp(&padded("1b", 48), 50000, 123), Match(Service::Ntp));
+    // suricata-verify/tests/vxlan-decoder-03 (inside VXLAN): a data-minimised client request
+    // (precision 0x20, random transmit cookie) and the server reply echoing the cookie.
+    let c = padded("230009200000000000000000000000000000000000000000", 40);
+    let mut c = c;
+    c.extend(h("6e7c1f1daa4d542f"));
+    assert_eq!(udp(&c, 60631, 123), Match(Service::Ntp));
+    let r = h("1c0109ea00000000000002d27f7f0100e0bf4a9eed4a07b46e7c1f1daa4d542fe0bf4aa60c781ad7e0bf4aa60c7883e8");
+    assert_eq!(udp(&r, 123, 60631), Match(Service::Ntp));
+    // The cookie is only allowed in those places: a reply's transmit timestamp must be real.
+    let mut r2 = r.clone();
+    r2[40..48].copy_from_slice(&h("6e7c1f1daa4d542f"));
+    assert_eq!(udp(&r2, 123, 60631), NeedMore);
     // A 48-byte datagram with an implausible transmit timestamp; version 0; mode 7 item
     // count without item size (ndpi/pcap/gtp_false_positive.pcapng).
     let mut bad = s.clone();
