@@ -570,4 +570,9 @@ const ALL_SERVICES: &[Service] = &[
     Service::Nbns,
     Service::Mysql,
     Service::Postgresql,
+    Service::Dnp3,
+    Service::Mqtt,
+    Service::Rfb,
+    Service::Telnet,
+    Service::BittorrentDht,
 ];

@@ -99,7 +99,7 @@ struct Cands {
 }
 
 /// Preference among content matches when no port breaks the tie.
-const PRIORITY: [Service; 24] = [
+const PRIORITY: [Service; 29] = [
     Service::Dhcp,
     Service::Quic,
     Service::Tls,
@@ -114,6 +114,11 @@ const PRIORITY: [Service; 24] = [
     Service::Sip,
     Service::Mysql,
     Service::Postgresql,
+    Service::Dnp3,
+    Service::Mqtt,
+    Service::Rfb,
+    Service::Telnet,
+    Service::BittorrentDht,
     Service::Smtp,
     Service::Ftp,
     Service::Pop3,
@@ -250,6 +255,18 @@ fn eval_tcp(d: &[u8], simple_http: bool, c: &mut Cands) -> (bool, u16) {
     if run(&mut short, rules::pgsql_client(d)) || run(&mut short, rules::pgsql_server(d)) {
         c.add(Service::Postgresql);
     }
+    if run(&mut short, rules::dnp3(d)) {
+        c.add(Service::Dnp3);
+    }
+    if run(&mut short, rules::mqtt_connect(d)) || run(&mut short, rules::mqtt5_connack(d)) {
+        c.add(Service::Mqtt);
+    }
+    if run(&mut short, rules::rfb(d)) {
+        c.add(Service::Rfb);
+    }
+    if run(&mut short, rules::telnet(d)) {
+        c.add(Service::Telnet);
+    }
     match rules::dns_tcp(d) {
         Ok(info) => add_dns_family(c, &info),
         Err(Miss::Short) => short = true,
@@ -308,6 +325,12 @@ fn eval_udp(d: &[u8], c: &mut Cands) {
     }
     if ok(rules::ntp(d)) {
         c.add(Service::Ntp);
+    }
+    if ok(rules::dnp3(d)) {
+        c.add(Service::Dnp3);
+    }
+    if ok(rules::bittorrent_dht(d)) {
+        c.add(Service::BittorrentDht);
     }
     if c.is_empty() && find_ntlmssp(d).is_some() {
         c.add(Service::Ntlm);
