@@ -213,6 +213,25 @@ fn mac(d: &[u8], off: usize) -> Option<[u8; 6]> {
     d.get(off..)?.first_chunk::<6>().copied()
 }
 
+/// The highest code an ICMPv4 type defines, for the types in use (RFC 792, 950, 1256, 1812):
+/// None for a type no standard defines.
+fn icmp4_code_limit(icmp_type: u8) -> Option<u8> {
+    Some(match icmp_type {
+        // Destination unreachable: codes 0-15 (RFC 792, 1122, 1812).
+        3 => 15,
+        // Redirect: network, host, TOS+network, TOS+host.
+        5 => 3,
+        // Router advertisement: normal, or not routing common traffic (RFC 3344).
+        9 => 16,
+        // Time exceeded: in transit, in reassembly.
+        11 => 1,
+        // Parameter problem: pointer, missing option, bad length.
+        12 => 2,
+        0 | 4 | 8 | 10 | 13..=18 => 0,
+        _ => return None,
+    })
+}
+
 #[inline]
 fn u32_len(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
@@ -1297,6 +1316,20 @@ impl<'a, 'v> Walk<'a, 'v> {
         };
         if bad {
             self.anomaly(AnomalyKind::BadIcmpChecksum, AnomalyDetail::None);
+        }
+        // Only whole messages are judged (a datagram cut short is reported as such).
+        if !v6 && seg.len() >= stated {
+            match icmp4_code_limit(h[0]) {
+                None => self.anomaly(
+                    AnomalyKind::UnknownIcmpType,
+                    AnomalyDetail::Number(h[0].into()),
+                ),
+                Some(max) if h[1] > max => self.anomaly(
+                    AnomalyKind::UnknownIcmpCode,
+                    AnomalyDetail::Number(h[1].into()),
+                ),
+                Some(_) => {}
+            }
         }
         let header_len = seg.len().min(8);
         let icmp = IcmpHeader {

@@ -996,6 +996,24 @@ fn transport_checksums() {
             false
         )
     );
+    assert!(r.anomalies.is_empty());
+    // An ICMPv4 type no standard defines, and a code its type does not define: the packet is
+    // still an ICMP flow, with the anomaly.
+    for (t, code, kind) in [
+        (24, 0, AnomalyKind::UnknownIcmpType),
+        (5, 213, AnomalyKind::UnknownIcmpCode),
+        (3, 16, AnomalyKind::UnknownIcmpCode),
+    ] {
+        let mut seg = icmp_seg(None, t, b"x");
+        seg[1] = code;
+        seg[2..4].copy_from_slice(&[0, 0]);
+        fill_checksum(&mut seg, 2, None);
+        let pkt = ipv4(A4, B4, ipproto::ICMP, &seg);
+        let mut r = Run::new();
+        expect_ip(dec(&mut r.decoder, &mut r.anomalies, 228, &pkt));
+        let kinds: Vec<AnomalyKind> = r.anomalies.iter().map(|a| a.kind).collect();
+        assert_eq!(kinds, [kind], "type {t} code {code}");
+    }
     let pkt = ipv6(
         a6(),
         b6(),

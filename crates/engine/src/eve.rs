@@ -1012,6 +1012,8 @@ fn suricata_decoder_event(name: &str, v6: bool) -> Option<&'static str> {
         "bad_TCP_option" => Some("decoder.tcp.opt_invalid_len"),
         "truncated_UDP_header" => Some("decoder.udp.pkt_too_small"),
         "bad_UDP_length" => Some("decoder.udp.hlen_invalid"),
+        "unknown_ICMP_type" => Some("decoder.icmpv4.unknown_type"),
+        "unknown_ICMP_code" => Some("decoder.icmpv4.unknown_code"),
         "truncated_ICMP_header" => ip(
             "decoder.icmpv4.pkt_too_small",
             "decoder.icmpv6.pkt_too_small",
