@@ -514,6 +514,9 @@ impl EveWriter {
         }
         if let Some(v) = &s.version {
             n.str("version", &suricata_tls_version(v));
+        } else if s.client_tls13_pre16_draft {
+            // Only the client's draft_version extension says which version is spoken.
+            n.str("version", "TLS 1.3 draft-<16");
         }
         if let Some(h) = &s.ja3 {
             n.key("ja3");
