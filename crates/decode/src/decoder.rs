@@ -120,6 +120,8 @@ mod ethertype {
     pub const FABRICPATH: u16 = 0x8903;
     /// Cisco VN-Tag: 4 bytes of tag, then the next ethertype.
     pub const VNTAG: u16 = 0x8926;
+    /// Network Service Header (RFC 8300).
+    pub const NSH: u16 = 0x894f;
     /// Aruba's GRE protocol numbers for tunnelled 802.11 frames.
     pub const ARUBA_FIRST: u16 = 0x8200;
     pub const ARUBA_LAST: u16 = 0x8216;
@@ -611,6 +613,7 @@ impl<'a, 'v> Walk<'a, 'v> {
                     data = &data[4..];
                 }
                 ethertype::ARP => return self.arp(data),
+                ethertype::NSH => return self.nsh(data),
                 ethertype::MPLS_UC | ethertype::MPLS_MC => return self.mpls(data),
                 ethertype::PPPOE_SESS => return self.pppoe_session(data),
                 ethertype::PPP => return self.ppp(data),
@@ -644,6 +647,50 @@ impl<'a, 'v> Walk<'a, 'v> {
                     }
                 }
             }
+        }
+    }
+
+    /// Network Service Header (RFC 8300): base header (version, length in 4-byte words, MD type,
+    /// next protocol), service path header, context headers; then the next protocol.
+    fn nsh(&mut self, data: &'a [u8]) -> Decoded<'a> {
+        self.nest += 1;
+        if self.nest > MAX_NEST {
+            return self.drop(
+                AnomalyKind::TunnelTooDeep,
+                AnomalyDetail::Text("link layer nesting"),
+            );
+        }
+        let Some(h) = data.first_chunk::<8>() else {
+            return self.drop(AnomalyKind::TruncatedLinkHeader, AnomalyDetail::Text("nsh"));
+        };
+        let version = h[0] >> 6;
+        let words = usize::from(h[1] & 0x3f);
+        let md_type = h[2] & 0x0f;
+        // MD type 1 has four fixed context words; type 2 variable-length ones.
+        let len_ok = match md_type {
+            1 => words == 6,
+            2 => words >= 2,
+            _ => false,
+        };
+        if version != 0 || !len_ok {
+            return self.drop(
+                AnomalyKind::UnknownLinkProtocol,
+                AnomalyDetail::Text("nsh header"),
+            );
+        }
+        let Some(inner) = data.get(words * 4..) else {
+            return self.drop(AnomalyKind::TruncatedLinkHeader, AnomalyDetail::Text("nsh"));
+        };
+        match h[3] {
+            1 => self.ipv4(inner),
+            2 => self.ipv6(inner),
+            3 => self.ethernet(inner),
+            4 => self.nsh(inner),
+            5 => self.mpls(inner),
+            other => self.drop(
+                AnomalyKind::UnknownLinkProtocol,
+                AnomalyDetail::Number(other.into()),
+            ),
         }
     }
 
@@ -1386,9 +1433,13 @@ impl<'a, 'v> Walk<'a, 'v> {
             inner_len: u32_len(data.len()),
             ..layer
         });
+        let udp = layer.proto == ipproto::UDP;
         match inner(self, data) {
-            d @ (Decoded::Ip(_) | Decoded::FragmentHeld | Decoded::Arp(..)) => d,
-            Decoded::Dropped(_) | Decoded::NonIp(_) => {
+            d @ (Decoded::Ip(_) | Decoded::FragmentHeld) => d,
+            // ARP inside a UDP tunnel (VXLAN, Geneve): the outer UDP datagram is still a
+            // packet of its connection, which is what gets tracked.
+            d @ Decoded::Arp(..) if !udp => d,
+            Decoded::Arp(..) | Decoded::Dropped(_) | Decoded::NonIp(_) => {
                 (self.link, self.tunnels, self.src, self.dst) = saved;
                 outer
             }

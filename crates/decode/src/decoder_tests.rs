@@ -1305,6 +1305,29 @@ fn vxlan_and_geneve() {
     let inner = p.tunnels.iter().last().map(|l| l.inner_len);
     assert_eq!(inner, Some(tcp4().len() as u32));
 
+    // VXLAN carrying ARP: the outer UDP datagram is what gets tracked (its connection is
+    // logged), not an ARP packet.
+    let mut arp = vec![0, 1, 8, 0, 6, 4, 0, 1];
+    arp.extend(MAC_A);
+    arp.extend(A4.octets());
+    arp.extend(MAC_B);
+    arp.extend(B4.octets());
+    let mut vx_arp = vec![0x08, 0, 0, 0, 0, 0, 42, 0];
+    vx_arp.extend(eth(0x0806, &arp));
+    let mut r = Run::new();
+    let frame = udp_tunnel(4789, &vx_arp);
+    let p = expect_ip(dec(&mut r.decoder, &mut r.anomalies, 1, &frame));
+    assert_eq!(
+        (p.transport, p.tunnels.len()),
+        (
+            Transport::Udp {
+                src_port: 40000,
+                dst_port: 4789
+            },
+            0
+        )
+    );
+
     // Not VXLAN without the I flag: plain UDP, no anomaly.
     let mut r = Run::new();
     let mut vx_bad = vx.clone();
@@ -2161,4 +2184,41 @@ fn gtpu_zeek_traces() {
             .count();
     }
     assert_eq!((n, unknown), (11, 1));
+}
+
+#[test]
+fn nsh() {
+    // RFC 8300: MD type 1 (six words) then IPv4; MD type 2 with one context word then
+    // Ethernet; NSH in NSH.
+    let md1 = |next: u8| {
+        vec![
+            0x0f, 0xc6, 0x01, next, 0, 0, 1, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ]
+    };
+    let mut f = md1(1);
+    f.extend(tcp4());
+    assert_tcp4(1, &eth(0x894f, &f));
+    let mut f = vec![0x0f, 0xc3, 0x02, 0x03, 0, 0, 1, 0xff, 0, 1, 0, 0];
+    f.extend(eth(0x0800, &tcp4()));
+    assert_tcp4(1, &eth(0x894f, &f));
+    let mut f = md1(4);
+    f.extend(md1(1));
+    f.extend(tcp4());
+    assert_tcp4(1, &eth(0x894f, &f));
+    // A version other than 0, a length MD type 1 cannot have, a short header.
+    for bad in [
+        &[0x4f, 0xc6, 0x01, 0x01][..],
+        &[0x0f, 0xc2, 0x01, 0x01],
+        &[0x0f, 0xc6],
+    ] {
+        let mut f = bad.to_vec();
+        if f.len() == 4 {
+            f.extend([0; 20]);
+            f.extend(tcp4());
+        }
+        let mut r = Run::new();
+        let frame = eth(0x894f, &f);
+        let d = dec(&mut r.decoder, &mut r.anomalies, 1, &frame);
+        assert!(matches!(d, Decoded::Dropped(_)), "{bad:?}");
+    }
 }
