@@ -44,6 +44,9 @@ enum State {
     Headers09,
     /// Request side after a CONNECT, until its response says whether a tunnel follows.
     AwaitConnect,
+    /// Both sides after a successful CONNECT, until the tunnel's first request-side bytes say
+    /// whether HTTP goes on inside it (a new session then starts) or another protocol does.
+    Tunnel,
     Stopped,
 }
 
@@ -116,6 +119,8 @@ pub struct HttpSession {
     ntlm_authenticated: bool,
     /// NTLM records waiting to be pushed with the next delivery's records.
     ntlm_out: Vec<NtlmRecord>,
+    /// The CONNECT tunnel carries HTTP: the session restarts at the next delivery's end.
+    tunnel_http: bool,
 }
 
 impl Default for HttpSession {
@@ -155,6 +160,7 @@ impl HttpSession {
             ntlm: NtlmTracker::new(),
             ntlm_authenticated: false,
             ntlm_out: Vec::new(),
+            tunnel_http: false,
         }
     }
 
@@ -610,9 +616,15 @@ impl HttpSession {
             || (100..200).contains(&st.code);
         if tunnel {
             self.body_done(1);
-            // What follows is another protocol (or TLS through a proxy).
-            self.sides[0].state = State::Stopped;
-            self.sides[1].state = State::Stopped;
+            // What follows is another protocol (or TLS through a proxy); through a CONNECT
+            // tunnel it may be HTTP again, which the tunnel's first request bytes tell.
+            let next = if st.code == 101 {
+                State::Stopped
+            } else {
+                State::Tunnel
+            };
+            self.sides[0].state = next;
+            self.sides[1].state = next;
             if let Some(t) = self.trans_mut(depth) {
                 t.req_done = true;
             }
@@ -652,6 +664,42 @@ impl HttpSession {
                     } else {
                         pos
                     };
+                }
+                State::Tunnel => {
+                    if d == 1 || self.tunnel_http {
+                        // The request side decides first; a server speaking first is not
+                        // HTTP. Bounded wait.
+                        if rest.len() > MAX_HEAD {
+                            self.sides[d].state = State::Stopped;
+                            return b.len();
+                        }
+                        return pos;
+                    }
+                    // Stray line ends before a request line are skipped (RFC 9112 2.2).
+                    let blank = rest
+                        .iter()
+                        .take_while(|&&c| c == b'\r' || c == b'\n')
+                        .count();
+                    pos += blank;
+                    let rest = &rest[blank..];
+                    if rest.is_empty() {
+                        return pos;
+                    }
+                    match first_line(rest) {
+                        None if rest.len() <= MAX_HEAD && !rest.starts_with(&[0x16]) => return pos,
+                        Some((line, _))
+                            if parser::parse_request_line(line)
+                                .is_some_and(|rl| rl.version != "0.9") =>
+                        {
+                            self.tunnel_http = true;
+                            return pos;
+                        }
+                        _ => {
+                            self.sides[0].state = State::Stopped;
+                            self.sides[1].state = State::Stopped;
+                            return b.len();
+                        }
+                    }
                 }
                 State::Headers09 => {
                     let Some((line, n)) = first_line(rest) else {
@@ -902,6 +950,24 @@ impl SessionParser for HttpSession {
             self.sides[0].buf = b0;
         }
         self.emit_done(out);
+        if self.tunnel_http {
+            // HTTP inside the CONNECT tunnel: a new session, its transactions numbered from 1
+            // (as a new analyzer on the tunnel's content would number them).
+            self.tunnel_http = false;
+            if self.trans.is_empty() {
+                self.count = 0;
+            }
+            for side in 0..2 {
+                self.sides[side].state = State::Head;
+            }
+            for side in 0..2 {
+                let mut b = std::mem::take(&mut self.sides[side].buf);
+                let used = self.process(ctx, side, &b).min(b.len());
+                b.drain(..used);
+                self.sides[side].buf = b;
+            }
+            self.emit_done(out);
+        }
         out.extend(self.ntlm_out.drain(..).map(AppRecord::Ntlm));
     }
 

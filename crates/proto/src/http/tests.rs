@@ -170,6 +170,39 @@ fn connect_and_upgrade_stop_parsing() {
 }
 
 #[test]
+fn http_through_connect_tunnel_is_a_new_session() {
+    // suricata-verify/tests/http-connect/http-connect-simple: a CONNECT answered 200, then a
+    // plain HTTP exchange through the tunnel, numbered from 1 again. The client ended its
+    // CONNECT head with a stray line feed.
+    let (s, r) = run(&[
+        (
+            Direction::Orig,
+            b"CONNECT abc:443 HTTP/1.1\r\nUser-Agent: Victor/1.0\r\n\r\n\n",
+        ),
+        (
+            Direction::Resp,
+            b"HTTP/1.1 200 OK\r\nServer: VictorServer/1.0\r\n\r\n",
+        ),
+        (
+            Direction::Orig,
+            b"GET / HTTP/1.1\r\nUser-Agent: Victor/1.0\r\n\r\n",
+        ),
+        (
+            Direction::Resp,
+            b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nhi",
+        ),
+    ]);
+    assert_eq!(r.len(), 2, "{r:?}");
+    assert_eq!(r[0].method.as_deref(), Some("CONNECT"));
+    assert_eq!(
+        (r[1].method.as_deref(), r[1].trans_depth, r[1].status_code),
+        (Some("GET"), 1, Some(200))
+    );
+    assert_eq!(r[1].response_body_len, 2);
+    assert!(!s.violated());
+}
+
+#[test]
 fn malformed_lengths_do_not_panic() {
     for cl in [
         "-1",
