@@ -47,6 +47,9 @@ enum State {
     /// Both sides after a successful CONNECT, until the tunnel's first request-side bytes say
     /// whether HTTP goes on inside it (a new session then starts) or another protocol does.
     Tunnel,
+    /// After a loss that covered the rest of a body and more: the next bytes must start a
+    /// message (after stray line ends), or this direction is given up.
+    Resync,
     Stopped,
 }
 
@@ -665,6 +668,32 @@ impl HttpSession {
                         pos
                     };
                 }
+                State::Resync => {
+                    let blank = rest
+                        .iter()
+                        .take_while(|&&c| c == b'\r' || c == b'\n')
+                        .count();
+                    pos += blank;
+                    let rest = &rest[blank..];
+                    if rest.is_empty() {
+                        return pos;
+                    }
+                    let starts = first_line(rest).map(|(line, _)| {
+                        if d == 0 {
+                            parser::parse_request_line(line).is_some()
+                        } else {
+                            parser::parse_status_line(line).is_some()
+                        }
+                    });
+                    match starts {
+                        Some(true) => self.sides[d].state = State::Head,
+                        None if rest.len() <= MAX_HEAD => return pos,
+                        _ => {
+                            self.sides[d].state = State::Stopped;
+                            return b.len();
+                        }
+                    }
+                }
                 State::Tunnel => {
                     if d == 1 || self.tunnel_http {
                         // The request side decides first; a server speaking first is not
@@ -982,6 +1011,15 @@ impl SessionParser for HttpSession {
             State::Length(n) if len < n && self.sides[d].buf.is_empty() => {
                 self.sides[d].state = State::Length(n - len);
                 self.sides[d].body_len += len;
+            }
+            // The loss is the rest of the body: the next message starts after it, right at its
+            // end or (loss beyond the body) where a message line shows up next.
+            State::Length(n) if len >= n && self.sides[d].buf.is_empty() => {
+                self.sides[d].body_len += n;
+                self.body_done(d);
+                if len > n {
+                    self.sides[d].state = State::Resync;
+                }
             }
             State::UntilClose => self.sides[d].body_len += len,
             _ => {
