@@ -23,6 +23,7 @@ use netloupe_flow::community_id::community_id_v1;
 use netloupe_flow::{AppEvent, AppRecord, ConnRecord, Proto};
 use netloupe_output::json::JsonObject;
 use netloupe_output::WeirdRecord;
+use netloupe_proto::dns::parser::RrDetail;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::fs::File;
@@ -390,7 +391,7 @@ impl EveWriter {
                     a.str("rrname", name);
                     a.str("rrtype", ty);
                     a.raw("ttl", ttl);
-                    a.str("rdata", rdata);
+                    write_rdata(&mut a, d.answer_details.get(i).copied(), rdata);
                     a.end();
                 }
                 n.out().push(']');
@@ -404,11 +405,29 @@ impl EveWriter {
                 n.key("grouped");
                 let mut g = JsonObject::new(n.out());
                 for ty in order {
-                    let v: Vec<&str> = answers
-                        .iter()
-                        .filter(|a| a.1 == ty)
-                        .map(|a| a.3.as_str())
-                        .collect();
+                    let of_type = || answers.iter().enumerate().filter(|(_, a)| a.1 == ty);
+                    let structured = of_type().any(|(i, _)| {
+                        d.answer_details
+                            .get(i)
+                            .is_some_and(|x| *x != RrDetail::None)
+                    });
+                    if structured {
+                        // SRV and SSHFP data are objects, grouped as such.
+                        g.key(ty);
+                        g.out().push('[');
+                        for (k, (i, a)) in of_type().enumerate() {
+                            if k > 0 {
+                                g.out().push(',');
+                            }
+                            let detail = d.answer_details.get(i).copied();
+                            let mut one = JsonObject::new(g.out());
+                            write_rdata(&mut one, detail, &a.3);
+                            one.end();
+                        }
+                        g.out().push(']');
+                        continue;
+                    }
+                    let v: Vec<&str> = of_type().map(|(_, a)| a.3.as_str()).collect();
                     g.str_array(ty, &v);
                 }
                 g.end();
@@ -703,7 +722,10 @@ fn dns_answers(r: &AppRecord) -> Vec<(String, String, u32, String)> {
     let mut out = Vec::with_capacity(d.answers.len());
     for (i, text) in d.answers.iter().enumerate() {
         let ttl = d.ttls.get(i).copied().unwrap_or(0);
-        let (ty, rdata) = if text.parse::<std::net::Ipv4Addr>().is_ok() {
+        let srv = matches!(d.answer_details.get(i), Some(RrDetail::Srv { .. }));
+        let (ty, rdata) = if srv {
+            ("SRV".to_string(), text.clone())
+        } else if text.parse::<std::net::Ipv4Addr>().is_ok() {
             ("A".to_string(), text.clone())
         } else if text.parse::<std::net::Ipv6Addr>().is_ok() {
             ("AAAA".to_string(), text.clone())
@@ -728,6 +750,40 @@ fn dns_answers(r: &AppRecord) -> Vec<(String, String, u32, String)> {
         out.push((name, ty, ttl, rdata));
     }
     out
+}
+
+/// An answer's data: `rdata` text, or Suricata's `srv` / `sshfp` object for those types (the
+/// SSHFP fingerprint as colon-separated hex).
+fn write_rdata(a: &mut JsonObject, detail: Option<RrDetail>, rdata: &str) {
+    match detail {
+        Some(RrDetail::Srv {
+            priority,
+            weight,
+            port,
+        }) => {
+            a.key("srv");
+            let mut s = JsonObject::new(a.out());
+            s.raw("priority", priority);
+            s.raw("weight", weight);
+            s.raw("port", port);
+            s.str("name", rdata);
+            s.end();
+        }
+        Some(RrDetail::Sshfp { algorithm, fp_type }) => {
+            a.key("sshfp");
+            let mut s = JsonObject::new(a.out());
+            let fp: Vec<&str> = rdata
+                .as_bytes()
+                .chunks(2)
+                .filter_map(|c| std::str::from_utf8(c).ok())
+                .collect();
+            s.str("fingerprint", &fp.join(":"));
+            s.raw("algo", algorithm);
+            s.raw("type", fp_type);
+            s.end();
+        }
+        _ => a.str("rdata", rdata),
+    }
 }
 
 /// Whether an address follows among the answers (a name before it is then a CNAME).
@@ -1109,5 +1165,45 @@ mod tests {
             d.opcode = Some(0);
         }
         assert_eq!(dns_flags(&r, true), 0x8180);
+    }
+
+    #[test]
+    fn srv_and_sshfp_answers_are_objects() {
+        let mut s = String::new();
+        let mut o = JsonObject::new(&mut s);
+        let srv = RrDetail::Srv {
+            priority: 20,
+            weight: 1,
+            port: 5060,
+        };
+        write_rdata(&mut o, Some(srv), "sip-anycast-2.voice.google.com");
+        o.end();
+        assert_eq!(
+            s,
+            r#"{"srv":{"priority":20,"weight":1,"port":5060,"name":"sip-anycast-2.voice.google.com"}}"#
+        );
+        let mut s = String::new();
+        let mut o = JsonObject::new(&mut s);
+        let fp = RrDetail::Sshfp {
+            algorithm: 1,
+            fp_type: 1,
+        };
+        write_rdata(&mut o, Some(fp), "198c34a9");
+        write_rdata(&mut o, None, "1.2.3.4");
+        o.end();
+        assert_eq!(
+            s,
+            r#"{"sshfp":{"fingerprint":"19:8c:34:a9","algo":1,"type":1},"rdata":"1.2.3.4"}"#
+        );
+        // An SRV answer is typed by its data, whatever the query asked.
+        let mut d = AppRecord::Dns(Default::default());
+        if let AppRecord::Dns(r) = &mut d {
+            r.query = Some("_sip._udp.example.com".into());
+            r.qtype = Some(1);
+            r.answers = vec!["sip.example.com".into()];
+            r.ttls = vec![10];
+            r.answer_details = vec![srv];
+        }
+        assert_eq!(dns_answers(&d)[0].1, "SRV");
     }
 }

@@ -109,6 +109,41 @@ pub struct Rr {
     /// Zeek's text for the record. `None`: Zeek raises no per-record reply event for this type
     /// (OPT, TKEY, TSIG); `Some("")`: an event with nothing to list (WKS).
     pub text: Option<String>,
+    /// Fields of the data that the text leaves out.
+    pub detail: RrDetail,
+}
+
+/// Fields of a record's data that Zeek's text does not show (Suricata's EVE lists them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum RrDetail {
+    #[default]
+    None,
+    /// SRV (RFC 2782): the text is the target.
+    Srv {
+        priority: u16,
+        weight: u16,
+        port: u16,
+    },
+    /// SSHFP (RFC 4255): the text is the fingerprint.
+    Sshfp { algorithm: u8, fp_type: u8 },
+}
+
+impl RrDetail {
+    fn of(rtype: u16, rdata: &[u8]) -> RrDetail {
+        let be = |i: usize| u16::from_be_bytes([rdata[i], rdata[i + 1]]);
+        match rtype {
+            33 if rdata.len() >= 7 => RrDetail::Srv {
+                priority: be(0),
+                weight: be(2),
+                port: be(4),
+            },
+            44 if rdata.len() >= 2 => RrDetail::Sshfp {
+                algorithm: rdata[0],
+                fp_type: rdata[1],
+            },
+            _ => RrDetail::None,
+        }
+    }
 }
 
 /// EDNS(0) OPT pseudo-record (RFC 6891 6.1.2).
@@ -216,6 +251,7 @@ pub fn parse_message(b: &[u8]) -> Option<Message> {
                 class,
                 ttl,
                 text,
+                detail: RrDetail::of(rtype, rdata),
             });
             pos = start + rdlen;
         }

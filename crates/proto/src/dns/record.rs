@@ -48,6 +48,9 @@ pub struct DnsRecord {
     pub answers: Vec<String>,
     /// TTL of each answer, in seconds, parallel to `answers`.
     pub ttls: Vec<u32>,
+    /// What each answer's text leaves out (SRV priority/weight/port, SSHFP algorithm and
+    /// type), parallel to `answers`. Not part of dns.log.
+    pub answer_details: Vec<super::parser::RrDetail>,
     /// The server answered without any record (Zeek's "rejected").
     pub rejected: bool,
     pub opcode: Option<u8>,

@@ -1,4 +1,4 @@
-use super::parser::{parse_message, read_name, render_rdata, Section};
+use super::parser::{parse_message, read_name, render_rdata, RrDetail, Section};
 use super::session::MAX_REJECTED;
 use super::*;
 use crate::test_util::unhex;
@@ -499,4 +499,41 @@ fn fuzz_body_survives_random_and_mutated_inputs() {
         input.truncate(input.len() / 2);
         fuzz(&input);
     }
+}
+
+#[test]
+fn srv_and_sshfp_details_beside_the_text() {
+    // A response with one SRV answer (priority 20, weight 1, port 5060, target "a") and one
+    // SSHFP answer (algorithm 1, type 1), owner the root.
+    let mut m = vec![0, 1, 0x81, 0x80, 0, 0, 0, 2, 0, 0, 0, 0];
+    m.extend([
+        0, 0, 33, 0, 1, 0, 0, 0, 60, 0, 9, 0, 20, 0, 1, 0x13, 0xc4, 1, b'a', 0,
+    ]);
+    m.extend([0, 0, 44, 0, 1, 0, 0, 0, 60, 0, 4, 1, 1, 0xab, 0xcd]);
+    let msg = parse_message(&m).unwrap();
+    let got: Vec<_> = msg
+        .rrs
+        .iter()
+        .map(|r| (r.text.clone().unwrap(), r.detail))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "a".to_string(),
+                RrDetail::Srv {
+                    priority: 20,
+                    weight: 1,
+                    port: 5060
+                }
+            ),
+            (
+                "SSHFP: abcd".to_string(),
+                RrDetail::Sshfp {
+                    algorithm: 1,
+                    fp_type: 1
+                }
+            )
+        ]
+    );
 }
