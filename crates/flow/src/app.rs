@@ -256,9 +256,16 @@ impl Inspector {
                                             parser.data(Ctx { ts_ns, dir }, &bytes[take..], out);
                                         }
                                     }
-                                    // Datagrams before this one did not look like the protocol:
-                                    // the parser starts at the one that matched.
-                                    Transport::Udp => parser.data(Ctx { ts_ns, dir }, bytes, out),
+                                    // The datagrams before this one, which did not decide (a
+                                    // query with a reserved bit set, say), then this one: a
+                                    // parser skips what it cannot read.
+                                    Transport::Udp => {
+                                        let n = replay.len();
+                                        for (d, t, chunk) in replay.into_iter().take(n - 1) {
+                                            parser.data(Ctx { ts_ns: t, dir: d }, &chunk, out);
+                                        }
+                                        parser.data(Ctx { ts_ns, dir }, bytes, out)
+                                    }
                                 }
                                 self.parser = Some(parser);
                                 self.phase = Phase::Parsing;

@@ -1171,3 +1171,39 @@ fn fuzz_body_on_pseudo_random_inputs() {
     assert!(flipped > 0 && gaps > 0);
     assert_eq!(protos.len(), 5);
 }
+
+#[test]
+fn udp_datagrams_before_the_deciding_one_reach_the_parser() {
+    // suricata-verify/tests/dns/dns-z-bit: a query with the reserved Z bit set (the detector
+    // does not take it as DNS), then its response, which decides. The query is still parsed:
+    // one record pairing both, with the query's type and Z bit.
+    let q = "0001014000010000000000000377777706676f6f676c6503636f6d0000010001";
+    let r = "0001818000010001000000000377777706676f6f676c6503636f6d0000010001\
+             c00c000100010000003a00048efb2044";
+    let hex = |s: &str| -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    };
+    let (q, r) = (hex(q), hex(r));
+    let mut table = FlowTable::new(FlowConfig::default());
+    let mut out = Vec::new();
+    let qp = udp(T0, "10.16.1.11:42150", "8.8.8.8:53", q.len() as u32);
+    let rp = udp(T0 + MS, "8.8.8.8:53", "10.16.1.11:42150", r.len() as u32);
+    table.process_payload(&qp, &q, &mut out);
+    table.process_payload(&rp, &r, &mut out);
+    table.flush(&mut out, &mut |_| {});
+    let dns: Vec<_> = table
+        .take_app_events()
+        .into_iter()
+        .filter_map(|e| match e.record {
+            netloupe_flow::AppRecord::Dns(d) => Some(d),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(dns.len(), 1, "{dns:#?}");
+    // Z is the three reserved bits (0x0070 of the flags): 0x0040 reads as 4.
+    assert_eq!((dns[0].qtype, dns[0].z, dns[0].ts_ns), (Some(1), 4, T0));
+    assert_eq!(dns[0].answers, ["142.251.32.68"]);
+}
