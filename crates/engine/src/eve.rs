@@ -391,7 +391,7 @@ impl EveWriter {
                     a.str("rrname", name);
                     a.str("rrtype", ty);
                     a.raw("ttl", ttl);
-                    write_rdata(&mut a, d.answer_details.get(i).copied(), rdata);
+                    write_rdata(&mut a, d.answer_details.get(i), rdata);
                     a.end();
                 }
                 n.out().push(']');
@@ -407,9 +407,10 @@ impl EveWriter {
                 for ty in order {
                     let of_type = || answers.iter().enumerate().filter(|(_, a)| a.1 == ty);
                     let structured = of_type().any(|(i, _)| {
-                        d.answer_details
-                            .get(i)
-                            .is_some_and(|x| *x != RrDetail::None)
+                        matches!(
+                            d.answer_details.get(i),
+                            Some(RrDetail::Srv { .. } | RrDetail::Sshfp { .. })
+                        )
                     });
                     if structured {
                         // SRV and SSHFP data are objects, grouped as such.
@@ -419,7 +420,7 @@ impl EveWriter {
                             if k > 0 {
                                 g.out().push(',');
                             }
-                            let detail = d.answer_details.get(i).copied();
+                            let detail = d.answer_details.get(i);
                             let mut one = JsonObject::new(g.out());
                             write_rdata(&mut one, detail, &a.3);
                             one.end();
@@ -754,9 +755,9 @@ fn dns_answers(r: &AppRecord) -> Vec<(String, String, u32, String)> {
 
 /// An answer's data: `rdata` text, or Suricata's `srv` / `sshfp` object for those types (the
 /// SSHFP fingerprint as colon-separated hex).
-fn write_rdata(a: &mut JsonObject, detail: Option<RrDetail>, rdata: &str) {
+fn write_rdata(a: &mut JsonObject, detail: Option<&RrDetail>, rdata: &str) {
     match detail {
-        Some(RrDetail::Srv {
+        Some(&RrDetail::Srv {
             priority,
             weight,
             port,
@@ -769,7 +770,7 @@ fn write_rdata(a: &mut JsonObject, detail: Option<RrDetail>, rdata: &str) {
             s.str("name", rdata);
             s.end();
         }
-        Some(RrDetail::Sshfp { algorithm, fp_type }) => {
+        Some(&RrDetail::Sshfp { algorithm, fp_type }) => {
             a.key("sshfp");
             let mut s = JsonObject::new(a.out());
             let fp: Vec<&str> = rdata
@@ -781,6 +782,19 @@ fn write_rdata(a: &mut JsonObject, detail: Option<RrDetail>, rdata: &str) {
             s.raw("algo", algorithm);
             s.raw("type", fp_type);
             s.end();
+        }
+        // NULL data as Suricata writes bytes: ASCII as is (escaped by the JSON writer), other
+        // bytes as `\xNN` text.
+        Some(RrDetail::Raw(bytes)) => {
+            let mut t = String::with_capacity(bytes.len());
+            for &b in bytes.iter() {
+                if b.is_ascii() {
+                    t.push(char::from(b));
+                } else {
+                    let _ = write!(t, "\\x{b:02x}");
+                }
+            }
+            a.str("rdata", &t);
         }
         _ => a.str("rdata", rdata),
     }
@@ -1176,7 +1190,7 @@ mod tests {
             weight: 1,
             port: 5060,
         };
-        write_rdata(&mut o, Some(srv), "sip-anycast-2.voice.google.com");
+        write_rdata(&mut o, Some(&srv), "sip-anycast-2.voice.google.com");
         o.end();
         assert_eq!(
             s,
@@ -1188,13 +1202,20 @@ mod tests {
             algorithm: 1,
             fp_type: 1,
         };
-        write_rdata(&mut o, Some(fp), "198c34a9");
+        write_rdata(&mut o, Some(&fp), "198c34a9");
         write_rdata(&mut o, None, "1.2.3.4");
         o.end();
         assert_eq!(
             s,
             r#"{"sshfp":{"fingerprint":"19:8c:34:a9","algo":1,"type":1},"rdata":"1.2.3.4"}"#
         );
+        // NULL data (dns/dns-udp-null): control bytes JSON-escaped, non-ASCII as \xNN text.
+        let mut s = String::new();
+        let mut o = JsonObject::new(&mut s);
+        let raw = RrDetail::Raw(b"VACKD\x03\xc5\xe9\x01"[..].into());
+        write_rdata(&mut o, Some(&raw), "<unknown type=10>");
+        o.end();
+        assert_eq!(s, r#"{"rdata":"VACKD\u0003\\xc5\\xe9\u0001"}"#);
         // An SRV answer is typed by its data, whatever the query asked.
         let mut d = AppRecord::Dns(Default::default());
         if let AppRecord::Dns(r) = &mut d {

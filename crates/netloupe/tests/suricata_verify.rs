@@ -301,9 +301,19 @@ fn scalar(s: &str) -> Y {
         let mut it = inner.chars();
         while let Some(c) = it.next() {
             if c == '\\' {
+                // YAML double-quoted escapes (YAML 1.2, 5.7).
+                fn hex(it: &mut std::str::Chars, n: usize) -> Option<char> {
+                    let h: String = it.take(n).collect();
+                    u32::from_str_radix(&h, 16).ok().and_then(char::from_u32)
+                }
                 match it.next() {
                     Some('n') => out.push('\n'),
                     Some('t') => out.push('\t'),
+                    Some('r') => out.push('\r'),
+                    Some('0') => out.push('\0'),
+                    Some('x') => out.extend(hex(&mut it, 2)),
+                    Some('u') => out.extend(hex(&mut it, 4)),
+                    Some('U') => out.extend(hex(&mut it, 8)),
                     Some(o) => out.push(o),
                     None => {}
                 }
@@ -991,6 +1001,11 @@ fn yaml_subset_reader() {
     );
     assert_eq!(m.get("x"), Some(&Y::Str("a: b".into())));
     assert_eq!(m.get("ok"), Some(&Y::Bool(true)));
+    // Double-quoted escapes (dns/dns-udp-null's rdata).
+    assert_eq!(
+        scalar(r#""VACKD\u0003\\xc5\\xe9\u0001 \x41""#),
+        Y::Str("VACKD\u{3}\\xc5\\xe9\u{1} A".into())
+    );
     let ev: Value = serde_json::json!({"dns": {"answers": [{"rrtype": "A"}, {"rrtype": "A"}]}});
     assert!(matches(
         &ev,

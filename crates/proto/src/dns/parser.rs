@@ -114,7 +114,7 @@ pub struct Rr {
 }
 
 /// Fields of a record's data that Zeek's text does not show (Suricata's EVE lists them).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum RrDetail {
     #[default]
     None,
@@ -126,7 +126,13 @@ pub enum RrDetail {
     },
     /// SSHFP (RFC 4255): the text is the fingerprint.
     Sshfp { algorithm: u8, fp_type: u8 },
+    /// NULL (RFC 1035 3.3.10): the data itself (at most [`MAX_RAW_RDATA`] bytes), which
+    /// Zeek does not show.
+    Raw(Box<[u8]>),
 }
+
+/// Longest NULL record data kept for [`RrDetail::Raw`].
+pub const MAX_RAW_RDATA: usize = 256;
 
 impl RrDetail {
     fn of(rtype: u16, rdata: &[u8]) -> RrDetail {
@@ -141,6 +147,7 @@ impl RrDetail {
                 algorithm: rdata[0],
                 fp_type: rdata[1],
             },
+            10 => RrDetail::Raw(rdata[..rdata.len().min(MAX_RAW_RDATA)].into()),
             _ => RrDetail::None,
         }
     }

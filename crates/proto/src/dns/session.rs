@@ -324,7 +324,7 @@ fn apply_reply(rec: &mut DnsRecord, msg: &Message, ts_ns: i64) {
             if !text.is_empty() {
                 rec.answers.push(text.clone());
                 rec.ttls.push(rr.ttl);
-                rec.answer_details.push(rr.detail);
+                rec.answer_details.push(rr.detail.clone());
             }
         } else if rr.section == Section::Authority {
             push_distinct(&mut rec.auth, text);

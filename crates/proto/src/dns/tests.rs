@@ -510,11 +510,14 @@ fn srv_and_sshfp_details_beside_the_text() {
         0, 0, 33, 0, 1, 0, 0, 0, 60, 0, 9, 0, 20, 0, 1, 0x13, 0xc4, 1, b'a', 0,
     ]);
     m.extend([0, 0, 44, 0, 1, 0, 0, 0, 60, 0, 4, 1, 1, 0xab, 0xcd]);
+    // And a NULL record, whose data Zeek does not show.
+    m[7] = 3;
+    m.extend([0, 0, 10, 0, 1, 0, 0, 0, 0, 0, 3, b'V', 3, 0xc5]);
     let msg = parse_message(&m).unwrap();
     let got: Vec<_> = msg
         .rrs
         .iter()
-        .map(|r| (r.text.clone().unwrap(), r.detail))
+        .map(|r| (r.text.clone().unwrap(), r.detail.clone()))
         .collect();
     assert_eq!(
         got,
@@ -533,6 +536,10 @@ fn srv_and_sshfp_details_beside_the_text() {
                     algorithm: 1,
                     fp_type: 1
                 }
+            ),
+            (
+                "<unknown type=10>".to_string(),
+                RrDetail::Raw(vec![b'V', 3, 0xc5].into())
             )
         ]
     );
