@@ -64,10 +64,12 @@ pub(crate) struct EveWriter {
     latest_ns: i64,
     /// Community ID seed of the run.
     seed: u16,
+    /// Format version of `dns` events: 3 (Suricata 8's default) or 2 (Suricata 7's).
+    dns_version: u8,
 }
 
 impl EveWriter {
-    pub(crate) fn create(dir: &Path, seed: u16) -> std::io::Result<EveWriter> {
+    pub(crate) fn create(dir: &Path, seed: u16, dns_version: u8) -> std::io::Result<EveWriter> {
         let path = dir.join("eve.json");
         let file = File::create(&path).map_err(|e| {
             std::io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display()))
@@ -79,6 +81,7 @@ impl EveWriter {
             dns_tx: HashMap::new(),
             latest_ns: i64::MIN,
             seed,
+            dns_version,
         })
     }
 
@@ -314,24 +317,40 @@ impl EveWriter {
             o.raw("tx_id", tx);
             o.key("dns");
             let mut n = JsonObject::new(o.out());
-            n.raw("version", 3);
-            n.str("type", "request");
-            n.raw("tx_id", tx);
-            n.raw("id", d.trans_id);
-            let flags = dns_flags(&e.record, false);
-            n.str("flags", &format!("{flags:x}"));
-            if d.rd {
-                n.raw("rd", true);
+            if self.dns_version == 2 {
+                // Version 2: one `query` event per question, its name and type inline.
+                n.str("type", "query");
+                n.raw("id", d.trans_id);
+                if d.z != 0 {
+                    n.raw("z", true);
+                }
+                n.str("rrname", &qname);
+                if let Some(t) = qtype.as_deref() {
+                    n.str("rrtype", t);
+                }
+                n.raw("tx_id", tx);
+                n.raw("opcode", d.opcode.unwrap_or(0));
+                n.end();
+            } else {
+                n.raw("version", 3);
+                n.str("type", "request");
+                n.raw("tx_id", tx);
+                n.raw("id", d.trans_id);
+                let flags = dns_flags(&e.record, false);
+                n.str("flags", &format!("{flags:x}"));
+                if d.rd {
+                    n.raw("rd", true);
+                }
+                if d.tc {
+                    n.raw("tc", true);
+                }
+                if d.z != 0 {
+                    n.raw("z", true);
+                }
+                n.raw("opcode", d.opcode.unwrap_or(0));
+                write_queries(&mut n, &qname, qtype.as_deref());
+                n.end();
             }
-            if d.tc {
-                n.raw("tc", true);
-            }
-            if d.z != 0 {
-                n.raw("z", true);
-            }
-            n.raw("opcode", d.opcode.unwrap_or(0));
-            write_queries(&mut n, &qname, qtype.as_deref());
-            n.end();
             o.str("app_proto", "dns");
             o.str("community_id", &cid);
             o.end();
@@ -349,13 +368,20 @@ impl EveWriter {
             eve_ts(&mut o, "timestamp", ts);
             o.raw("flow_id", fid);
             o.str("event_type", "dns");
-            endpoints(&mut o, e, true, &d.proto.as_str().to_ascii_uppercase());
+            // Version 3 logs the response in its own direction, version 2 in the flow's.
+            let v2 = self.dns_version == 2;
+            endpoints(&mut o, e, !v2, &d.proto.as_str().to_ascii_uppercase());
             o.raw("tx_id", tx);
             o.key("dns");
             let mut n = JsonObject::new(o.out());
-            n.raw("version", 3);
-            n.str("type", "response");
-            n.raw("tx_id", tx);
+            if v2 {
+                n.raw("version", 2);
+                n.str("type", "answer");
+            } else {
+                n.raw("version", 3);
+                n.str("type", "response");
+                n.raw("tx_id", tx);
+            }
             n.raw("id", d.trans_id);
             let flags = dns_flags(&e.record, true);
             n.str("flags", &format!("{flags:x}"));
@@ -376,10 +402,18 @@ impl EveWriter {
                 n.raw("z", true);
             }
             n.raw("opcode", d.opcode.unwrap_or(0));
+            if v2 {
+                n.str("rrname", &qname);
+                if let Some(t) = qtype.as_deref() {
+                    n.str("rrtype", t);
+                }
+            }
             if let Some(rc) = d.rcode_name() {
                 n.str("rcode", &rc);
             }
-            write_queries(&mut n, &qname, qtype.as_deref());
+            if !v2 {
+                write_queries(&mut n, &qname, qtype.as_deref());
+            }
             if !answers.is_empty() {
                 n.key("answers");
                 n.out().push('[');
@@ -1179,6 +1213,81 @@ mod tests {
             d.opcode = Some(0);
         }
         assert_eq!(dns_flags(&r, true), 0x8180);
+    }
+
+    #[test]
+    fn dns_format_versions() {
+        let key = netloupe_flow::FlowKey::new(
+            "10.16.1.11".parse().unwrap(),
+            52345,
+            "10.16.1.1".parse().unwrap(),
+            53,
+            17,
+            false,
+        );
+        let mut rec = netloupe_proto::dns::DnsRecord {
+            ts_ns: 1_000_000_000,
+            trans_id: 7,
+            rtt_ns: Some(1_000),
+            query: Some("example.com".into()),
+            qclass: Some(1),
+            qtype: Some(1),
+            rcode: Some(0),
+            rd: true,
+            ra: true,
+            opcode: Some(0),
+            ..Default::default()
+        };
+        rec.answers = vec!["1.2.3.4".into()];
+        rec.ttls = vec![5];
+        let e = AppEvent {
+            uid: netloupe_flow::tunnel_uid(&key, 0),
+            orig_h: "10.16.1.11".parse().unwrap(),
+            orig_p: 52345,
+            resp_h: "10.16.1.1".parse().unwrap(),
+            resp_p: 53,
+            record: AppRecord::Dns(rec),
+        };
+        for version in [2u8, 3] {
+            let dir = std::env::temp_dir().join(format!(
+                "netloupe-eve-dns-v{version}-{}",
+                std::process::id()
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            let mut w = EveWriter::create(&dir, 0, version).unwrap();
+            w.app(&e).unwrap();
+            w.finish().unwrap();
+            let text = std::fs::read_to_string(dir.join("eve.json")).unwrap();
+            let _ = std::fs::remove_dir_all(&dir);
+            let ev: Vec<serde_json::Value> = text
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            assert_eq!(ev.len(), 2, "{text}");
+            let (q, a) = (&ev[0]["dns"], &ev[1]["dns"]);
+            if version == 2 {
+                assert_eq!(
+                    (q["type"].as_str(), q["rrname"].as_str()),
+                    (Some("query"), Some("example.com"))
+                );
+                assert_eq!(
+                    (a["type"].as_str(), a["version"].as_u64()),
+                    (Some("answer"), Some(2))
+                );
+                assert_eq!(a["rrtype"].as_str(), Some("A"));
+                // Version 2 logs the answer in the flow's direction.
+                assert_eq!(ev[1]["src_ip"].as_str(), Some("10.16.1.11"));
+            } else {
+                assert_eq!(q["type"].as_str(), Some("request"));
+                assert_eq!(q["queries"][0]["rrname"].as_str(), Some("example.com"));
+                assert_eq!(
+                    (a["type"].as_str(), a["version"].as_u64()),
+                    (Some("response"), Some(3))
+                );
+                assert_eq!(ev[1]["src_ip"].as_str(), Some("10.16.1.1"));
+            }
+            assert_eq!(a["answers"][0]["rdata"].as_str(), Some("1.2.3.4"));
+        }
     }
 
     #[test]

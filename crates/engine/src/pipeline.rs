@@ -61,6 +61,7 @@ pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutc
         &cfg.formats,
         &open_ts,
         cfg.flow.community_id_seed,
+        cfg.eve_dns_version,
     )
     .map_err(|e| e.to_string())?;
     let (sink_tx, sink_rx) = bounded::<SinkMsg>(64);

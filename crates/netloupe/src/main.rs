@@ -86,6 +86,14 @@ struct AnalyzeArgs {
     /// Extra log formats to write besides JSON lines.
     #[arg(long, value_enum, value_name = "FORMAT")]
     format: Vec<FormatArg>,
+    /// Seed of the Community ID flow hashes (conn.log and eve.json); tools that correlate
+    /// flows by it must use the same seed.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    community_id_seed: u16,
+    /// Format version of eve.json's dns events: 3 (Suricata 8's default: request/response
+    /// events with query and answer lists) or 2 (Suricata 7's: query/answer events).
+    #[arg(long, default_value_t = 3, value_name = "2|3", value_parser = clap::value_parser!(u8).range(2..=3))]
+    eve_dns_version: u8,
     /// Do not verify IP/TCP/UDP/ICMP checksums (for captures taken with checksum offload;
     /// like `zeek -C`).
     #[arg(short = 'C', long)]
@@ -176,6 +184,8 @@ fn demo(out: PathBuf) -> ExitCode {
         out,
         threads: 1,
         format: vec![],
+        community_id_seed: 0,
+        eve_dns_version: 3,
         no_checksums: false,
         max_flows: 4_000_000,
         tcp_timeout: 300.0,
@@ -201,6 +211,8 @@ fn analyze(a: AnalyzeArgs) -> ExitCode {
         ..Default::default()
     };
     cfg.decode.verify_checksums = !a.no_checksums;
+    cfg.flow.community_id_seed = a.community_id_seed;
+    cfg.eve_dns_version = a.eve_dns_version;
     cfg.decode.defrag.max_bytes = a.defrag_max_bytes;
     cfg.decode.defrag.timeout_ns = secs(a.defrag_timeout);
     cfg.flow.max_flows = a.max_flows.max(1);

@@ -10,8 +10,10 @@
 //!
 //! Skipped, with the reason counted: tests needing a newer Suricata than the one emulated
 //! (8.0.7) or an older one (`lt-version`), build features other than JA3/JA4, a script or a
-//! custom command, tests asking for DNS v2 output, and checks on other files, on alerts, or on
-//! event types netloupe does not write. Checks naming a field netloupe never writes (packet
+//! custom command, and checks on other files, on alerts, or on event types netloupe does not
+//! write. Tests that configure Suricata's DNS v2 output (their `env`, the `dns/v2` directory,
+//! or checks on the v2-only `dns.type` values `query`/`answer`, whose suricata.yaml the corpus
+//! lacks) run with `--eve-dns-version 2`. Checks naming a field netloupe never writes (packet
 //! numbers, MAC addresses, alert state, SHA-1 fingerprints, ...) are counted as unsupported
 //! rather than failed; the report shows them.
 
@@ -644,11 +646,16 @@ struct TestCase {
     name: String,
     pcap: PathBuf,
     checks: Vec<Check>,
+    /// The test configures Suricata's DNS v2 output: netloupe runs with
+    /// `--eve-dns-version 2`.
+    dns_v2: bool,
 }
 
 #[derive(Default)]
 struct Tally {
     tests_considered: usize,
+    /// Tests run with DNS v2 output (`--eve-dns-version 2`).
+    dns_v2_tests: usize,
     skipped: BTreeMap<String, usize>,
     checks_skipped: BTreeMap<String, usize>,
 }
@@ -681,14 +688,12 @@ fn collect(dir: &Path, root: &Path, cases: &mut Vec<TestCase>, tally: &mut Tally
         return skip("custom command");
     }
     // DNS v2 output: asked for in `env`, or by the configuration of the `dns/v2` tests (which
-    // the corpus does not carry).
-    let dns_v2 = y
+    // the corpus does not carry); see also the checks' vocabulary below.
+    let mut dns_v2 = y
         .get("env")
-        .is_some_and(|e| e.get("SURICATA_EVE_DNS_VERSION").is_some())
+        .and_then(|e| e.get("SURICATA_EVE_DNS_VERSION"))
+        .is_some_and(|v| v.text() == "2")
         || name.contains("/v2/");
-    if dns_v2 {
-        return skip("DNS v2 output requested");
-    }
     let pcap = match y.get("pcap") {
         Some(Y::Bool(false)) => return skip("no pcap"),
         Some(Y::Str(p)) => dir.join(p),
@@ -765,15 +770,36 @@ fn collect(dir: &Path, root: &Path, cases: &mut Vec<TestCase>, tally: &mut Tally
     if checks.is_empty() {
         return skip("no check on written event types");
     }
+    // A check (for the emulated version) on a `dns.type` that only the v1/v2 formats have
+    // (`query`, `answer`): the test configures v2 upstream in a suricata.yaml the corpus
+    // does not carry (dns-reversed-*).
+    dns_v2 |= checks.iter().any(|c| {
+        c.m.iter().any(|(k, v)| {
+            k == "dns.type" && matches!(v, Y::Str(s) if s == "query" || s == "answer")
+        })
+    });
+    if dns_v2 {
+        tally.dns_v2_tests += 1;
+    }
     tally.tests_considered += 1;
-    cases.push(TestCase { name, pcap, checks });
+    cases.push(TestCase {
+        name,
+        pcap,
+        checks,
+        dns_v2,
+    });
 }
 
 fn run_case(c: &TestCase, work: &Path) -> Result<Vec<Value>, String> {
     let out = work.join(c.name.replace('/', "__"));
     let _ = std::fs::remove_dir_all(&out);
-    let res = common::netloupe()
-        .args(["analyze", "-C", "-q", "--format", "eve", "-o"])
+    let mut cmd = common::netloupe();
+    cmd.args(["analyze", "-C", "-q", "--format", "eve"]);
+    if c.dns_v2 {
+        cmd.args(["--eve-dns-version", "2"]);
+    }
+    let res = cmd
+        .arg("-o")
         .arg(&out)
         .arg(&c.pcap)
         .output()
@@ -901,8 +927,8 @@ fn eve_json_meets_suricata_verify_expectations() {
     }
 
     println!(
-        "suricata-verify: {} test directories considered",
-        tally.tests_considered
+        "suricata-verify: {} test directories considered ({} with DNS v2 output)",
+        tally.tests_considered, tally.dns_v2_tests
     );
     println!("  tests skipped: {:?}", tally.skipped);
     println!("  checks not considered: {:?}", tally.checks_skipped);
