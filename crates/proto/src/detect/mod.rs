@@ -9,7 +9,8 @@
 //! evidence. Two rules are gated by a port as well: a versionless HTTP/0.9 request line counts only
 //! towards a well-known HTTP port, and a client's lone `QUIT` line (shared by SMTP, FTP and POP3,
 //! with no server greeting seen) only towards the registered port of one of them (content is
-//! still required).
+//! still required). A DNS-shaped message whose opcode no specification assigns counts only on
+//! the DNS port.
 //!
 //! Line protocols that open with a server greeting (SMTP, FTP, POP3, IMAP) are decided from the
 //! greeting together with the client's first command, or from a client command that no other
@@ -96,6 +97,8 @@ struct Cands {
     primary: u32,
     /// Same message format, selectable only when the port is theirs (DNS-family siblings).
     alternate: u32,
+    /// Weak content, selectable only on the protocol's own port, even with no other match.
+    gated: u32,
 }
 
 /// Preference among content matches when no port breaks the tie.
@@ -143,16 +146,19 @@ impl Cands {
     fn add_alt(&mut self, s: Service) {
         self.alternate |= bit(s);
     }
+    fn add_gated(&mut self, s: Service) {
+        self.gated |= bit(s);
+    }
     fn is_empty(&self) -> bool {
         self.primary == 0
     }
     /// The match to report: a candidate on its registered responder port, then one on its
     /// registered originator port, then the first content match in [`PRIORITY`] order.
     fn pick(&self, t: Transport, orig_port: u16, resp_port: u16) -> Option<Service> {
-        if self.primary == 0 {
+        if self.primary == 0 && self.gated == 0 {
             return None;
         }
-        let all = self.primary | self.alternate;
+        let all = self.primary | self.alternate | self.gated;
         for port in [resp_port, orig_port] {
             for (i, &s) in PRIORITY.iter().enumerate() {
                 if all & (1 << i) != 0 && on_registered_port(s, t, port) {
@@ -183,6 +189,11 @@ pub fn off_port(service: Service, t: Transport, resp_port: u16) -> bool {
 /// DNS-format message: the preferred reading from content, plus its siblings for the port
 /// tie-break.
 fn add_dns_family(c: &mut Cands, info: &rules::DnsInfo) {
+    if info.unassigned_opcode() {
+        // A DNS-shaped message with an opcode nothing assigns: DNS only on the DNS port.
+        c.add_gated(Service::Dns);
+        return;
+    }
     let nb_type = matches!(info.qtype, 0x20 | 0x21);
     let nbns = info.nb_name && (nb_type || info.opcode >= 5);
     let preferred = if nbns {

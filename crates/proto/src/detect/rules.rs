@@ -221,6 +221,13 @@ pub(super) struct DnsInfo {
     pub opcode: u8,
 }
 
+impl DnsInfo {
+    /// An opcode no DNS or NBNS specification assigns.
+    pub fn unassigned_opcode(&self) -> bool {
+        matches!(self.opcode, 3 | 9..=15)
+    }
+}
+
 fn dns_class_ok(c: u16) -> bool {
     // IN, CH, HS, NONE, ANY; the top bit is mDNS's unicast-response / cache-flush bit.
     matches!(c & 0x7fff, 1 | 3 | 4 | 254 | 255)
@@ -269,9 +276,9 @@ pub(super) fn dns_message(m: &[u8], whole: bool) -> Chk<DnsInfo> {
     let f16 = |i: usize| m.get(i..i + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
     let mut opcode = 0u8;
     if let Some(&f0) = m.get(2) {
+        // Opcodes of DNS (0-2, 4, 5) and NBNS (5-8); the unassigned ones (3, 9-15) are read
+        // too, and count only towards the DNS port (see `DnsInfo::unassigned_opcode`).
         opcode = (f0 >> 3) & 0xf;
-        // Opcodes of DNS (0-2, 4, 5) and NBNS (5-8).
-        ensure(matches!(opcode, 0 | 1 | 2 | 4 | 5 | 6 | 7 | 8))?;
     }
     let flags = f16(2).unwrap_or(0);
     let qr = flags & 0x8000 != 0;
@@ -322,7 +329,7 @@ pub(super) fn dns_message(m: &[u8], whole: bool) -> Chk<DnsInfo> {
         }
         if i == 0 {
             // NBNS opcodes only carry NetBIOS names.
-            ensure(opcode < 6 || info.nb_name)?;
+            ensure(!(6..=8).contains(&opcode) || info.nb_name)?;
             if !whole {
                 return Ok(info);
             }

@@ -95,6 +95,15 @@ fn detect_mdns_llmnr_nbns() {
 }
 
 #[test]
+fn dns_with_unassigned_opcode_only_on_the_dns_port() {
+    // suricata-verify/tests/dns/dns-invalid-opcode: a query for suricata.io A with opcode 9.
+    let q = h("0001490000010000000000000873757269636174610269 6f0000010001");
+    assert_eq!(udp(&q, 5333, 53), Match(Service::Dns));
+    assert_eq!(udp(&q, 5333, 5353), NeedMore);
+    assert_eq!(udp(&q, 5333, 40000), NeedMore);
+}
+
+#[test]
 fn detect_dns_negatives() {
     let q = h(DNS_QUERY);
     // Class 0x0042 is no DNS class.

@@ -120,8 +120,14 @@ impl DnsSession {
             self.stats.malformed += 1;
             self.stats.last_weird = Some(w);
         }
-        let plausible = matches!(msg.header.opcode, 0 | 1 | 2 | 4 | 5)
-            && (msg.header.qdcount as usize == msg.questions.len());
+        // DNS opcodes, or an unassigned one (3, 9-15; the detector chose DNS for those only on
+        // the DNS port) on a message that parsed whole; NBNS's 6-8 are not DNS.
+        let opcode_ok = match msg.header.opcode {
+            0 | 1 | 2 | 4 | 5 => true,
+            3 | 9..=15 => msg.malformed.is_none() && !msg.questions.is_empty(),
+            _ => false,
+        };
+        let plausible = opcode_ok && (msg.header.qdcount as usize == msg.questions.len());
         if !self.confirmed {
             if !plausible {
                 self.reject();
