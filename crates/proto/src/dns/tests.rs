@@ -159,15 +159,30 @@ fn tcp_framing_any_split() {
 
 #[test]
 fn tcp_gap_stops_direction() {
-    let mut s = DnsSession::tcp();
-    let mut out = Vec::new();
-    s.gap(Direction::Resp, 100);
     let r = unhex(TWO_RESP_R);
     let mut fr = (r.len() as u16).to_be_bytes().to_vec();
     fr.extend_from_slice(&r);
+    // A loss inside a message: the direction is given up.
+    let mut s = DnsSession::tcp();
+    let mut out = Vec::new();
+    s.data(ctx(T0, Direction::Resp), &fr[..10], &mut out);
+    s.gap(Direction::Resp, 100);
     s.data(ctx(T0, Direction::Resp), &fr, &mut out);
     assert!(out.is_empty());
     assert_eq!(s.stats.skipped_bytes, 100 + fr.len() as u64);
+    // A loss at a message boundary followed by bytes that do not start a message: the same.
+    let mut s = DnsSession::tcp();
+    s.gap(Direction::Resp, 100);
+    s.data(ctx(T0, Direction::Resp), &[0xff; 40], &mut out);
+    s.data(ctx(T0, Direction::Resp), &fr, &mut out);
+    assert!(out.is_empty());
+    // A loss at a message boundary (suricata-verify/tests/dns-tcp-ts-gap: a whole query lost)
+    // followed by a message: parsing resumes.
+    let mut s = DnsSession::tcp();
+    s.gap(Direction::Resp, 100);
+    s.data(ctx(T0, Direction::Resp), &fr, &mut out);
+    s.end(T0, &mut out);
+    assert_eq!(dns_records(out).len(), 1);
 }
 
 #[test]
