@@ -130,6 +130,16 @@ struct Inspector {
     endpoints: (IpAddr, IpAddr),
     /// Bytes examined while waiting for a TLS upgrade.
     await_bytes: usize,
+    /// The parser sees the directions the other way round: the responder (by Zeek's port
+    /// rules) sent the client's side of the protocol (an HTTP request, mid-stream).
+    swapped: bool,
+}
+
+fn flip(d: Direction) -> Direction {
+    match d {
+        Direction::Orig => Direction::Resp,
+        Direction::Resp => Direction::Orig,
+    }
 }
 
 pub(crate) struct AppSession {
@@ -245,11 +255,30 @@ impl Inspector {
                             Some(mut parser) => {
                                 let replay = std::mem::take(&mut self.replay);
                                 self.replay_bytes = 0;
+                                // An HTTP request from the responder, with none from the
+                                // originator: the roles of the connection (a capture starting
+                                // mid-stream, oriented by ports) are the other way round.
+                                let request = |d: Direction| {
+                                    replay.iter().find(|c| c.0 == d).is_some_and(|c| {
+                                        netloupe_proto::http::parser::first_line(&c.2)
+                                            .and_then(|(l, _)| {
+                                                netloupe_proto::http::parser::parse_request_line(l)
+                                            })
+                                            .is_some()
+                                    })
+                                };
+                                self.swapped = service == Service::Http
+                                    && transport == Transport::Tcp
+                                    && request(Direction::Resp)
+                                    && !request(Direction::Orig);
+                                let sw = |d: Direction| if self.swapped { flip(d) } else { d };
+                                let dir = sw(dir);
                                 match transport {
                                     // The stream from its start, in arrival order, then what the
                                     // detection budget cut off from this delivery.
                                     Transport::Tcp => {
                                         for (d, t, chunk) in replay {
+                                            let d = sw(d);
                                             parser.data(Ctx { ts_ns: t, dir: d }, &chunk, out);
                                         }
                                         if take < bytes.len() {
@@ -312,6 +341,7 @@ impl Inspector {
                 }
             }
             Phase::Parsing => {
+                let dir = if self.swapped { flip(dir) } else { dir };
                 if let Some(p) = self.parser.as_mut() {
                     p.data(Ctx { ts_ns, dir }, bytes, out);
                 }
@@ -354,6 +384,7 @@ impl Inspector {
             Phase::Detecting => self.finish(),
             Phase::AwaitingTls => {}
             Phase::Parsing => {
+                let dir = if self.swapped { flip(dir) } else { dir };
                 if let Some(p) = self.parser.as_mut() {
                     p.gap(dir, len);
                 }
@@ -412,6 +443,7 @@ impl AppSession {
                 found: None,
                 upgraded: false,
                 await_bytes: 0,
+                swapped: false,
                 confirmed: 0,
                 endpoints,
             },

@@ -1207,3 +1207,54 @@ fn udp_datagrams_before_the_deciding_one_reach_the_parser() {
     assert_eq!((dns[0].qtype, dns[0].z, dns[0].ts_ns), (Some(1), 4, T0));
     assert_eq!(dns[0].answers, ["142.251.32.68"]);
 }
+
+#[test]
+fn http_request_from_the_port_chosen_responder_is_parsed() {
+    // suricata-verify/tests/uricontent/detect-uricontent-05: a capture that starts mid-stream
+    // with a request from 192.168.1.5:53 to 192.168.1.1:80. Zeek's port rules make port 53 the
+    // responder (both are server ports; the lower wins), so the request comes from the
+    // responder: the HTTP parser sees the roles the other way round.
+    let req = b"GET /%2e%2e/images.gif HTTP/1.1\r\nHost: www.ExAmPlE.cOM\r\n\r\n";
+    let (s, d) = (ep("192.168.1.5:53"), ep("192.168.1.1:80"));
+    let p = FlowPacket {
+        ts_ns: T0,
+        src: s.0,
+        dst: d.0,
+        proto: 6,
+        l4: L4::Tcp {
+            sport: s.1,
+            dport: d.1,
+            seq: 1,
+            ack: 1,
+            flags: 0x18,
+            window: 8192,
+            window_scale: None,
+        },
+        ip_len: 40 + req.len() as u32,
+        wire_len: 54 + req.len() as u32,
+        payload_len: req.len() as u32,
+        complete: true,
+        bad_checksum: false,
+        tunnel_parent: None,
+        vlan: None,
+        inner_vlan: None,
+    };
+    let mut table = FlowTable::new(FlowConfig::default());
+    let mut out = Vec::new();
+    table.process_payload(&p, req, &mut out);
+    table.flush(&mut out, &mut |_| {});
+    assert_eq!((out[0].resp_h, out[0].resp_p), s, "{out:#?}");
+    assert!(out[0].service.contains(&"http"), "{out:#?}");
+    let http: Vec<_> = table
+        .take_app_events()
+        .into_iter()
+        .filter_map(|e| match e.record {
+            netloupe_flow::AppRecord::Http(h) => Some(h),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(http.len(), 1);
+    assert_eq!(http[0].method.as_deref(), Some("GET"));
+    // Zeek-style unescaped URI.
+    assert_eq!(http[0].uri.as_deref(), Some("/../images.gif"));
+}
