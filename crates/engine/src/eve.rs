@@ -2,11 +2,11 @@
 //!
 //! One JSON object per line with the field names of Suricata's EVE format (docs.suricata.io,
 //! "EVE JSON Format"), built from the records netloupe already has: `flow` events from conn
-//! records, `dns`/`http`/`tls`/`ssh` events from protocol records, `anomaly` events from weird
-//! records. Nothing here re-reads packets, so where a Suricata field needs data netloupe does not
-//! keep, the field is either derived (and the derivation documented on the function that does
-//! it) or left out. Fields never written: `pcap_cnt`, `pkt_src`, `ether`, `alert`, `tx_id` for
-//! protocols other than DNS and HTTP.
+//! records, `dns`/`http`/`tls`/`ssh`/`krb5` events from protocol records, `anomaly` events from
+//! weird records. Nothing here re-reads packets, so where a Suricata field needs data netloupe
+//! does not keep, the field is either derived (and the derivation documented on the function
+//! that does it) or left out. Fields never written: `pcap_cnt`, `pkt_src`, `ether`, `alert`,
+//! `tx_id` for protocols other than DNS and HTTP.
 //!
 //! Common fields of every event:
 //! * `timestamp`: packet time as `2024-01-01T00:00:00.000000+0000` (UTC);
@@ -225,6 +225,7 @@ impl EveWriter {
                 self.tls(e, &uid, cert.as_ref())
             }
             AppRecord::Ssh(_) => self.ssh(e, &uid),
+            AppRecord::Kerberos(_) => self.krb5(e, &uid),
             _ => Ok(()),
         }
     }
@@ -590,6 +591,63 @@ impl EveWriter {
         n.end();
         o.str("app_proto", "tls");
         o.str("community_id", &event_community_id(e, self.seed, false));
+        o.end();
+        self.emit()
+    }
+
+    /// A `krb5` event per Kerberos exchange, from the kerberos.log record: `msg_type` is the
+    /// reply's type (`KRB_AS_REP`, `KRB_TGS_REP`), `KRB_ERROR` with the request's type in
+    /// `failed_request` and the error's name in `error_code`, or the request's type when no
+    /// reply was seen; `cname`/`realm` split from Zeek's `client` ("name/realm"), `sname` is
+    /// the service; `ticket_encryption` is the ticket's encryption type, weak for DES and RC4.
+    /// The reply part's own encryption type (`encryption`) is not kept, so not written.
+    fn krb5(&mut self, e: &AppEvent, uid: &str) -> std::io::Result<()> {
+        let AppRecord::Kerberos(k) = &e.record else {
+            return Ok(());
+        };
+        self.line.clear();
+        let mut o = JsonObject::new(&mut self.line);
+        eve_ts(&mut o, "timestamp", k.ts_ns);
+        o.raw("flow_id", flow_id(uid));
+        o.str("event_type", "krb5");
+        endpoints(&mut o, e, false, if k.tcp { "TCP" } else { "UDP" });
+        o.key("krb5");
+        let mut n = JsonObject::new(o.out());
+        let kind = k.request_type.as_deref().unwrap_or("");
+        let req = format!("KRB_{kind}_REQ");
+        match k.success {
+            Some(true) => n.str("msg_type", &format!("KRB_{kind}_REP")),
+            Some(false) => {
+                n.str("msg_type", "KRB_ERROR");
+                n.str("failed_request", &req);
+                if let Some(m) = &k.error_msg {
+                    n.str("error_code", m);
+                }
+            }
+            None => n.str("msg_type", &req),
+        }
+        if let Some(c) = &k.client {
+            let (cname, realm) = c.rsplit_once('/').unwrap_or((c.as_str(), ""));
+            if !cname.is_empty() {
+                n.str("cname", cname);
+            }
+            if !realm.is_empty() {
+                n.str("realm", realm);
+            }
+        }
+        if let Some(s) = &k.service {
+            n.str("sname", s);
+        }
+        if let Some(c) = &k.cipher {
+            n.str("ticket_encryption", c);
+            n.raw(
+                "ticket_weak_encryption",
+                c.starts_with("des") || c.starts_with("rc4"),
+            );
+        }
+        n.end();
+        o.str("app_proto", "krb5");
+        o.str("community_id", &event_community_id(e, self.seed, !k.tcp));
         o.end();
         self.emit()
     }
@@ -1288,6 +1346,68 @@ mod tests {
             }
             assert_eq!(a["answers"][0]["rdata"].as_str(), Some("1.2.3.4"));
         }
+    }
+
+    #[test]
+    fn krb5_events() {
+        let key = netloupe_flow::FlowKey::new(
+            "10.0.0.2".parse().unwrap(),
+            49216,
+            "10.0.0.6".parse().unwrap(),
+            88,
+            6,
+            false,
+        );
+        let ok = netloupe_proto::kerberos::KerberosRecord {
+            ts_ns: 1_000_000_000,
+            request_type: Some("TGS".into()),
+            client: Some("spotless/OFFENSE.LOCAL".into()),
+            service: Some("HTTP/dc.offense.local".into()),
+            success: Some(true),
+            cipher: Some("rc4-hmac".into()),
+            tcp: true,
+            ..Default::default()
+        };
+        let failed = netloupe_proto::kerberos::KerberosRecord {
+            request_type: Some("AS".into()),
+            success: Some(false),
+            error_msg: Some("KDC_ERR_PREAUTH_REQUIRED".into()),
+            cipher: None,
+            ..ok.clone()
+        };
+        let dir = std::env::temp_dir().join(format!("netloupe-eve-krb5-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut w = EveWriter::create(&dir, 0, 3).unwrap();
+        for r in [ok, failed] {
+            let e = AppEvent {
+                uid: netloupe_flow::tunnel_uid(&key, 0),
+                orig_h: "10.0.0.2".parse().unwrap(),
+                orig_p: 49216,
+                resp_h: "10.0.0.6".parse().unwrap(),
+                resp_p: 88,
+                record: AppRecord::Kerberos(r),
+            };
+            w.app(&e).unwrap();
+        }
+        w.finish().unwrap();
+        let text = std::fs::read_to_string(dir.join("eve.json")).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let ev: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(ev[0]["proto"].as_str(), Some("TCP"));
+        let k = &ev[0]["krb5"];
+        assert_eq!(k["msg_type"].as_str(), Some("KRB_TGS_REP"));
+        assert_eq!(k["cname"].as_str(), Some("spotless"));
+        assert_eq!(k["realm"].as_str(), Some("OFFENSE.LOCAL"));
+        assert_eq!(k["sname"].as_str(), Some("HTTP/dc.offense.local"));
+        assert_eq!(k["ticket_encryption"].as_str(), Some("rc4-hmac"));
+        assert_eq!(k["ticket_weak_encryption"].as_bool(), Some(true));
+        let k = &ev[1]["krb5"];
+        assert_eq!(k["msg_type"].as_str(), Some("KRB_ERROR"));
+        assert_eq!(k["failed_request"].as_str(), Some("KRB_AS_REQ"));
+        assert_eq!(k["error_code"].as_str(), Some("KDC_ERR_PREAUTH_REQUIRED"));
     }
 
     #[test]

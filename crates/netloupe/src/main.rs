@@ -38,7 +38,8 @@ OUTPUT (in OUTDIR):
   stats.json   packet accounting (read = to_flows + arp + non_ip + fragments_held + dropped),
                anomaly counts, flow-table, defragmentation and tunnel counters, timing
   zeek/*.log   the same logs in Zeek's TSV layout, with --format zeek-tsv
-  eve.json     Suricata EVE JSON events (flow, dns, http, tls, ssh, anomaly), with --format eve
+  eve.json     Suricata EVE JSON events (flow, dns, http, tls, ssh, krb5, anomaly), with
+               --format eve
 
 EXIT CODES:
   0  success (a capture that merely ends mid-record is reported as a warning)
@@ -66,7 +67,8 @@ enum FormatArg {
     Json,
     /// Also Zeek's tab-separated layout under OUTDIR/zeek/ (for zeek-cut, RITA, ...).
     ZeekTsv,
-    /// Also Suricata's EVE JSON (flow, dns, http, tls, ssh, anomaly events) in OUTDIR/eve.json.
+    /// Also Suricata's EVE JSON (flow, dns, http, tls, ssh, krb5, anomaly events) in
+    /// OUTDIR/eve.json.
     Eve,
 }
 
@@ -92,7 +94,12 @@ struct AnalyzeArgs {
     community_id_seed: u16,
     /// Format version of eve.json's dns events: 3 (Suricata 8's default: request/response
     /// events with query and answer lists) or 2 (Suricata 7's: query/answer events).
-    #[arg(long, default_value_t = 3, value_name = "2|3", value_parser = clap::value_parser!(u8).range(2..=3))]
+    #[arg(
+        long,
+        default_value_t = 3,
+        value_name = "2|3",
+        value_parser = clap::value_parser!(u8).range(2..=3)
+    )]
     eve_dns_version: u8,
     /// Do not verify IP/TCP/UDP/ICMP checksums (for captures taken with checksum offload;
     /// like `zeek -C`).
