@@ -16,7 +16,11 @@
 //! greeting together with the client's first command, or from a client command that no other
 //! protocol uses (`EHLO`, `CAPA`, a tagged IMAP `CAPABILITY`, ...).
 //!
-//! The detector is 10 bytes and never allocates: it keeps per direction only whether more bytes
+//! A UDP datagram whose content is one protocol's, sent to a port registered to another, does not
+//! decide at once: later datagrams may show the port's own protocol (which then wins); when none
+//! does, the first match stands (at the latest when the connection ends).
+//!
+//! The detector is 11 bytes and never allocates: it keeps per direction only whether more bytes
 //! could still change the answer and which greeting/command hints were seen.
 
 mod rules;
@@ -81,6 +85,9 @@ enum Side {
 #[derive(Debug, Clone, Default)]
 pub struct Detector {
     decided: Option<Service>,
+    /// UDP: a content match off its own port, sent to a port registered to another protocol;
+    /// held while later datagrams may show that protocol, reported if none does.
+    deferred: Option<Service>,
     gave_up: bool,
     feeds: u8,
     datagrams: u8,
@@ -420,6 +427,27 @@ impl Detector {
             }
         }
         if let Some(s) = c.pick(t, orig_port, resp_port) {
+            // A datagram of one protocol sent to another's registered port (an SNMP message to
+            // port 53 before the DNS queries, say): wait for the port's own protocol.
+            let port_owner = PRIORITY
+                .iter()
+                .any(|&o| o != s && on_registered_port(o, t, resp_port));
+            if t == Transport::Udp
+                && port_owner
+                && off_port(s, t, resp_port)
+                && self.datagrams < MAX_DATAGRAMS
+                && self.feeds < MAX_FEEDS
+            {
+                self.deferred.get_or_insert(s);
+                return Verdict::NeedMore;
+            }
+            self.decided = Some(s);
+            return Verdict::Match(s);
+        }
+        if let Some(s) = self
+            .deferred
+            .filter(|_| self.datagrams >= MAX_DATAGRAMS || self.feeds >= MAX_FEEDS)
+        {
             self.decided = Some(s);
             return Verdict::Match(s);
         }
@@ -440,6 +468,15 @@ impl Detector {
 
     /// The identified protocol, once decided.
     pub fn result(&self) -> Option<Service> {
+        self.decided
+    }
+
+    /// The connection ended while undecided: a deferred match (see [`Detector::feed`]) is the
+    /// answer after all.
+    pub fn finish(&mut self) -> Option<Service> {
+        if self.decided.is_none() && !self.gave_up {
+            self.decided = self.deferred.take();
+        }
         self.decided
     }
 

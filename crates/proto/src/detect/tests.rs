@@ -95,6 +95,34 @@ fn detect_mdns_llmnr_nbns() {
 }
 
 #[test]
+fn off_port_datagram_waits_for_the_ports_protocol() {
+    // suricata-verify/tests/dns-udp-junkrequest-first: an SNMPv3 message to port 53, then a
+    // DNS query: the port's own protocol wins.
+    let snmp = h("3040020103300f02030091c8020205dc0401040201030415301304000201000201000405                  61646d696e04000400301304000400a00d02030091c8020100020100 3000");
+    let dns = h("c58e01200001000000000001 0b63617465 6e61637962657202467200 00010001");
+    let mut det = Detector::new();
+    assert_eq!(det.feed(Transport::Udp, Orig, &snmp, 59075, 53), NeedMore);
+    assert_eq!(
+        det.feed(Transport::Udp, Orig, &dns, 59075, 53),
+        Match(Service::Dns)
+    );
+    // Alone, the SNMP message is still SNMP: when the connection ends, or when the datagram
+    // budget runs out.
+    let mut det = Detector::new();
+    assert_eq!(det.feed(Transport::Udp, Orig, &snmp, 59075, 53), NeedMore);
+    assert_eq!(det.finish(), Some(Service::Snmp));
+    let mut det = Detector::new();
+    let mut last = NeedMore;
+    for _ in 0..MAX_DATAGRAMS {
+        last = det.feed(Transport::Udp, Orig, &snmp, 59075, 53);
+    }
+    assert_eq!(last, Match(Service::Snmp));
+    // Towards a port no protocol registers, or its own, it decides at once.
+    assert_eq!(udp(&snmp, 59075, 40000), Match(Service::Snmp));
+    assert_eq!(udp(&snmp, 59075, 161), Match(Service::Snmp));
+}
+
+#[test]
 fn dns_with_unassigned_opcode_only_on_the_dns_port() {
     // suricata-verify/tests/dns/dns-invalid-opcode: a query for suricata.io A with opcode 9.
     let q = h("0001490000010000000000000873757269636174610269 6f0000010001");
