@@ -299,7 +299,12 @@ impl EveWriter {
         let fid = flow_id(uid);
         let cid = event_community_id(e, self.seed, d.proto.as_str() == "udp");
         let answers = dns_answers(&e.record);
-        let qname = d.query.clone().unwrap_or_default();
+        // Suricata keeps the case of names as sent; Zeek (and so the record's `query`) lowers it.
+        let qname = d
+            .query_case
+            .clone()
+            .or_else(|| d.query.clone())
+            .unwrap_or_default();
         let qtype = d.qtype_name().or_else(|| {
             answers
                 .iter()
@@ -811,7 +816,11 @@ fn dns_answers(r: &AppRecord) -> Vec<(String, String, u32, String)> {
         return Vec::new();
     };
     let qtype = d.qtype_name();
-    let mut owner = d.query.clone().unwrap_or_default();
+    let mut owner = d
+        .query_case
+        .clone()
+        .or_else(|| d.query.clone())
+        .unwrap_or_default();
     let mut out = Vec::with_capacity(d.answers.len());
     for (i, text) in d.answers.iter().enumerate() {
         let ttl = d.ttls.get(i).copied().unwrap_or(0);

@@ -30,7 +30,7 @@ const EMULATED: [u64; 3] = [8, 0, 7];
 /// Event types netloupe writes.
 const OURS: &[&str] = &["flow", "dns", "http", "tls", "ssh", "anomaly", "krb5"];
 /// Checks passed must not fall below this (raise it as eve.json improves).
-const FLOOR_PASSED: usize = 225;
+const FLOOR_PASSED: usize = 226;
 /// The target: share of evaluated checks passing.
 const TARGET: f64 = 0.90;
 

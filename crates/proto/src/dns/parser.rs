@@ -84,6 +84,8 @@ impl Header {
 pub struct Question {
     /// Lower-cased, dotted, non-printable bytes escaped as `\xNN`.
     pub name: String,
+    /// The name with its case as sent, when that differs from `name`.
+    pub name_case: Option<String>,
     pub qtype: u16,
     pub qclass: u16,
 }
@@ -192,6 +194,7 @@ pub fn parse_message(b: &[u8]) -> Option<Message> {
     };
     let mut pos = HEADER_LEN;
     for _ in 0..header.qdcount {
+        let start = pos;
         let Some((name, p)) = read_name(b, pos) else {
             m.malformed = Some("DNS_truncated_quest_name");
             return Some(m);
@@ -202,8 +205,12 @@ pub fn parse_message(b: &[u8]) -> Option<Message> {
         };
         pos = p + 4;
         if m.questions.len() < MAX_RRS {
+            let name_case = read_name_cased(b, start, false)
+                .map(|(n, _)| n)
+                .filter(|n| *n != name);
             m.questions.push(Question {
                 name,
+                name_case,
                 qtype: u16::from_be_bytes([tc[0], tc[1]]),
                 qclass: u16::from_be_bytes([tc[2], tc[3]]),
             });
@@ -270,6 +277,11 @@ pub fn parse_message(b: &[u8]) -> Option<Message> {
 /// first pointer when compressed). `None` on truncation, a forward or self pointer, too many
 /// jumps, a reserved label type, or a name longer than 255 bytes.
 pub fn read_name(b: &[u8], pos: usize) -> Option<(String, usize)> {
+    read_name_cased(b, pos, true)
+}
+
+/// [`read_name`], lower-casing the labels or not.
+fn read_name_cased(b: &[u8], pos: usize, lower: bool) -> Option<(String, usize)> {
     let mut out = String::new();
     let mut wire_len = 0usize;
     let mut p = pos;
@@ -294,7 +306,7 @@ pub fn read_name(b: &[u8], pos: usize) -> Option<(String, usize)> {
                 if !out.is_empty() {
                     out.push('.');
                 }
-                push_label(&mut out, label);
+                push_label(&mut out, label, lower);
                 p += 1 + len;
             }
             0xc0 => {
@@ -315,11 +327,11 @@ pub fn read_name(b: &[u8], pos: usize) -> Option<(String, usize)> {
     }
 }
 
-/// Appends one label lower-cased, with bytes outside printable ASCII as `\xNN`.
-fn push_label(out: &mut String, label: &[u8]) {
+/// Appends one label (lower-cased when `lower`), with bytes outside printable ASCII as `\xNN`.
+fn push_label(out: &mut String, label: &[u8], lower: bool) {
     for &c in label {
         if c.is_ascii_graphic() || c == b' ' {
-            out.push(c.to_ascii_lowercase() as char);
+            out.push(if lower { c.to_ascii_lowercase() } else { c } as char);
         } else {
             let _ = write!(out, "\\x{c:02x}");
         }

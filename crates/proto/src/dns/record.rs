@@ -36,6 +36,9 @@ pub struct DnsRecord {
     /// Response time minus query time.
     pub rtt_ns: Option<i64>,
     pub query: Option<String>,
+    /// The query name with its case as sent, when that differs from `query` (which Zeek logs
+    /// lower-cased). Not part of dns.log.
+    pub query_case: Option<String>,
     pub qclass: Option<u16>,
     pub qtype: Option<u16>,
     pub rcode: Option<u16>,

@@ -294,6 +294,7 @@ fn apply_query(rec: &mut DnsRecord, msg: &Message) {
     if h.opcode != OPCODE_UPDATE {
         if let Some(q) = msg.questions.first() {
             rec.query = Some(q.name.clone());
+            rec.query_case.clone_from(&q.name_case);
             rec.qclass = Some(q.qclass);
             rec.qtype = Some(q.qtype);
             rec.rd = h.rd;

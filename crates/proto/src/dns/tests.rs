@@ -559,3 +559,15 @@ fn srv_and_sshfp_details_beside_the_text() {
         ]
     );
 }
+
+#[test]
+fn query_case_is_kept_beside_the_lowered_name() {
+    // suricata-verify/tests/dns-udp-junkrequest-first: "catenacyber.Fr".
+    let q = unhex("c58e01200001000000000001 0b63617465 6e61637962657202467200 00010001");
+    let m = parse_message(&q).unwrap();
+    assert_eq!(m.questions[0].name, "catenacyber.fr");
+    assert_eq!(m.questions[0].name_case.as_deref(), Some("catenacyber.Fr"));
+    let lower = unhex(TWO_RESP_Q);
+    let m = parse_message(&lower).unwrap();
+    assert_eq!(m.questions[0].name_case, None);
+}
