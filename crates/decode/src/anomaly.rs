@@ -65,6 +65,10 @@ pub enum AnomalyKind {
     /// A fragment inside a datagram that was itself just reassembled (only one reassembly per
     /// packet is possible).
     NestedFragment,
+    /// An ICMPv4 type that no RFC in use defines (Suricata's `decoder.icmpv4.unknown_type`).
+    UnknownIcmpType,
+    /// An ICMPv4 code its type does not define (Suricata's `decoder.icmpv4.unknown_code`).
+    UnknownIcmpCode,
     Other(&'static str),
 }
 
@@ -124,6 +128,8 @@ impl AnomalyKind {
             TooManyVlanTags => "too_many_VLAN_tags",
             UnknownGeneveProtocol => "unknown_Geneve_protocol",
             NestedFragment => "fragment_in_reassembled_datagram",
+            UnknownIcmpType => "unknown_ICMP_type",
+            UnknownIcmpCode => "unknown_ICMP_code",
             Other(s) => s,
         }
     }

@@ -120,6 +120,8 @@ mod ethertype {
     pub const FABRICPATH: u16 = 0x8903;
     /// Cisco VN-Tag: 4 bytes of tag, then the next ethertype.
     pub const VNTAG: u16 = 0x8926;
+    /// Network Service Header (RFC 8300).
+    pub const NSH: u16 = 0x894f;
     /// Aruba's GRE protocol numbers for tunnelled 802.11 frames.
     pub const ARUBA_FIRST: u16 = 0x8200;
     pub const ARUBA_LAST: u16 = 0x8216;
@@ -211,6 +213,25 @@ fn be16(d: &[u8], off: usize) -> Option<u16> {
 #[inline]
 fn mac(d: &[u8], off: usize) -> Option<[u8; 6]> {
     d.get(off..)?.first_chunk::<6>().copied()
+}
+
+/// The highest code an ICMPv4 type defines, for the types in use (RFC 792, 950, 1256, 1812):
+/// None for a type no standard defines.
+fn icmp4_code_limit(icmp_type: u8) -> Option<u8> {
+    Some(match icmp_type {
+        // Destination unreachable: codes 0-15 (RFC 792, 1122, 1812).
+        3 => 15,
+        // Redirect: network, host, TOS+network, TOS+host.
+        5 => 3,
+        // Router advertisement: normal, or not routing common traffic (RFC 3344).
+        9 => 16,
+        // Time exceeded: in transit, in reassembly.
+        11 => 1,
+        // Parameter problem: pointer, missing option, bad length.
+        12 => 2,
+        0 | 4 | 8 | 10 | 13..=18 => 0,
+        _ => return None,
+    })
 }
 
 #[inline]
@@ -592,6 +613,7 @@ impl<'a, 'v> Walk<'a, 'v> {
                     data = &data[4..];
                 }
                 ethertype::ARP => return self.arp(data),
+                ethertype::NSH => return self.nsh(data),
                 ethertype::MPLS_UC | ethertype::MPLS_MC => return self.mpls(data),
                 ethertype::PPPOE_SESS => return self.pppoe_session(data),
                 ethertype::PPP => return self.ppp(data),
@@ -625,6 +647,50 @@ impl<'a, 'v> Walk<'a, 'v> {
                     }
                 }
             }
+        }
+    }
+
+    /// Network Service Header (RFC 8300): base header (version, length in 4-byte words, MD type,
+    /// next protocol), service path header, context headers; then the next protocol.
+    fn nsh(&mut self, data: &'a [u8]) -> Decoded<'a> {
+        self.nest += 1;
+        if self.nest > MAX_NEST {
+            return self.drop(
+                AnomalyKind::TunnelTooDeep,
+                AnomalyDetail::Text("link layer nesting"),
+            );
+        }
+        let Some(h) = data.first_chunk::<8>() else {
+            return self.drop(AnomalyKind::TruncatedLinkHeader, AnomalyDetail::Text("nsh"));
+        };
+        let version = h[0] >> 6;
+        let words = usize::from(h[1] & 0x3f);
+        let md_type = h[2] & 0x0f;
+        // MD type 1 has four fixed context words; type 2 variable-length ones.
+        let len_ok = match md_type {
+            1 => words == 6,
+            2 => words >= 2,
+            _ => false,
+        };
+        if version != 0 || !len_ok {
+            return self.drop(
+                AnomalyKind::UnknownLinkProtocol,
+                AnomalyDetail::Text("nsh header"),
+            );
+        }
+        let Some(inner) = data.get(words * 4..) else {
+            return self.drop(AnomalyKind::TruncatedLinkHeader, AnomalyDetail::Text("nsh"));
+        };
+        match h[3] {
+            1 => self.ipv4(inner),
+            2 => self.ipv6(inner),
+            3 => self.ethernet(inner),
+            4 => self.nsh(inner),
+            5 => self.mpls(inner),
+            other => self.drop(
+                AnomalyKind::UnknownLinkProtocol,
+                AnomalyDetail::Number(other.into()),
+            ),
         }
     }
 
@@ -1253,6 +1319,7 @@ impl<'a, 'v> Walk<'a, 'v> {
             dst_port,
             ip_len: ip.ip_len,
             payload_len: (datagram_len - 8) as u32,
+            inner_len: 0,
         };
         if dst_port == VXLAN_PORT {
             self.vxlan(layer, payload, outer)
@@ -1296,6 +1363,20 @@ impl<'a, 'v> Walk<'a, 'v> {
         };
         if bad {
             self.anomaly(AnomalyKind::BadIcmpChecksum, AnomalyDetail::None);
+        }
+        // Only whole messages are judged (a datagram cut short is reported as such).
+        if !v6 && seg.len() >= stated {
+            match icmp4_code_limit(h[0]) {
+                None => self.anomaly(
+                    AnomalyKind::UnknownIcmpType,
+                    AnomalyDetail::Number(h[0].into()),
+                ),
+                Some(max) if h[1] > max => self.anomaly(
+                    AnomalyKind::UnknownIcmpCode,
+                    AnomalyDetail::Number(h[1].into()),
+                ),
+                Some(_) => {}
+            }
         }
         let header_len = seg.len().min(8);
         let icmp = IcmpHeader {
@@ -1348,10 +1429,17 @@ impl<'a, 'v> Walk<'a, 'v> {
             return outer;
         }
         let saved = (self.link, self.tunnels, self.src, self.dst);
-        self.tunnels.push(layer);
+        self.tunnels.push(TunnelLayer {
+            inner_len: u32_len(data.len()),
+            ..layer
+        });
+        let udp = layer.proto == ipproto::UDP;
         match inner(self, data) {
-            d @ (Decoded::Ip(_) | Decoded::FragmentHeld | Decoded::Arp(..)) => d,
-            Decoded::Dropped(_) | Decoded::NonIp(_) => {
+            d @ (Decoded::Ip(_) | Decoded::FragmentHeld) => d,
+            // ARP inside a UDP tunnel (VXLAN, Geneve): the outer UDP datagram is still a
+            // packet of its connection, which is what gets tracked.
+            d @ Decoded::Arp(..) if !udp => d,
+            Decoded::Arp(..) | Decoded::Dropped(_) | Decoded::NonIp(_) => {
                 (self.link, self.tunnels, self.src, self.dst) = saved;
                 outer
             }
@@ -1369,6 +1457,7 @@ impl<'a, 'v> Walk<'a, 'v> {
             dst_port: 0,
             ip_len: ip.ip_len,
             payload_len: 0,
+            inner_len: 0,
         };
         let inner: Inner<'a, 'v> = if ip.proto == ipproto::IPIP {
             Self::ipv4
@@ -1496,6 +1585,7 @@ impl<'a, 'v> Walk<'a, 'v> {
             dst_port: 0,
             ip_len: ip.ip_len,
             payload_len: 0,
+            inner_len: 0,
         };
         self.tunnel(layer, outer, inner, body)
     }

@@ -996,6 +996,24 @@ fn transport_checksums() {
             false
         )
     );
+    assert!(r.anomalies.is_empty());
+    // An ICMPv4 type no standard defines, and a code its type does not define: the packet is
+    // still an ICMP flow, with the anomaly.
+    for (t, code, kind) in [
+        (24, 0, AnomalyKind::UnknownIcmpType),
+        (5, 213, AnomalyKind::UnknownIcmpCode),
+        (3, 16, AnomalyKind::UnknownIcmpCode),
+    ] {
+        let mut seg = icmp_seg(None, t, b"x");
+        seg[1] = code;
+        seg[2..4].copy_from_slice(&[0, 0]);
+        fill_checksum(&mut seg, 2, None);
+        let pkt = ipv4(A4, B4, ipproto::ICMP, &seg);
+        let mut r = Run::new();
+        expect_ip(dec(&mut r.decoder, &mut r.anomalies, 228, &pkt));
+        let kinds: Vec<AnomalyKind> = r.anomalies.iter().map(|a| a.kind).collect();
+        assert_eq!(kinds, [kind], "type {t} code {code}");
+    }
     let pkt = ipv6(
         a6(),
         b6(),
@@ -1273,6 +1291,42 @@ fn vxlan_and_geneve() {
     let mut gv = vec![0, 0, 0x08, 0x00, 0, 0, 1, 0];
     gv.extend(tcp4());
     assert_tunnelled(&udp_tunnel(6081, &gv), &[layer]);
+
+    // The inner flow's packet length is what the tunnel carried: the inner Ethernet frame for
+    // VXLAN, the inner IP datagram for Geneve carrying IPv4.
+    let mut r = Run::new();
+    let frame = udp_tunnel(4789, &vx);
+    let p = expect_ip(dec(&mut r.decoder, &mut r.anomalies, 1, &frame));
+    let inner = p.tunnels.iter().last().map(|l| l.inner_len);
+    assert_eq!(inner, Some((14 + tcp4().len()) as u32));
+    let mut r = Run::new();
+    let frame = udp_tunnel(6081, &gv);
+    let p = expect_ip(dec(&mut r.decoder, &mut r.anomalies, 1, &frame));
+    let inner = p.tunnels.iter().last().map(|l| l.inner_len);
+    assert_eq!(inner, Some(tcp4().len() as u32));
+
+    // VXLAN carrying ARP: the outer UDP datagram is what gets tracked (its connection is
+    // logged), not an ARP packet.
+    let mut arp = vec![0, 1, 8, 0, 6, 4, 0, 1];
+    arp.extend(MAC_A);
+    arp.extend(A4.octets());
+    arp.extend(MAC_B);
+    arp.extend(B4.octets());
+    let mut vx_arp = vec![0x08, 0, 0, 0, 0, 0, 42, 0];
+    vx_arp.extend(eth(0x0806, &arp));
+    let mut r = Run::new();
+    let frame = udp_tunnel(4789, &vx_arp);
+    let p = expect_ip(dec(&mut r.decoder, &mut r.anomalies, 1, &frame));
+    assert_eq!(
+        (p.transport, p.tunnels.len()),
+        (
+            Transport::Udp {
+                src_port: 40000,
+                dst_port: 4789
+            },
+            0
+        )
+    );
 
     // Not VXLAN without the I flag: plain UDP, no anomaly.
     let mut r = Run::new();
@@ -2130,4 +2184,41 @@ fn gtpu_zeek_traces() {
             .count();
     }
     assert_eq!((n, unknown), (11, 1));
+}
+
+#[test]
+fn nsh() {
+    // RFC 8300: MD type 1 (six words) then IPv4; MD type 2 with one context word then
+    // Ethernet; NSH in NSH.
+    let md1 = |next: u8| {
+        vec![
+            0x0f, 0xc6, 0x01, next, 0, 0, 1, 0xff, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+        ]
+    };
+    let mut f = md1(1);
+    f.extend(tcp4());
+    assert_tcp4(1, &eth(0x894f, &f));
+    let mut f = vec![0x0f, 0xc3, 0x02, 0x03, 0, 0, 1, 0xff, 0, 1, 0, 0];
+    f.extend(eth(0x0800, &tcp4()));
+    assert_tcp4(1, &eth(0x894f, &f));
+    let mut f = md1(4);
+    f.extend(md1(1));
+    f.extend(tcp4());
+    assert_tcp4(1, &eth(0x894f, &f));
+    // A version other than 0, a length MD type 1 cannot have, a short header.
+    for bad in [
+        &[0x4f, 0xc6, 0x01, 0x01][..],
+        &[0x0f, 0xc2, 0x01, 0x01],
+        &[0x0f, 0xc6],
+    ] {
+        let mut f = bad.to_vec();
+        if f.len() == 4 {
+            f.extend([0; 20]);
+            f.extend(tcp4());
+        }
+        let mut r = Run::new();
+        let frame = eth(0x894f, &f);
+        let d = dec(&mut r.decoder, &mut r.anomalies, 1, &frame);
+        assert!(matches!(d, Decoded::Dropped(_)), "{bad:?}");
+    }
 }

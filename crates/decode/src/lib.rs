@@ -170,6 +170,10 @@ pub struct TunnelLayer {
     pub ip_len: u32,
     /// For UDP tunnels, the outer UDP payload length (UDP length - 8); 0 otherwise.
     pub payload_len: u32,
+    /// Captured bytes of what the tunnel carries, from its first byte (the inner Ethernet
+    /// header for VXLAN, Geneve, TEB and ERSPAN; the inner IP header otherwise): the length of
+    /// the packet at the inner flow's layer, which Suricata counts in `flow.bytes_to*`.
+    pub inner_len: u32,
 }
 
 /// Maximum tunnel nesting that is decoded; deeper packets are reported as an anomaly.

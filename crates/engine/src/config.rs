@@ -21,6 +21,8 @@ pub struct EngineConfig {
     pub weird_log_every: u64,
     /// Maximum distinct tunnels remembered for `tunnel_parents`.
     pub max_tunnels: usize,
+    /// Format version of eve.json's `dns` events: 3 (Suricata 8) or 2 (Suricata 7).
+    pub eve_dns_version: u8,
 }
 
 impl Default for EngineConfig {
@@ -35,6 +37,7 @@ impl Default for EngineConfig {
             weird_log_first: 1000,
             weird_log_every: 1000,
             max_tunnels: 65_536,
+            eve_dns_version: 3,
         }
     }
 }

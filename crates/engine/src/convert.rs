@@ -69,13 +69,18 @@ impl TunnelRegistry {
 /// The flow-layer packets of one decoded packet: the innermost flow and, for each UDP-based
 /// tunnel it came through (VXLAN, Geneve), the outer UDP flow, which Zeek also logs as a
 /// connection. Each inner flow names its tunnel's uid as its parent.
+///
+/// `frame_len` is the captured length of the whole packet: the wire length of the outermost
+/// flow; a flow inside a tunnel gets the length of what its tunnel carried.
 pub(crate) fn flow_packets<'a>(
     ts_ns: i64,
+    frame_len: u32,
     p: &IpPacket<'a>,
     tunnels: &mut TunnelRegistry,
     mut emit: impl FnMut(FlowPacket, &'a [u8]),
 ) {
     let mut parent: Option<Uid> = None;
+    let mut wire_len = frame_len;
     for layer in p.tunnels.iter() {
         let uid = tunnels.uid_for(layer, ts_ns);
         if layer.proto == 17 {
@@ -91,6 +96,7 @@ pub(crate) fn flow_packets<'a>(
                         ulen: layer.payload_len.saturating_add(8).min(u32::from(u16::MAX)) as u16,
                     },
                     ip_len: layer.ip_len,
+                    wire_len,
                     payload_len: layer.payload_len,
                     complete: true,
                     bad_checksum: false,
@@ -102,11 +108,17 @@ pub(crate) fn flow_packets<'a>(
             );
         }
         parent = Some(uid);
+        wire_len = layer.inner_len;
     }
-    emit(flow_packet(ts_ns, p, parent), p.payload);
+    emit(flow_packet(ts_ns, wire_len, p, parent), p.payload);
 }
 
-fn flow_packet(ts_ns: i64, p: &IpPacket<'_>, tunnel_parent: Option<Uid>) -> FlowPacket {
+fn flow_packet(
+    ts_ns: i64,
+    wire_len: u32,
+    p: &IpPacket<'_>,
+    tunnel_parent: Option<Uid>,
+) -> FlowPacket {
     let l4 = match p.transport {
         Transport::Tcp(t) => L4::Tcp {
             sport: t.src_port,
@@ -140,6 +152,7 @@ fn flow_packet(ts_ns: i64, p: &IpPacket<'_>, tunnel_parent: Option<Uid>) -> Flow
         proto: p.ip.proto,
         l4,
         ip_len: p.ip.ip_len,
+        wire_len,
         payload_len: p.payload_len,
         complete: p.payload.len() as u64 >= u64::from(p.payload_len),
         bad_checksum: p.bad_checksum,

@@ -2,11 +2,11 @@
 //!
 //! One JSON object per line with the field names of Suricata's EVE format (docs.suricata.io,
 //! "EVE JSON Format"), built from the records netloupe already has: `flow` events from conn
-//! records, `dns`/`http`/`tls`/`ssh` events from protocol records, `anomaly` events from weird
-//! records. Nothing here re-reads packets, so where a Suricata field needs data netloupe does not
-//! keep, the field is either derived (and the derivation documented on the function that does
-//! it) or left out. Fields never written: `pcap_cnt`, `pkt_src`, `ether`, `alert`, `tx_id` for
-//! protocols other than DNS and HTTP.
+//! records, `dns`/`http`/`tls`/`ssh`/`krb5` events from protocol records, `anomaly` events from
+//! weird records. Nothing here re-reads packets, so where a Suricata field needs data netloupe
+//! does not keep, the field is either derived (and the derivation documented on the function
+//! that does it) or left out. Fields never written: `pcap_cnt`, `pkt_src`, `ether`, `alert`,
+//! `tx_id` for protocols other than DNS and HTTP.
 //!
 //! Common fields of every event:
 //! * `timestamp`: packet time as `2024-01-01T00:00:00.000000+0000` (UTC);
@@ -23,6 +23,7 @@ use netloupe_flow::community_id::community_id_v1;
 use netloupe_flow::{AppEvent, AppRecord, ConnRecord, Proto};
 use netloupe_output::json::JsonObject;
 use netloupe_output::WeirdRecord;
+use netloupe_proto::dns::parser::RrDetail;
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::fs::File;
@@ -63,10 +64,12 @@ pub(crate) struct EveWriter {
     latest_ns: i64,
     /// Community ID seed of the run.
     seed: u16,
+    /// Format version of `dns` events: 3 (Suricata 8's default) or 2 (Suricata 7's).
+    dns_version: u8,
 }
 
 impl EveWriter {
-    pub(crate) fn create(dir: &Path, seed: u16) -> std::io::Result<EveWriter> {
+    pub(crate) fn create(dir: &Path, seed: u16, dns_version: u8) -> std::io::Result<EveWriter> {
         let path = dir.join("eve.json");
         let file = File::create(&path).map_err(|e| {
             std::io::Error::new(e.kind(), format!("cannot create {}: {e}", path.display()))
@@ -78,6 +81,7 @@ impl EveWriter {
             dns_tx: HashMap::new(),
             latest_ns: i64::MIN,
             seed,
+            dns_version,
         })
     }
 
@@ -88,9 +92,9 @@ impl EveWriter {
 
     /// A `flow` event for a finished connection.
     ///
-    /// `bytes_toserver`/`bytes_toclient` are IP bytes (Zeek's `orig_ip_bytes`/`resp_ip_bytes`):
-    /// Suricata counts link-layer bytes (Ethernet header included), which netloupe's conn
-    /// records do not keep, so the two differ by the link header of every packet. Packet
+    /// `bytes_toserver`/`bytes_toclient` are Suricata's: the captured length of every packet at
+    /// the flow's own layer, link header included (the whole frame; for a flow inside a tunnel,
+    /// what the tunnel carried, so an inner Ethernet header for VXLAN but none for GRE). Packet
     /// counts are Zeek's (segments with bad checksums are not counted unless `-C`). `state`
     /// and `tcp` come from Zeek's `conn_state` and history (see [`flow_state`],
     /// [`tcp_flags_from_history`]). `reason` is `timeout` when the connection had been idle
@@ -154,8 +158,8 @@ impl EveWriter {
             let mut f = JsonObject::new(o.out());
             f.raw("pkts_toserver", r.orig_pkts);
             f.raw("pkts_toclient", r.resp_pkts);
-            f.raw("bytes_toserver", r.orig_ip_bytes);
-            f.raw("bytes_toclient", r.resp_ip_bytes);
+            f.raw("bytes_toserver", r.orig_wire_bytes);
+            f.raw("bytes_toclient", r.resp_wire_bytes);
             eve_ts(&mut f, "start", r.ts_ns);
             eve_ts(&mut f, "end", end);
             f.raw(
@@ -221,6 +225,7 @@ impl EveWriter {
                 self.tls(e, &uid, cert.as_ref())
             }
             AppRecord::Ssh(_) => self.ssh(e, &uid),
+            AppRecord::Kerberos(_) => self.krb5(e, &uid),
             _ => Ok(()),
         }
     }
@@ -294,7 +299,12 @@ impl EveWriter {
         let fid = flow_id(uid);
         let cid = event_community_id(e, self.seed, d.proto.as_str() == "udp");
         let answers = dns_answers(&e.record);
-        let qname = d.query.clone().unwrap_or_default();
+        // Suricata keeps the case of names as sent; Zeek (and so the record's `query`) lowers it.
+        let qname = d
+            .query_case
+            .clone()
+            .or_else(|| d.query.clone())
+            .unwrap_or_default();
         let qtype = d.qtype_name().or_else(|| {
             answers
                 .iter()
@@ -313,24 +323,40 @@ impl EveWriter {
             o.raw("tx_id", tx);
             o.key("dns");
             let mut n = JsonObject::new(o.out());
-            n.raw("version", 3);
-            n.str("type", "request");
-            n.raw("tx_id", tx);
-            n.raw("id", d.trans_id);
-            let flags = dns_flags(&e.record, false);
-            n.str("flags", &format!("{flags:x}"));
-            if d.rd {
-                n.raw("rd", true);
+            if self.dns_version == 2 {
+                // Version 2: one `query` event per question, its name and type inline.
+                n.str("type", "query");
+                n.raw("id", d.trans_id);
+                if d.z != 0 {
+                    n.raw("z", true);
+                }
+                n.str("rrname", &qname);
+                if let Some(t) = qtype.as_deref() {
+                    n.str("rrtype", t);
+                }
+                n.raw("tx_id", tx);
+                n.raw("opcode", d.opcode.unwrap_or(0));
+                n.end();
+            } else {
+                n.raw("version", 3);
+                n.str("type", "request");
+                n.raw("tx_id", tx);
+                n.raw("id", d.trans_id);
+                let flags = dns_flags(&e.record, false);
+                n.str("flags", &format!("{flags:x}"));
+                if d.rd {
+                    n.raw("rd", true);
+                }
+                if d.tc {
+                    n.raw("tc", true);
+                }
+                if d.z != 0 {
+                    n.raw("z", true);
+                }
+                n.raw("opcode", d.opcode.unwrap_or(0));
+                write_queries(&mut n, &qname, qtype.as_deref());
+                n.end();
             }
-            if d.tc {
-                n.raw("tc", true);
-            }
-            if d.z != 0 {
-                n.raw("z", true);
-            }
-            n.raw("opcode", d.opcode.unwrap_or(0));
-            write_queries(&mut n, &qname, qtype.as_deref());
-            n.end();
             o.str("app_proto", "dns");
             o.str("community_id", &cid);
             o.end();
@@ -348,13 +374,20 @@ impl EveWriter {
             eve_ts(&mut o, "timestamp", ts);
             o.raw("flow_id", fid);
             o.str("event_type", "dns");
-            endpoints(&mut o, e, true, &d.proto.as_str().to_ascii_uppercase());
+            // Version 3 logs the response in its own direction, version 2 in the flow's.
+            let v2 = self.dns_version == 2;
+            endpoints(&mut o, e, !v2, &d.proto.as_str().to_ascii_uppercase());
             o.raw("tx_id", tx);
             o.key("dns");
             let mut n = JsonObject::new(o.out());
-            n.raw("version", 3);
-            n.str("type", "response");
-            n.raw("tx_id", tx);
+            if v2 {
+                n.raw("version", 2);
+                n.str("type", "answer");
+            } else {
+                n.raw("version", 3);
+                n.str("type", "response");
+                n.raw("tx_id", tx);
+            }
             n.raw("id", d.trans_id);
             let flags = dns_flags(&e.record, true);
             n.str("flags", &format!("{flags:x}"));
@@ -375,10 +408,18 @@ impl EveWriter {
                 n.raw("z", true);
             }
             n.raw("opcode", d.opcode.unwrap_or(0));
+            if v2 {
+                n.str("rrname", &qname);
+                if let Some(t) = qtype.as_deref() {
+                    n.str("rrtype", t);
+                }
+            }
             if let Some(rc) = d.rcode_name() {
                 n.str("rcode", &rc);
             }
-            write_queries(&mut n, &qname, qtype.as_deref());
+            if !v2 {
+                write_queries(&mut n, &qname, qtype.as_deref());
+            }
             if !answers.is_empty() {
                 n.key("answers");
                 n.out().push('[');
@@ -390,7 +431,7 @@ impl EveWriter {
                     a.str("rrname", name);
                     a.str("rrtype", ty);
                     a.raw("ttl", ttl);
-                    a.str("rdata", rdata);
+                    write_rdata(&mut a, d.answer_details.get(i), rdata);
                     a.end();
                 }
                 n.out().push(']');
@@ -404,11 +445,30 @@ impl EveWriter {
                 n.key("grouped");
                 let mut g = JsonObject::new(n.out());
                 for ty in order {
-                    let v: Vec<&str> = answers
-                        .iter()
-                        .filter(|a| a.1 == ty)
-                        .map(|a| a.3.as_str())
-                        .collect();
+                    let of_type = || answers.iter().enumerate().filter(|(_, a)| a.1 == ty);
+                    let structured = of_type().any(|(i, _)| {
+                        matches!(
+                            d.answer_details.get(i),
+                            Some(RrDetail::Srv { .. } | RrDetail::Sshfp { .. })
+                        )
+                    });
+                    if structured {
+                        // SRV and SSHFP data are objects, grouped as such.
+                        g.key(ty);
+                        g.out().push('[');
+                        for (k, (i, a)) in of_type().enumerate() {
+                            if k > 0 {
+                                g.out().push(',');
+                            }
+                            let detail = d.answer_details.get(i);
+                            let mut one = JsonObject::new(g.out());
+                            write_rdata(&mut one, detail, &a.3);
+                            one.end();
+                        }
+                        g.out().push(']');
+                        continue;
+                    }
+                    let v: Vec<&str> = of_type().map(|(_, a)| a.3.as_str()).collect();
                     g.str_array(ty, &v);
                 }
                 g.end();
@@ -514,6 +574,9 @@ impl EveWriter {
         }
         if let Some(v) = &s.version {
             n.str("version", &suricata_tls_version(v));
+        } else if s.client_tls13_pre16_draft {
+            // Only the client's draft_version extension says which version is spoken.
+            n.str("version", "TLS 1.3 draft-<16");
         }
         if let Some(h) = &s.ja3 {
             n.key("ja3");
@@ -533,6 +596,63 @@ impl EveWriter {
         n.end();
         o.str("app_proto", "tls");
         o.str("community_id", &event_community_id(e, self.seed, false));
+        o.end();
+        self.emit()
+    }
+
+    /// A `krb5` event per Kerberos exchange, from the kerberos.log record: `msg_type` is the
+    /// reply's type (`KRB_AS_REP`, `KRB_TGS_REP`), `KRB_ERROR` with the request's type in
+    /// `failed_request` and the error's name in `error_code`, or the request's type when no
+    /// reply was seen; `cname`/`realm` split from Zeek's `client` ("name/realm"), `sname` is
+    /// the service; `ticket_encryption` is the ticket's encryption type, weak for DES and RC4.
+    /// The reply part's own encryption type (`encryption`) is not kept, so not written.
+    fn krb5(&mut self, e: &AppEvent, uid: &str) -> std::io::Result<()> {
+        let AppRecord::Kerberos(k) = &e.record else {
+            return Ok(());
+        };
+        self.line.clear();
+        let mut o = JsonObject::new(&mut self.line);
+        eve_ts(&mut o, "timestamp", k.ts_ns);
+        o.raw("flow_id", flow_id(uid));
+        o.str("event_type", "krb5");
+        endpoints(&mut o, e, false, if k.tcp { "TCP" } else { "UDP" });
+        o.key("krb5");
+        let mut n = JsonObject::new(o.out());
+        let kind = k.request_type.as_deref().unwrap_or("");
+        let req = format!("KRB_{kind}_REQ");
+        match k.success {
+            Some(true) => n.str("msg_type", &format!("KRB_{kind}_REP")),
+            Some(false) => {
+                n.str("msg_type", "KRB_ERROR");
+                n.str("failed_request", &req);
+                if let Some(m) = &k.error_msg {
+                    n.str("error_code", m);
+                }
+            }
+            None => n.str("msg_type", &req),
+        }
+        if let Some(c) = &k.client {
+            let (cname, realm) = c.rsplit_once('/').unwrap_or((c.as_str(), ""));
+            if !cname.is_empty() {
+                n.str("cname", cname);
+            }
+            if !realm.is_empty() {
+                n.str("realm", realm);
+            }
+        }
+        if let Some(s) = &k.service {
+            n.str("sname", s);
+        }
+        if let Some(c) = &k.cipher {
+            n.str("ticket_encryption", c);
+            n.raw(
+                "ticket_weak_encryption",
+                c.starts_with("des") || c.starts_with("rc4"),
+            );
+        }
+        n.end();
+        o.str("app_proto", "krb5");
+        o.str("community_id", &event_community_id(e, self.seed, !k.tcp));
         o.end();
         self.emit()
     }
@@ -696,11 +816,18 @@ fn dns_answers(r: &AppRecord) -> Vec<(String, String, u32, String)> {
         return Vec::new();
     };
     let qtype = d.qtype_name();
-    let mut owner = d.query.clone().unwrap_or_default();
+    let mut owner = d
+        .query_case
+        .clone()
+        .or_else(|| d.query.clone())
+        .unwrap_or_default();
     let mut out = Vec::with_capacity(d.answers.len());
     for (i, text) in d.answers.iter().enumerate() {
         let ttl = d.ttls.get(i).copied().unwrap_or(0);
-        let (ty, rdata) = if text.parse::<std::net::Ipv4Addr>().is_ok() {
+        let srv = matches!(d.answer_details.get(i), Some(RrDetail::Srv { .. }));
+        let (ty, rdata) = if srv {
+            ("SRV".to_string(), text.clone())
+        } else if text.parse::<std::net::Ipv4Addr>().is_ok() {
             ("A".to_string(), text.clone())
         } else if text.parse::<std::net::Ipv6Addr>().is_ok() {
             ("AAAA".to_string(), text.clone())
@@ -725,6 +852,53 @@ fn dns_answers(r: &AppRecord) -> Vec<(String, String, u32, String)> {
         out.push((name, ty, ttl, rdata));
     }
     out
+}
+
+/// An answer's data: `rdata` text, or Suricata's `srv` / `sshfp` object for those types (the
+/// SSHFP fingerprint as colon-separated hex).
+fn write_rdata(a: &mut JsonObject, detail: Option<&RrDetail>, rdata: &str) {
+    match detail {
+        Some(&RrDetail::Srv {
+            priority,
+            weight,
+            port,
+        }) => {
+            a.key("srv");
+            let mut s = JsonObject::new(a.out());
+            s.raw("priority", priority);
+            s.raw("weight", weight);
+            s.raw("port", port);
+            s.str("name", rdata);
+            s.end();
+        }
+        Some(&RrDetail::Sshfp { algorithm, fp_type }) => {
+            a.key("sshfp");
+            let mut s = JsonObject::new(a.out());
+            let fp: Vec<&str> = rdata
+                .as_bytes()
+                .chunks(2)
+                .filter_map(|c| std::str::from_utf8(c).ok())
+                .collect();
+            s.str("fingerprint", &fp.join(":"));
+            s.raw("algo", algorithm);
+            s.raw("type", fp_type);
+            s.end();
+        }
+        // NULL data as Suricata writes bytes: ASCII as is (escaped by the JSON writer), other
+        // bytes as `\xNN` text.
+        Some(RrDetail::Raw(bytes)) => {
+            let mut t = String::with_capacity(bytes.len());
+            for &b in bytes.iter() {
+                if b.is_ascii() {
+                    t.push(char::from(b));
+                } else {
+                    let _ = write!(t, "\\x{b:02x}");
+                }
+            }
+            a.str("rdata", &t);
+        }
+        _ => a.str("rdata", rdata),
+    }
 }
 
 /// Whether an address follows among the answers (a name before it is then a CNAME).
@@ -1013,6 +1187,8 @@ fn suricata_decoder_event(name: &str, v6: bool) -> Option<&'static str> {
         "bad_TCP_option" => Some("decoder.tcp.opt_invalid_len"),
         "truncated_UDP_header" => Some("decoder.udp.pkt_too_small"),
         "bad_UDP_length" => Some("decoder.udp.hlen_invalid"),
+        "unknown_ICMP_type" => Some("decoder.icmpv4.unknown_type"),
+        "unknown_ICMP_code" => Some("decoder.icmpv4.unknown_code"),
         "truncated_ICMP_header" => ip(
             "decoder.icmpv4.pkt_too_small",
             "decoder.icmpv6.pkt_too_small",
@@ -1105,5 +1281,189 @@ mod tests {
             d.opcode = Some(0);
         }
         assert_eq!(dns_flags(&r, true), 0x8180);
+    }
+
+    #[test]
+    fn dns_format_versions() {
+        let key = netloupe_flow::FlowKey::new(
+            "10.16.1.11".parse().unwrap(),
+            52345,
+            "10.16.1.1".parse().unwrap(),
+            53,
+            17,
+            false,
+        );
+        let mut rec = netloupe_proto::dns::DnsRecord {
+            ts_ns: 1_000_000_000,
+            trans_id: 7,
+            rtt_ns: Some(1_000),
+            query: Some("example.com".into()),
+            qclass: Some(1),
+            qtype: Some(1),
+            rcode: Some(0),
+            rd: true,
+            ra: true,
+            opcode: Some(0),
+            ..Default::default()
+        };
+        rec.answers = vec!["1.2.3.4".into()];
+        rec.ttls = vec![5];
+        let e = AppEvent {
+            uid: netloupe_flow::tunnel_uid(&key, 0),
+            orig_h: "10.16.1.11".parse().unwrap(),
+            orig_p: 52345,
+            resp_h: "10.16.1.1".parse().unwrap(),
+            resp_p: 53,
+            record: AppRecord::Dns(rec),
+        };
+        for version in [2u8, 3] {
+            let dir = std::env::temp_dir().join(format!(
+                "netloupe-eve-dns-v{version}-{}",
+                std::process::id()
+            ));
+            std::fs::create_dir_all(&dir).unwrap();
+            let mut w = EveWriter::create(&dir, 0, version).unwrap();
+            w.app(&e).unwrap();
+            w.finish().unwrap();
+            let text = std::fs::read_to_string(dir.join("eve.json")).unwrap();
+            let _ = std::fs::remove_dir_all(&dir);
+            let ev: Vec<serde_json::Value> = text
+                .lines()
+                .map(|l| serde_json::from_str(l).unwrap())
+                .collect();
+            assert_eq!(ev.len(), 2, "{text}");
+            let (q, a) = (&ev[0]["dns"], &ev[1]["dns"]);
+            if version == 2 {
+                assert_eq!(
+                    (q["type"].as_str(), q["rrname"].as_str()),
+                    (Some("query"), Some("example.com"))
+                );
+                assert_eq!(
+                    (a["type"].as_str(), a["version"].as_u64()),
+                    (Some("answer"), Some(2))
+                );
+                assert_eq!(a["rrtype"].as_str(), Some("A"));
+                // Version 2 logs the answer in the flow's direction.
+                assert_eq!(ev[1]["src_ip"].as_str(), Some("10.16.1.11"));
+            } else {
+                assert_eq!(q["type"].as_str(), Some("request"));
+                assert_eq!(q["queries"][0]["rrname"].as_str(), Some("example.com"));
+                assert_eq!(
+                    (a["type"].as_str(), a["version"].as_u64()),
+                    (Some("response"), Some(3))
+                );
+                assert_eq!(ev[1]["src_ip"].as_str(), Some("10.16.1.1"));
+            }
+            assert_eq!(a["answers"][0]["rdata"].as_str(), Some("1.2.3.4"));
+        }
+    }
+
+    #[test]
+    fn krb5_events() {
+        let key = netloupe_flow::FlowKey::new(
+            "10.0.0.2".parse().unwrap(),
+            49216,
+            "10.0.0.6".parse().unwrap(),
+            88,
+            6,
+            false,
+        );
+        let ok = netloupe_proto::kerberos::KerberosRecord {
+            ts_ns: 1_000_000_000,
+            request_type: Some("TGS".into()),
+            client: Some("spotless/OFFENSE.LOCAL".into()),
+            service: Some("HTTP/dc.offense.local".into()),
+            success: Some(true),
+            cipher: Some("rc4-hmac".into()),
+            tcp: true,
+            ..Default::default()
+        };
+        let failed = netloupe_proto::kerberos::KerberosRecord {
+            request_type: Some("AS".into()),
+            success: Some(false),
+            error_msg: Some("KDC_ERR_PREAUTH_REQUIRED".into()),
+            cipher: None,
+            ..ok.clone()
+        };
+        let dir = std::env::temp_dir().join(format!("netloupe-eve-krb5-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut w = EveWriter::create(&dir, 0, 3).unwrap();
+        for r in [ok, failed] {
+            let e = AppEvent {
+                uid: netloupe_flow::tunnel_uid(&key, 0),
+                orig_h: "10.0.0.2".parse().unwrap(),
+                orig_p: 49216,
+                resp_h: "10.0.0.6".parse().unwrap(),
+                resp_p: 88,
+                record: AppRecord::Kerberos(r),
+            };
+            w.app(&e).unwrap();
+        }
+        w.finish().unwrap();
+        let text = std::fs::read_to_string(dir.join("eve.json")).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        let ev: Vec<serde_json::Value> = text
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect();
+        assert_eq!(ev[0]["proto"].as_str(), Some("TCP"));
+        let k = &ev[0]["krb5"];
+        assert_eq!(k["msg_type"].as_str(), Some("KRB_TGS_REP"));
+        assert_eq!(k["cname"].as_str(), Some("spotless"));
+        assert_eq!(k["realm"].as_str(), Some("OFFENSE.LOCAL"));
+        assert_eq!(k["sname"].as_str(), Some("HTTP/dc.offense.local"));
+        assert_eq!(k["ticket_encryption"].as_str(), Some("rc4-hmac"));
+        assert_eq!(k["ticket_weak_encryption"].as_bool(), Some(true));
+        let k = &ev[1]["krb5"];
+        assert_eq!(k["msg_type"].as_str(), Some("KRB_ERROR"));
+        assert_eq!(k["failed_request"].as_str(), Some("KRB_AS_REQ"));
+        assert_eq!(k["error_code"].as_str(), Some("KDC_ERR_PREAUTH_REQUIRED"));
+    }
+
+    #[test]
+    fn srv_and_sshfp_answers_are_objects() {
+        let mut s = String::new();
+        let mut o = JsonObject::new(&mut s);
+        let srv = RrDetail::Srv {
+            priority: 20,
+            weight: 1,
+            port: 5060,
+        };
+        write_rdata(&mut o, Some(&srv), "sip-anycast-2.voice.google.com");
+        o.end();
+        assert_eq!(
+            s,
+            r#"{"srv":{"priority":20,"weight":1,"port":5060,"name":"sip-anycast-2.voice.google.com"}}"#
+        );
+        let mut s = String::new();
+        let mut o = JsonObject::new(&mut s);
+        let fp = RrDetail::Sshfp {
+            algorithm: 1,
+            fp_type: 1,
+        };
+        write_rdata(&mut o, Some(&fp), "198c34a9");
+        write_rdata(&mut o, None, "1.2.3.4");
+        o.end();
+        assert_eq!(
+            s,
+            r#"{"sshfp":{"fingerprint":"19:8c:34:a9","algo":1,"type":1},"rdata":"1.2.3.4"}"#
+        );
+        // NULL data (dns/dns-udp-null): control bytes JSON-escaped, non-ASCII as \xNN text.
+        let mut s = String::new();
+        let mut o = JsonObject::new(&mut s);
+        let raw = RrDetail::Raw(b"VACKD\x03\xc5\xe9\x01"[..].into());
+        write_rdata(&mut o, Some(&raw), "<unknown type=10>");
+        o.end();
+        assert_eq!(s, r#"{"rdata":"VACKD\u0003\\xc5\\xe9\u0001"}"#);
+        // An SRV answer is typed by its data, whatever the query asked.
+        let mut d = AppRecord::Dns(Default::default());
+        if let AppRecord::Dns(r) = &mut d {
+            r.query = Some("_sip._udp.example.com".into());
+            r.qtype = Some(1);
+            r.answers = vec!["sip.example.com".into()];
+            r.ttls = vec![10];
+            r.answer_details = vec![srv];
+        }
+        assert_eq!(dns_answers(&d)[0].1, "SRV");
     }
 }

@@ -62,6 +62,7 @@ pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutc
         &cfg.formats,
         &open_ts,
         cfg.flow.community_id_seed,
+        cfg.eve_dns_version,
     )
     .map_err(|e| e.to_string())?;
     let (sink_tx, sink_rx) = bounded::<SinkMsg>(64);
@@ -137,6 +138,7 @@ pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutc
             report = progress.is_some();
         }
         anomalies.clear();
+        let frame_len = u32::try_from(pkt.data.len()).unwrap_or(u32::MAX);
         let decoded = decoder.decode(ts, pkt.linktype, pkt.data, &mut anomalies);
         if (pkt.orig_len as usize) > pkt.data.len() && matches!(decoded, Decoded::Dropped(_)) {
             // The snap length cut the packet short: say so beside the decoder's reason.
@@ -153,7 +155,7 @@ pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutc
                 stats.to_flows += 1;
                 conn_id = packet_id(ip);
                 let mut res = Ok(());
-                flow_packets(ts, ip, &mut tunnels, |fp, payload| {
+                flow_packets(ts, frame_len, ip, &mut tunnels, |fp, payload| {
                     if res.is_ok() {
                         res = flows.packet(fp, payload);
                     }

@@ -43,6 +43,7 @@ pub(crate) fn open_logs(
     formats: &[LogFormat],
     open_ts: &str,
     community_id_seed: u16,
+    eve_dns_version: u8,
 ) -> std::io::Result<OpenLogs> {
     let mut conn = Vec::new();
     let mut weird = Vec::new();
@@ -57,7 +58,7 @@ pub(crate) fn open_logs(
         weird.push(LogWriter::create(dir, LogKind::Weird, f, open_ts)?);
     }
     let eve = if formats.contains(&LogFormat::Eve) {
-        Some(EveWriter::create(dir, community_id_seed)?)
+        Some(EveWriter::create(dir, community_id_seed, eve_dns_version)?)
     } else {
         None
     };

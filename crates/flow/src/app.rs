@@ -139,6 +139,16 @@ struct Inspector {
     /// A parser handed the connection over as a tunnel (HTTP CONNECT): bytes it had received
     /// after the switch (originator's, responder's), to go through detection again.
     tunnel: Option<[Vec<u8>; 2]>,
+    /// The parser sees the directions the other way round: the responder (by Zeek's port
+    /// rules) sent the client's side of the protocol (an HTTP request, mid-stream).
+    swapped: bool,
+}
+
+fn flip(d: Direction) -> Direction {
+    match d {
+        Direction::Orig => Direction::Resp,
+        Direction::Resp => Direction::Orig,
+    }
 }
 
 pub(crate) struct AppSession {
@@ -248,50 +258,14 @@ impl Inspector {
                 match verdict {
                     Verdict::Match(service) => {
                         stats.identified += 1;
-                        self.found = Some(service);
-                        // The detector's structural match identifies the protocol; a parser
-                        // that later finds the bytes impossible for it withdraws that.
-                        self.confirmed |= bit(service);
-                        let parser = netloupe_proto::new_parser_with_endpoints(
+                        self.matched(
                             service,
-                            transport == Transport::Udp,
-                            self.endpoints,
-                            &cfg.parsers,
+                            transport,
+                            Some((dir, ts_ns, bytes, take)),
+                            cfg,
+                            stats,
+                            out,
                         );
-                        match parser {
-                            Some(mut parser) => {
-                                let replay = std::mem::take(&mut self.replay);
-                                self.replay_bytes = 0;
-                                match transport {
-                                    // The stream from its start, in arrival order, then what the
-                                    // detection budget cut off from this delivery.
-                                    Transport::Tcp => {
-                                        for (d, t, chunk) in replay {
-                                            parser.data(Ctx { ts_ns: t, dir: d }, &chunk, out);
-                                        }
-                                        if take < bytes.len() {
-                                            parser.data(Ctx { ts_ns, dir }, &bytes[take..], out);
-                                        }
-                                    }
-                                    // Datagrams before this one did not look like the protocol:
-                                    // the parser starts at the one that matched.
-                                    Transport::Udp => parser.data(Ctx { ts_ns, dir }, bytes, out),
-                                }
-                                self.parser = Some(parser);
-                                self.phase = Phase::Parsing;
-                                self.check_parser(ts_ns, stats, out);
-                            }
-                            None if transport == Transport::Tcp && upgrades_to_tls(service) => {
-                                self.confirmed |= bit(service);
-                                self.replay = Vec::new();
-                                self.replay_bytes = 0;
-                                self.phase = Phase::AwaitingTls;
-                            }
-                            None => {
-                                self.confirmed |= bit(service);
-                                self.finish();
-                            }
-                        }
                     }
                     Verdict::NoMatch => {
                         stats.unidentified += 1;
@@ -322,6 +296,7 @@ impl Inspector {
                 }
             }
             Phase::Parsing => {
+                let dir = if self.swapped { flip(dir) } else { dir };
                 if let Some(p) = self.parser.as_mut() {
                     p.data(Ctx { ts_ns, dir }, bytes, out);
                 }
@@ -333,6 +308,104 @@ impl Inspector {
             for (d, b) in [Direction::Orig, Direction::Resp].into_iter().zip(rest) {
                 let ports = (orig_p, resp_p);
                 self.deliver(d, ts_ns, &b, transport, ports, cfg, stats, out);
+            }
+        }
+    }
+
+    /// The detector decided `service`: its parser (when netloupe has one) gets the bytes kept
+    /// while detecting, in arrival order. `current` is the delivery that decided (direction,
+    /// time, bytes, how much of them the detection budget kept); None when the decision was
+    /// taken at the end of the connection, with everything already kept.
+    fn matched(
+        &mut self,
+        service: Service,
+        transport: Transport,
+        current: Option<(Direction, i64, &[u8], usize)>,
+        cfg: &AppConfig,
+        stats: &mut AppStats,
+        out: &mut Vec<AppRecord>,
+    ) {
+        let ts_ns = current.map_or_else(|| self.replay.last().map_or(0, |c| c.1), |c| c.1);
+        self.found = Some(service);
+        // The detector's structural match identifies the protocol; a parser that later finds
+        // the bytes impossible for it withdraws that.
+        self.confirmed |= bit(service);
+        let parser = netloupe_proto::new_parser_with_endpoints(
+            service,
+            transport == Transport::Udp,
+            self.endpoints,
+            &cfg.parsers,
+        );
+        match parser {
+            Some(mut parser) => {
+                let replay = std::mem::take(&mut self.replay);
+                self.replay_bytes = 0;
+                // An HTTP request from the responder, with none from the
+                // originator: the roles of the connection (a capture starting
+                // mid-stream, oriented by ports) are the other way round.
+                let request = |d: Direction| {
+                    replay.iter().find(|c| c.0 == d).is_some_and(|c| {
+                        netloupe_proto::http::parser::first_line(&c.2)
+                            .and_then(|(l, _)| netloupe_proto::http::parser::parse_request_line(l))
+                            .is_some()
+                    })
+                };
+                self.swapped = service == Service::Http
+                    && transport == Transport::Tcp
+                    && request(Direction::Resp)
+                    && !request(Direction::Orig);
+                let sw = |d: Direction| if self.swapped { flip(d) } else { d };
+                match (transport, current) {
+                    // The stream from its start, in arrival order, then what the detection
+                    // budget cut off from this delivery.
+                    (Transport::Tcp, _) => {
+                        for (d, t, chunk) in replay {
+                            parser.data(
+                                Ctx {
+                                    ts_ns: t,
+                                    dir: sw(d),
+                                },
+                                &chunk,
+                                out,
+                            );
+                        }
+                        if let Some((dir, ts_ns, bytes, take)) = current {
+                            if take < bytes.len() {
+                                let dir = sw(dir);
+                                parser.data(Ctx { ts_ns, dir }, &bytes[take..], out);
+                            }
+                        }
+                    }
+                    // The datagrams before this one, which did not decide (a query with a
+                    // reserved bit set, say), then this one whole: a parser skips what it
+                    // cannot read.
+                    (Transport::Udp, Some((dir, ts_ns, bytes, _))) => {
+                        let n = replay.len();
+                        for (d, t, chunk) in replay.into_iter().take(n.saturating_sub(1)) {
+                            parser.data(Ctx { ts_ns: t, dir: d }, &chunk, out);
+                        }
+                        parser.data(Ctx { ts_ns, dir }, bytes, out)
+                    }
+                    // Decided at the end: every datagram kept.
+                    (Transport::Udp, None) => {
+                        for (d, t, chunk) in replay {
+                            parser.data(Ctx { ts_ns: t, dir: d }, &chunk, out);
+                        }
+                    }
+                }
+                self.parser = Some(parser);
+                self.phase = Phase::Parsing;
+                self.check_parser(ts_ns, stats, out);
+            }
+            None if transport == Transport::Tcp && upgrades_to_tls(service) => {
+                self.confirmed |= bit(service);
+                self.replay = Vec::new();
+                self.replay_bytes = 0;
+                self.phase = Phase::AwaitingTls;
+            }
+            None => {
+                self.confirmed |= bit(service);
+                self.finish();
             }
         }
     }
@@ -383,6 +456,7 @@ impl Inspector {
             Phase::Detecting => self.finish(),
             Phase::AwaitingTls => {}
             Phase::Parsing => {
+                let dir = if self.swapped { flip(dir) } else { dir };
                 if let Some(p) = self.parser.as_mut() {
                     p.gap(dir, len);
                 }
@@ -442,6 +516,7 @@ impl AppSession {
                 upgraded: false,
                 await_bytes: 0,
                 tunnel: None,
+                swapped: false,
                 confirmed: 0,
                 endpoints,
             },
@@ -564,6 +639,19 @@ impl AppSession {
                 r.finish(budget, rstats, sink)
             });
         }
+        if self.insp.phase == Phase::Detecting && !self.insp.finished {
+            // A match the detector held back (see `Detector::feed`) stands now.
+            if let Some(s) = self.insp.detector.finish() {
+                io.stats.identified += 1;
+                let transport = if self.streams.is_some() {
+                    Transport::Tcp
+                } else {
+                    Transport::Udp
+                };
+                self.insp
+                    .matched(s, transport, None, io.cfg, io.stats, io.out);
+            }
+        }
         if !self.insp.finished {
             if let Some(p) = self.insp.parser.as_mut() {
                 io.stats.encrypted_bytes += p.encrypted_bytes();
@@ -609,4 +697,9 @@ const ALL_SERVICES: &[Service] = &[
     Service::Nbns,
     Service::Mysql,
     Service::Postgresql,
+    Service::Dnp3,
+    Service::Mqtt,
+    Service::Rfb,
+    Service::Telnet,
+    Service::BittorrentDht,
 ];

@@ -315,6 +315,7 @@ fn packet(ts_ns: i64, b: &[u8; PACKET_BYTES], seqs: &mut Sequences) -> FlowPacke
         proto,
         l4,
         ip_len: payload_len.saturating_add(40),
+        wire_len: payload_len.saturating_add(54),
         payload_len,
         complete: extra & 0x02 == 0,
         bad_checksum: extra & 0x01 != 0,

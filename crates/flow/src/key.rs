@@ -46,6 +46,9 @@ pub struct FlowPacket {
     pub l4: L4,
     /// Bytes of the IP datagram per its header (Zeek's `*_ip_bytes`).
     pub ip_len: u32,
+    /// Bytes of the packet at the flow's own layer: the captured frame, link header included,
+    /// or for a tunnelled flow what the tunnel carried (Suricata's `flow.bytes_to*`).
+    pub wire_len: u32,
     /// Transport payload length as the headers state it.
     pub payload_len: u32,
     /// The whole transport segment was captured (checksums could be verified).

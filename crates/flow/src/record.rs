@@ -56,6 +56,10 @@ pub struct ConnRecord {
     pub orig_ip_bytes: u64,
     pub resp_pkts: u64,
     pub resp_ip_bytes: u64,
+    /// Bytes of the packets at the connection's own layer, link header included (the frame, or
+    /// what the tunnel carried): Suricata's `flow.bytes_to*`. Not part of conn.log.
+    pub orig_wire_bytes: u64,
+    pub resp_wire_bytes: u64,
     pub tunnel_parents: Vec<Uid>,
     pub vlan: Option<u16>,
     pub inner_vlan: Option<u16>,

@@ -192,6 +192,9 @@ struct Conn {
     resp_pkts: u64,
     orig_ip_bytes: u64,
     resp_ip_bytes: u64,
+    /// Bytes at the flow's own layer (link header included), for Suricata's EVE.
+    orig_wire_bytes: u64,
+    resp_wire_bytes: u64,
     history: History,
     kind: Kind,
     // 0 = none: VLAN id 0 only tags priority, and Zeek does not log it either.
@@ -553,6 +556,8 @@ impl Conn {
             resp_pkts: 0,
             orig_ip_bytes: 0,
             resp_ip_bytes: 0,
+            orig_wire_bytes: 0,
+            resp_wire_bytes: 0,
             history,
             kind,
             vlan: pkt.vlan.unwrap_or(0),
@@ -627,10 +632,11 @@ impl Conn {
                     self.orig_is_a = !self.orig_is_a;
                     std::mem::swap(&mut self.orig_pkts, &mut self.resp_pkts);
                     std::mem::swap(&mut self.orig_ip_bytes, &mut self.resp_ip_bytes);
+                    std::mem::swap(&mut self.orig_wire_bytes, &mut self.resp_wire_bytes);
                 }
                 // Counted with the direction the packet had on arrival (Zeek counts after
                 // processing, with the pre-flip direction).
-                self.count(is_orig, pkt.ip_len);
+                self.count(is_orig, pkt.ip_len, pkt.wire_len);
                 tcp_feed = Some((outcome.sender_is_orig, outcome.data_seq, outcome.peer_acked));
             }
             (
@@ -649,8 +655,10 @@ impl Conn {
                         self.resp_pkts += u64::from(!is_orig);
                         if is_orig {
                             self.orig_ip_bytes += u64::from(pkt.ip_len);
+                            self.orig_wire_bytes += u64::from(pkt.wire_len);
                         } else {
                             self.resp_ip_bytes += u64::from(pkt.ip_len);
+                            self.resp_wire_bytes += u64::from(pkt.wire_len);
                         }
                         if pkt.bad_checksum {
                             if is_orig {
@@ -683,7 +691,7 @@ impl Conn {
                             *resp_len = if *resp_len < 0 { len } else { *resp_len + len };
                         }
                         if pkt.complete {
-                            self.count(is_orig, pkt.ip_len);
+                            self.count(is_orig, pkt.ip_len, pkt.wire_len);
                         }
                     }
                     _ => {
@@ -694,7 +702,7 @@ impl Conn {
                         } else {
                             *resp_len = if *resp_len < 0 { len } else { *resp_len + len };
                         }
-                        self.count(is_orig, pkt.ip_len);
+                        self.count(is_orig, pkt.ip_len, pkt.wire_len);
                     }
                 }
             }
@@ -773,13 +781,15 @@ impl Conn {
         }
     }
 
-    fn count(&mut self, is_orig: bool, ip_len: u32) {
+    fn count(&mut self, is_orig: bool, ip_len: u32, wire_len: u32) {
         if is_orig {
             self.orig_pkts += 1;
             self.orig_ip_bytes += u64::from(ip_len);
+            self.orig_wire_bytes += u64::from(wire_len);
         } else {
             self.resp_pkts += 1;
             self.resp_ip_bytes += u64::from(ip_len);
+            self.resp_wire_bytes += u64::from(wire_len);
         }
     }
 
@@ -907,6 +917,8 @@ impl Conn {
             orig_ip_bytes: self.orig_ip_bytes,
             resp_pkts: self.resp_pkts,
             resp_ip_bytes: self.resp_ip_bytes,
+            orig_wire_bytes: self.orig_wire_bytes,
+            resp_wire_bytes: self.resp_wire_bytes,
             tunnel_parents: tunnel_parent.into_iter().collect(),
             vlan: Some(self.vlan).filter(|&v| v != 0),
             inner_vlan: Some(self.inner_vlan).filter(|&v| v != 0),

@@ -87,6 +87,7 @@ impl Tcp {
                 window_scale: None,
             },
             ip_len: 40 + len,
+            wire_len: 54 + len,
             payload_len: len,
             complete: true,
             bad_checksum: false,
@@ -192,6 +193,7 @@ fn udp(ts: i64, src: &str, dst: &str, payload: u32) -> FlowPacket {
             ulen: (payload + 8) as u16,
         },
         ip_len: 28 + payload,
+        wire_len: 42 + payload,
         payload_len: payload,
         complete: true,
         bad_checksum: false,
@@ -213,6 +215,7 @@ fn icmp(ts: i64, src: &str, dst: &str, icmp_type: u8, code: u8, payload: u32) ->
             v6: false,
         },
         ip_len: 28 + payload,
+        wire_len: 42 + payload,
         payload_len: payload,
         complete: true,
         bad_checksum: false,
@@ -287,6 +290,10 @@ fn sf_handshake_data_and_fin_exchange() {
     assert_eq!(r.missed_bytes, 0);
     assert_eq!((r.orig_pkts, r.orig_ip_bytes), (6, 6 * 40 + 100));
     assert_eq!((r.resp_pkts, r.resp_ip_bytes), (4, 4 * 40 + 200));
+    assert_eq!(
+        (r.orig_wire_bytes, r.resp_wire_bytes),
+        (6 * 54 + 100, 4 * 54 + 200)
+    );
     assert_eq!((r.orig_pkts, r.orig_ip_bytes), t.sent(true));
     assert_eq!((r.resp_pkts, r.resp_ip_bytes), t.sent(false));
     assert!(r.uid.to_conn_string().starts_with('C'));
@@ -511,6 +518,8 @@ fn udp_from_server_port_flips() {
     assert_eq!((r.orig_bytes, r.resp_bytes), (Some(30), Some(100)));
     assert_eq!((r.orig_pkts, r.resp_pkts), (1, 1));
     assert_eq!((r.orig_ip_bytes, r.resp_ip_bytes), (58, 128));
+    // Frame bytes (Suricata's flow.bytes_to*) follow the flip like the IP bytes.
+    assert_eq!((r.orig_wire_bytes, r.resp_wire_bytes), (72, 142));
     assert_eq!(r.conn_state, "SF");
 }
 
@@ -1161,4 +1170,91 @@ fn fuzz_body_on_pseudo_random_inputs() {
     assert!(letters.len() >= 20, "history letters reached: {letters:?}");
     assert!(flipped > 0 && gaps > 0);
     assert_eq!(protos.len(), 5);
+}
+
+#[test]
+fn udp_datagrams_before_the_deciding_one_reach_the_parser() {
+    // suricata-verify/tests/dns/dns-z-bit: a query with the reserved Z bit set (the detector
+    // does not take it as DNS), then its response, which decides. The query is still parsed:
+    // one record pairing both, with the query's type and Z bit.
+    let q = "0001014000010000000000000377777706676f6f676c6503636f6d0000010001";
+    let r = "0001818000010001000000000377777706676f6f676c6503636f6d0000010001\
+             c00c000100010000003a00048efb2044";
+    let hex = |s: &str| -> Vec<u8> {
+        (0..s.len())
+            .step_by(2)
+            .map(|i| u8::from_str_radix(&s[i..i + 2], 16).unwrap())
+            .collect()
+    };
+    let (q, r) = (hex(q), hex(r));
+    let mut table = FlowTable::new(FlowConfig::default());
+    let mut out = Vec::new();
+    let qp = udp(T0, "10.16.1.11:42150", "8.8.8.8:53", q.len() as u32);
+    let rp = udp(T0 + MS, "8.8.8.8:53", "10.16.1.11:42150", r.len() as u32);
+    table.process_payload(&qp, &q, &mut out);
+    table.process_payload(&rp, &r, &mut out);
+    table.flush(&mut out, &mut |_| {});
+    let dns: Vec<_> = table
+        .take_app_events()
+        .into_iter()
+        .filter_map(|e| match e.record {
+            netloupe_flow::AppRecord::Dns(d) => Some(d),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(dns.len(), 1, "{dns:#?}");
+    // Z is the three reserved bits (0x0070 of the flags): 0x0040 reads as 4.
+    assert_eq!((dns[0].qtype, dns[0].z, dns[0].ts_ns), (Some(1), 4, T0));
+    assert_eq!(dns[0].answers, ["142.251.32.68"]);
+}
+
+#[test]
+fn http_request_from_the_port_chosen_responder_is_parsed() {
+    // suricata-verify/tests/uricontent/detect-uricontent-05: a capture that starts mid-stream
+    // with a request from 192.168.1.5:53 to 192.168.1.1:80. Zeek's port rules make port 53 the
+    // responder (both are server ports; the lower wins), so the request comes from the
+    // responder: the HTTP parser sees the roles the other way round.
+    let req = b"GET /%2e%2e/images.gif HTTP/1.1\r\nHost: www.ExAmPlE.cOM\r\n\r\n";
+    let (s, d) = (ep("192.168.1.5:53"), ep("192.168.1.1:80"));
+    let p = FlowPacket {
+        ts_ns: T0,
+        src: s.0,
+        dst: d.0,
+        proto: 6,
+        l4: L4::Tcp {
+            sport: s.1,
+            dport: d.1,
+            seq: 1,
+            ack: 1,
+            flags: 0x18,
+            window: 8192,
+            window_scale: None,
+        },
+        ip_len: 40 + req.len() as u32,
+        wire_len: 54 + req.len() as u32,
+        payload_len: req.len() as u32,
+        complete: true,
+        bad_checksum: false,
+        tunnel_parent: None,
+        vlan: None,
+        inner_vlan: None,
+    };
+    let mut table = FlowTable::new(FlowConfig::default());
+    let mut out = Vec::new();
+    table.process_payload(&p, req, &mut out);
+    table.flush(&mut out, &mut |_| {});
+    assert_eq!((out[0].resp_h, out[0].resp_p), s, "{out:#?}");
+    assert!(out[0].service.contains(&"http"), "{out:#?}");
+    let http: Vec<_> = table
+        .take_app_events()
+        .into_iter()
+        .filter_map(|e| match e.record {
+            netloupe_flow::AppRecord::Http(h) => Some(h),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(http.len(), 1);
+    assert_eq!(http[0].method.as_deref(), Some("GET"));
+    // Zeek-style unescaped URI.
+    assert_eq!(http[0].uri.as_deref(), Some("/../images.gif"));
 }

@@ -44,7 +44,8 @@ OUTPUT (in OUTDIR):
   stats.json   packet accounting (read = to_flows + arp + non_ip + fragments_held + dropped),
                anomaly counts, flow-table, defragmentation and tunnel counters, timing
   zeek/*.log   the same logs in Zeek's TSV layout, with --format zeek-tsv
-  eve.json     Suricata EVE JSON events (flow, dns, http, tls, ssh, anomaly), with --format eve
+  eve.json     Suricata EVE JSON events (flow, dns, http, tls, ssh, krb5, anomaly), with
+               --format eve
 
 EXIT CODES:
   0  success (a capture that merely ends mid-record is reported as a warning)
@@ -72,7 +73,8 @@ enum FormatArg {
     Json,
     /// Also Zeek's tab-separated layout under OUTDIR/zeek/ (for zeek-cut, RITA, ...).
     ZeekTsv,
-    /// Also Suricata's EVE JSON (flow, dns, http, tls, ssh, anomaly events) in OUTDIR/eve.json.
+    /// Also Suricata's EVE JSON (flow, dns, http, tls, ssh, krb5, anomaly events) in
+    /// OUTDIR/eve.json.
     Eve,
 }
 
@@ -92,6 +94,19 @@ struct AnalyzeArgs {
     /// Extra log formats to write besides JSON lines.
     #[arg(long, value_enum, value_name = "FORMAT")]
     format: Vec<FormatArg>,
+    /// Seed of the Community ID flow hashes (conn.log and eve.json); tools that correlate
+    /// flows by it must use the same seed.
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    community_id_seed: u16,
+    /// Format version of eve.json's dns events: 3 (Suricata 8's default: request/response
+    /// events with query and answer lists) or 2 (Suricata 7's: query/answer events).
+    #[arg(
+        long,
+        default_value_t = 3,
+        value_name = "2|3",
+        value_parser = clap::value_parser!(u8).range(2..=3)
+    )]
+    eve_dns_version: u8,
     /// Do not verify IP/TCP/UDP/ICMP checksums (for captures taken with checksum offload;
     /// like `zeek -C`).
     #[arg(short = 'C', long)]
@@ -187,6 +202,8 @@ fn demo(out: PathBuf) -> ExitCode {
         out,
         threads: 1,
         format: vec![],
+        community_id_seed: 0,
+        eve_dns_version: 3,
         no_checksums: false,
         max_flows: 4_000_000,
         tcp_timeout: 300.0,
@@ -213,6 +230,8 @@ fn analyze(a: AnalyzeArgs) -> ExitCode {
         ..Default::default()
     };
     cfg.decode.verify_checksums = !a.no_checksums;
+    cfg.flow.community_id_seed = a.community_id_seed;
+    cfg.eve_dns_version = a.eve_dns_version;
     cfg.decode.defrag.max_bytes = a.defrag_max_bytes;
     cfg.decode.defrag.timeout_ns = secs(a.defrag_timeout);
     cfg.flow.max_flows = a.max_flows.max(1);

@@ -26,6 +26,11 @@ pub enum Service {
     Nbns,
     Mysql,
     Postgresql,
+    Dnp3,
+    Mqtt,
+    Rfb,
+    Telnet,
+    BittorrentDht,
 }
 
 impl Service {
@@ -58,6 +63,12 @@ impl Service {
             Nbns => "netbios-ns",
             Mysql => "mysql",
             Postgresql => "postgresql",
+            // No Zeek analyzer logs these by default: Suricata's app-layer names.
+            Dnp3 => "dnp3",
+            Mqtt => "mqtt",
+            Rfb => "rfb",
+            Telnet => "telnet",
+            BittorrentDht => "bittorrent-dht",
         }
     }
 
@@ -126,6 +137,12 @@ impl Service {
             Nbns => &[(UDP, 137)],
             Mysql => &[(TCP, 3306)],
             Postgresql => &[(TCP, 5432)],
+            Dnp3 => &[(TCP, 20000), (UDP, 20000)],
+            Mqtt => &[(TCP, 1883)],
+            Rfb => &[(TCP, 5900)],
+            Telnet => &[(TCP, 23)],
+            // Peers choose their ports.
+            BittorrentDht => &[],
         }
     }
 }

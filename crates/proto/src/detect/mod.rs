@@ -6,14 +6,21 @@
 //! that must agree with each other and with the data, enumerations of legal values — never a
 //! single magic byte. Ports only break ties between protocols whose content rules both matched
 //! (DNS vs. mDNS vs. LLMNR vs. NBNS share one message format); they are never the sole
-//! evidence. One rule is gated by a port as well: a versionless HTTP/0.9 request line counts only
-//! towards a well-known HTTP port (content is still required).
+//! evidence. Two rules are gated by a port as well: a versionless HTTP/0.9 request line counts only
+//! towards a well-known HTTP port, and a client's lone `QUIT` line (shared by SMTP, FTP and POP3,
+//! with no server greeting seen) only towards the registered port of one of them (content is
+//! still required). A DNS-shaped message whose opcode no specification assigns counts only on
+//! the DNS port.
 //!
 //! Line protocols that open with a server greeting (SMTP, FTP, POP3, IMAP) are decided from the
 //! greeting together with the client's first command, or from a client command that no other
 //! protocol uses (`EHLO`, `CAPA`, a tagged IMAP `CAPABILITY`, ...).
 //!
-//! The detector is 10 bytes and never allocates: it keeps per direction only whether more bytes
+//! A UDP datagram whose content is one protocol's, sent to a port registered to another, does not
+//! decide at once: later datagrams may show the port's own protocol (which then wins); when none
+//! does, the first match stands (at the latest when the connection ends).
+//!
+//! The detector is 11 bytes and never allocates: it keeps per direction only whether more bytes
 //! could still change the answer and which greeting/command hints were seen.
 
 mod rules;
@@ -78,6 +85,9 @@ enum Side {
 #[derive(Debug, Clone, Default)]
 pub struct Detector {
     decided: Option<Service>,
+    /// UDP: a content match off its own port, sent to a port registered to another protocol;
+    /// held while later datagrams may show that protocol, reported if none does.
+    deferred: Option<Service>,
     gave_up: bool,
     feeds: u8,
     datagrams: u8,
@@ -94,10 +104,12 @@ struct Cands {
     primary: u32,
     /// Same message format, selectable only when the port is theirs (DNS-family siblings).
     alternate: u32,
+    /// Weak content, selectable only on the protocol's own port, even with no other match.
+    gated: u32,
 }
 
 /// Preference among content matches when no port breaks the tie.
-const PRIORITY: [Service; 24] = [
+const PRIORITY: [Service; 29] = [
     Service::Dhcp,
     Service::Quic,
     Service::Tls,
@@ -112,6 +124,11 @@ const PRIORITY: [Service; 24] = [
     Service::Sip,
     Service::Mysql,
     Service::Postgresql,
+    Service::Dnp3,
+    Service::Mqtt,
+    Service::Rfb,
+    Service::Telnet,
+    Service::BittorrentDht,
     Service::Smtp,
     Service::Ftp,
     Service::Pop3,
@@ -136,16 +153,19 @@ impl Cands {
     fn add_alt(&mut self, s: Service) {
         self.alternate |= bit(s);
     }
+    fn add_gated(&mut self, s: Service) {
+        self.gated |= bit(s);
+    }
     fn is_empty(&self) -> bool {
         self.primary == 0
     }
     /// The match to report: a candidate on its registered responder port, then one on its
     /// registered originator port, then the first content match in [`PRIORITY`] order.
     fn pick(&self, t: Transport, orig_port: u16, resp_port: u16) -> Option<Service> {
-        if self.primary == 0 {
+        if self.primary == 0 && self.gated == 0 {
             return None;
         }
-        let all = self.primary | self.alternate;
+        let all = self.primary | self.alternate | self.gated;
         for port in [resp_port, orig_port] {
             for (i, &s) in PRIORITY.iter().enumerate() {
                 if all & (1 << i) != 0 && on_registered_port(s, t, port) {
@@ -176,6 +196,11 @@ pub fn off_port(service: Service, t: Transport, resp_port: u16) -> bool {
 /// DNS-format message: the preferred reading from content, plus its siblings for the port
 /// tie-break.
 fn add_dns_family(c: &mut Cands, info: &rules::DnsInfo) {
+    if info.unassigned_opcode() {
+        // A DNS-shaped message with an opcode nothing assigns: DNS only on the DNS port.
+        c.add_gated(Service::Dns);
+        return;
+    }
     let nb_type = matches!(info.qtype, 0x20 | 0x21);
     let nbns = info.nb_name && (nb_type || info.opcode >= 5);
     let preferred = if nbns {
@@ -248,6 +273,18 @@ fn eval_tcp(d: &[u8], simple_http: bool, c: &mut Cands) -> (bool, u16) {
     if run(&mut short, rules::pgsql_client(d)) || run(&mut short, rules::pgsql_server(d)) {
         c.add(Service::Postgresql);
     }
+    if run(&mut short, rules::dnp3(d)) {
+        c.add(Service::Dnp3);
+    }
+    if run(&mut short, rules::mqtt_connect(d)) || run(&mut short, rules::mqtt5_connack(d)) {
+        c.add(Service::Mqtt);
+    }
+    if run(&mut short, rules::rfb(d)) {
+        c.add(Service::Rfb);
+    }
+    if run(&mut short, rules::telnet(d)) {
+        c.add(Service::Telnet);
+    }
     match rules::dns_tcp(d) {
         Ok(info) => add_dns_family(c, &info),
         Err(Miss::Short) => short = true,
@@ -308,6 +345,12 @@ fn eval_udp(d: &[u8], quic_port: bool, c: &mut Cands) {
     }
     if ok(rules::ntp(d)) {
         c.add(Service::Ntp);
+    }
+    if ok(rules::dnp3(d)) {
+        c.add(Service::Dnp3);
+    }
+    if ok(rules::bittorrent_dht(d)) {
+        c.add(Service::BittorrentDht);
     }
     if c.is_empty() && find_ntlmssp(d).is_some() {
         c.add(Service::Ntlm);
@@ -383,9 +426,39 @@ impl Detector {
                 if let Some(s) = combined {
                     c.add(s);
                 }
+                // A client that only says QUIT (the server never greeted): the line protocol
+                // whose own port it was sent to. Weak content, so the port must be theirs.
+                if self.orig_hints & rules::C_QUIT != 0 && self.resp == Side::Unseen {
+                    for s in [Service::Smtp, Service::Ftp, Service::Pop3] {
+                        if on_registered_port(s, t, resp_port) {
+                            c.add(s);
+                        }
+                    }
+                }
             }
         }
         if let Some(s) = c.pick(t, orig_port, resp_port) {
+            // A datagram of one protocol sent to another's registered port (an SNMP message to
+            // port 53 before the DNS queries, say): wait for the port's own protocol.
+            let port_owner = PRIORITY
+                .iter()
+                .any(|&o| o != s && on_registered_port(o, t, resp_port));
+            if t == Transport::Udp
+                && port_owner
+                && off_port(s, t, resp_port)
+                && self.datagrams < MAX_DATAGRAMS
+                && self.feeds < MAX_FEEDS
+            {
+                self.deferred.get_or_insert(s);
+                return Verdict::NeedMore;
+            }
+            self.decided = Some(s);
+            return Verdict::Match(s);
+        }
+        if let Some(s) = self
+            .deferred
+            .filter(|_| self.datagrams >= MAX_DATAGRAMS || self.feeds >= MAX_FEEDS)
+        {
             self.decided = Some(s);
             return Verdict::Match(s);
         }
@@ -406,6 +479,15 @@ impl Detector {
 
     /// The identified protocol, once decided.
     pub fn result(&self) -> Option<Service> {
+        self.decided
+    }
+
+    /// The connection ended while undecided: a deferred match (see [`Detector::feed`]) is the
+    /// answer after all.
+    pub fn finish(&mut self) -> Option<Service> {
+        if self.decided.is_none() && !self.gave_up {
+            self.decided = self.deferred.take();
+        }
         self.decided
     }
 

@@ -13,7 +13,8 @@
 //! ISO 8073 and MS-RDPBCGR/MS-RDPEUDP (RDP), RFC 4511 (LDAP), RFC 2131/2132 (DHCP), RFC 5321
 //! (SMTP), RFC 959 (FTP), RFC 1939/2449 (POP3), RFC 9051 (IMAP), RFC 3416/3412 (SNMP), RFC 5905
 //! (NTP), RFC 3261 (SIP), the MySQL client/server protocol and the PostgreSQL frontend/backend
-//! protocol documentation.
+//! protocol documentation, IEEE 1815 (DNP3), OASIS MQTT 3.1.1/5.0, RFC 6143 (RFB), RFC 854/855
+//! (Telnet) and BEP 5 (BitTorrent DHT).
 
 use crate::Service;
 
@@ -220,6 +221,13 @@ pub(super) struct DnsInfo {
     pub opcode: u8,
 }
 
+impl DnsInfo {
+    /// An opcode no DNS or NBNS specification assigns.
+    pub fn unassigned_opcode(&self) -> bool {
+        matches!(self.opcode, 3 | 9..=15)
+    }
+}
+
 fn dns_class_ok(c: u16) -> bool {
     // IN, CH, HS, NONE, ANY; the top bit is mDNS's unicast-response / cache-flush bit.
     matches!(c & 0x7fff, 1 | 3 | 4 | 254 | 255)
@@ -268,9 +276,9 @@ pub(super) fn dns_message(m: &[u8], whole: bool) -> Chk<DnsInfo> {
     let f16 = |i: usize| m.get(i..i + 2).map(|b| u16::from_be_bytes([b[0], b[1]]));
     let mut opcode = 0u8;
     if let Some(&f0) = m.get(2) {
+        // Opcodes of DNS (0-2, 4, 5) and NBNS (5-8); the unassigned ones (3, 9-15) are read
+        // too, and count only towards the DNS port (see `DnsInfo::unassigned_opcode`).
         opcode = (f0 >> 3) & 0xf;
-        // Opcodes of DNS (0-2, 4, 5) and NBNS (5-8).
-        ensure(matches!(opcode, 0 | 1 | 2 | 4 | 5 | 6 | 7 | 8))?;
     }
     let flags = f16(2).unwrap_or(0);
     let qr = flags & 0x8000 != 0;
@@ -321,7 +329,7 @@ pub(super) fn dns_message(m: &[u8], whole: bool) -> Chk<DnsInfo> {
         }
         if i == 0 {
             // NBNS opcodes only carry NetBIOS names.
-            ensure(opcode < 6 || info.nb_name)?;
+            ensure(!(6..=8).contains(&opcode) || info.nb_name)?;
             if !whole {
                 return Ok(info);
             }
@@ -1180,13 +1188,27 @@ pub(super) fn ntp(d: &[u8]) -> Chk<()> {
             let precision = r.u8()? as i8;
             ensure(stratum <= 16)?;
             ensure((-8..=17).contains(&poll))?;
-            ensure((-32..=0).contains(&precision))?;
             // The classic minimal SNTP query: everything but the first byte zero.
             if mode == 3 && d.len() == 48 && d[1..].iter().all(|&b| b == 0) {
                 return Ok(());
             }
-            // Reference, origin, receive and transmit timestamps; the transmit one is set.
-            ensure(d[16..48].chunks(8).all(ntp_ts_ok))?;
+            // A data-minimised client request (draft-ietf-ntp-data-minimization, as chrony
+            // sends): stratum 0, root delay/dispersion, reference id and the first three
+            // timestamps zero, the transmit timestamp a random cookie; precision is not
+            // meaningful there.
+            if mode == 3 && stratum == 0 && d[4..40].iter().all(|&b| b == 0) {
+                return ensure(d[40..48] != [0; 8]);
+            }
+            ensure((-32..=0).contains(&precision))?;
+            // Reference, origin, receive and transmit timestamps; the transmit one is set. A
+            // server's origin timestamp echoes the client's transmit timestamp, which may be
+            // such a random cookie, so it is not checked in server replies.
+            ensure(
+                d[16..48]
+                    .chunks(8)
+                    .enumerate()
+                    .all(|(i, t)| (mode == 4 && i == 1) || ntp_ts_ok(t)),
+            )?;
             ensure(d[40..48] != [0; 8])
         }
         6 => {
@@ -1296,6 +1318,238 @@ pub(super) fn pgsql_server(d: &[u8]) -> Chk<()> {
 }
 
 // ---------------------------------------------------------------------------------------------
+// DNP3 (IEEE 1815 data link layer: start 0x0564, length, control, addresses, header CRC)
+
+/// CRC-16/DNP (reflected polynomial 0xA6BC, initial 0, final complement) of `d`.
+fn crc16_dnp(d: &[u8]) -> u16 {
+    let mut crc: u16 = 0;
+    for &b in d {
+        crc ^= u16::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xa6bc
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+/// A DNP3 link-layer frame header: the start bytes, a length of at least 5 and the header's
+/// own CRC over its first eight bytes (so ten bytes that a random stream matches with
+/// probability 2^-32).
+pub(super) fn dnp3(d: &[u8]) -> Chk<()> {
+    let mut r = Rd::new(d);
+    r.lit(&[0x05, 0x64])?;
+    ensure(r.u8()? >= 5)?;
+    r.skip(5)?;
+    let crc = r.le16()?;
+    ensure(crc == crc16_dnp(&d[..8]))
+}
+
+// ---------------------------------------------------------------------------------------------
+// MQTT (OASIS MQTT 3.1.1 and 5.0: CONNECT, CONNACK)
+
+/// MQTT's variable-length "remaining length" (1 to 4 bytes).
+fn mqtt_len(r: &mut Rd) -> Chk<usize> {
+    let mut v = 0usize;
+    for i in 0..4 {
+        let b = r.u8()?;
+        v |= usize::from(b & 0x7f) << (7 * i);
+        if b & 0x80 == 0 {
+            return Ok(v);
+        }
+    }
+    Err(Miss::No)
+}
+
+/// A client's CONNECT: type 1 with zero flags, then the protocol name "MQTT" (level 4 or 5) or
+/// "MQIsdp" (level 3), connect flags with the reserved bit clear.
+pub(super) fn mqtt_connect(d: &[u8]) -> Chk<()> {
+    let mut r = Rd::new(d);
+    ensure(r.u8()? == 0x10)?;
+    let len = mqtt_len(&mut r)?;
+    ensure(len >= 10)?;
+    match r.be16()? {
+        4 => {
+            r.lit(b"MQTT")?;
+            ensure(matches!(r.u8()?, 4 | 5))?;
+        }
+        6 => {
+            r.lit(b"MQIsdp")?;
+            ensure(r.u8()? == 3)?;
+        }
+        _ => return Err(Miss::No),
+    }
+    ensure(r.u8()? & 1 == 0)
+}
+
+/// A server's MQTT 5.0 CONNACK: type 2, acknowledge flags 0 or 1, a defined reason code, and a
+/// property length that accounts exactly for the rest of the packet. (The 3.1.1 CONNACK is four
+/// bytes with little structure; it is left to the CONNECT that precedes it.)
+pub(super) fn mqtt5_connack(d: &[u8]) -> Chk<()> {
+    let mut r = Rd::new(d);
+    ensure(r.u8()? == 0x20)?;
+    let len = mqtt_len(&mut r)?;
+    ensure(len >= 3)?;
+    ensure(r.u8()? <= 1)?;
+    let reason = r.u8()?;
+    ensure(matches!(reason, 0 | 0x80..=0x9f))?;
+    let start = r.p;
+    let props = mqtt_len(&mut r)?;
+    ensure(props > 0 && 2 + (r.p - start) + props == len)?;
+    // The first property is one CONNACK may carry (MQTT 5.0, 3.2.2.3).
+    ensure(matches!(
+        r.u8()?,
+        0x11 | 0x12
+            | 0x13
+            | 0x15
+            | 0x16
+            | 0x1a
+            | 0x1c
+            | 0x1f
+            | 0x21
+            | 0x22
+            | 0x24
+            | 0x25
+            | 0x26
+            | 0x27
+            | 0x28
+            | 0x29
+            | 0x2a
+    ))
+}
+
+// ---------------------------------------------------------------------------------------------
+// RFB (RFC 6143: the ProtocolVersion handshake message)
+
+/// "RFB xxx.yyy\n", twelve bytes, sent first by the server and echoed by the client.
+pub(super) fn rfb(d: &[u8]) -> Chk<()> {
+    let mut r = Rd::new(d);
+    r.lit(b"RFB ")?;
+    for _ in 0..3 {
+        ensure(r.u8()?.is_ascii_digit())?;
+    }
+    ensure(r.u8()? == b'.')?;
+    for _ in 0..3 {
+        ensure(r.u8()?.is_ascii_digit())?;
+    }
+    ensure(r.u8()? == b'\n')
+}
+
+// ---------------------------------------------------------------------------------------------
+// Telnet (RFC 854/855: option negotiation)
+
+/// A stream that opens with option negotiation: at least two consecutive IAC commands, each
+/// WILL/WONT/DO/DONT with an option code, or a complete subnegotiation (IAC SB ... IAC SE).
+pub(super) fn telnet(d: &[u8]) -> Chk<()> {
+    let mut r = Rd::new(d);
+    let mut n = 0;
+    while n < 2 {
+        ensure(r.u8()? == 0xff)?;
+        match r.u8()? {
+            0xfb..=0xfe => {
+                let opt = r.u8()?;
+                ensure(opt <= 50 || opt == 0xff)?;
+            }
+            0xfa => {
+                let opt = r.u8()?;
+                ensure(opt <= 50)?;
+                // Option data up to IAC SE, at most 64 bytes.
+                let body = r.rest();
+                let end = body.windows(2).take(64).position(|w| w == [0xff, 0xf0]);
+                match end {
+                    Some(i) => r.skip(i + 2)?,
+                    None if body.len() < 66 => return Err(Miss::Short),
+                    None => return Err(Miss::No),
+                }
+            }
+            _ => return Err(Miss::No),
+        }
+        n += 1;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------------
+// BitTorrent DHT (BEP 5: KRPC messages, bencoded dictionaries over UDP)
+
+/// One bencoded value at the cursor; `depth` bounds the nesting. Returns the string's bytes
+/// for byte strings (empty for other values).
+fn bencode<'a>(r: &mut Rd<'a>, depth: u8) -> Chk<&'a [u8]> {
+    ensure(depth < 8)?;
+    match r.u8()? {
+        b'i' => {
+            if r.d.get(r.p) == Some(&b'-') {
+                r.skip(1)?;
+            }
+            r.digits(20)?;
+            ensure(r.u8()? == b'e')?;
+            Ok(&[])
+        }
+        b'l' => {
+            while r.d.get(r.p).ok_or(Miss::Short)? != &b'e' {
+                bencode(r, depth + 1)?;
+            }
+            r.skip(1)?;
+            Ok(&[])
+        }
+        b'd' => {
+            bencode_dict(r, depth + 1, |_, _| {})?;
+            Ok(&[])
+        }
+        b'0'..=b'9' => {
+            r.p -= 1;
+            let n = r.digits(6)? as usize;
+            ensure(r.u8()? == b':')?;
+            r.take(n)
+        }
+        _ => Err(Miss::No),
+    }
+}
+
+/// The entries of a dictionary whose `d` was just read, up to and including its `e`; keys must
+/// be byte strings. `each` sees every key with its value.
+fn bencode_dict<'a>(
+    r: &mut Rd<'a>,
+    depth: u8,
+    mut each: impl FnMut(&'a [u8], &'a [u8]),
+) -> Chk<()> {
+    while r.d.get(r.p).ok_or(Miss::Short)? != &b'e' {
+        ensure(r.d[r.p].is_ascii_digit())?;
+        let k = bencode(r, depth)?;
+        let v = bencode(r, depth)?;
+        each(k, v);
+    }
+    r.skip(1)
+}
+
+/// A KRPC message: a datagram that is exactly one bencoded dictionary with a transaction id
+/// `t` and a message type `y` of `q`, `r` or `e`, and the body key that type requires
+/// (`a` with `q`, `r`, `e`).
+pub(super) fn bittorrent_dht(d: &[u8]) -> Chk<()> {
+    let mut r = Rd::new(d);
+    ensure(r.u8()? == b'd')?;
+    let (mut t, mut y, mut body) = (false, None, [false; 3]);
+    bencode_dict(&mut r, 1, |k, v| match k {
+        b"t" => t = true,
+        b"y" => y = Some(v),
+        b"a" => body[0] = true,
+        b"r" => body[1] = true,
+        b"e" => body[2] = true,
+        _ => {}
+    })?;
+    ensure(r.left() == 0 && t)?;
+    match y {
+        Some(b"q") => ensure(body[0]),
+        Some(b"r") => ensure(body[1]),
+        Some(b"e") => ensure(body[2]),
+        _ => Err(Miss::No),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
 // Line-based mail and file transfer protocols (SMTP, FTP, POP3, IMAP).
 
 /// Server greeting hints.
@@ -1315,6 +1569,8 @@ pub(super) const C_SMTP: u16 = 1 << 10;
 pub(super) const C_LINE: u16 = 1 << 11;
 /// A command only FTP has (PASV, RETR, CWD, ...).
 pub(super) const C_FTP_ONLY: u16 = 1 << 12;
+/// The line is a bare `QUIT`, which SMTP, FTP and POP3 share.
+pub(super) const C_QUIT: u16 = 1 << 13;
 pub(super) const GREETINGS: u16 = 0x00ff;
 pub(super) const COMMANDS: u16 = 0xff00;
 
@@ -1451,6 +1707,9 @@ pub(super) fn command(d: &[u8]) -> Chk<Command> {
     }
     if POP_ONLY.contains(&verb) {
         service = Some(Service::Pop3);
+    }
+    if verb == b"QUIT" && matches!(r.rest(), b"" | b"\n" | b"\r" | b"\r\n") {
+        hints |= C_QUIT;
     }
     // The rest of the line is text.
     let rest = r.rest();

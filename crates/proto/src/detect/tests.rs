@@ -95,6 +95,43 @@ fn detect_mdns_llmnr_nbns() {
 }
 
 #[test]
+fn off_port_datagram_waits_for_the_ports_protocol() {
+    // suricata-verify/tests/dns-udp-junkrequest-first: an SNMPv3 message to port 53, then a
+    // DNS query: the port's own protocol wins.
+    let snmp = h("3040020103300f02030091c8020205dc0401040201030415301304000201000201000405                  61646d696e04000400301304000400a00d02030091c8020100020100 3000");
+    let dns = h("c58e01200001000000000001 0b63617465 6e61637962657202467200 00010001");
+    let mut det = Detector::new();
+    assert_eq!(det.feed(Transport::Udp, Orig, &snmp, 59075, 53), NeedMore);
+    assert_eq!(
+        det.feed(Transport::Udp, Orig, &dns, 59075, 53),
+        Match(Service::Dns)
+    );
+    // Alone, the SNMP message is still SNMP: when the connection ends, or when the datagram
+    // budget runs out.
+    let mut det = Detector::new();
+    assert_eq!(det.feed(Transport::Udp, Orig, &snmp, 59075, 53), NeedMore);
+    assert_eq!(det.finish(), Some(Service::Snmp));
+    let mut det = Detector::new();
+    let mut last = NeedMore;
+    for _ in 0..MAX_DATAGRAMS {
+        last = det.feed(Transport::Udp, Orig, &snmp, 59075, 53);
+    }
+    assert_eq!(last, Match(Service::Snmp));
+    // Towards a port no protocol registers, or its own, it decides at once.
+    assert_eq!(udp(&snmp, 59075, 40000), Match(Service::Snmp));
+    assert_eq!(udp(&snmp, 59075, 161), Match(Service::Snmp));
+}
+
+#[test]
+fn dns_with_unassigned_opcode_only_on_the_dns_port() {
+    // suricata-verify/tests/dns/dns-invalid-opcode: a query for suricata.io A with opcode 9.
+    let q = h("0001490000010000000000000873757269636174610269 6f0000010001");
+    assert_eq!(udp(&q, 5333, 53), Match(Service::Dns));
+    assert_eq!(udp(&q, 5333, 5353), NeedMore);
+    assert_eq!(udp(&q, 5333, 40000), NeedMore);
+}
+
+#[test]
 fn detect_dns_negatives() {
     let q = h(DNS_QUERY);
     // Class 0x0042 is no DNS class.
@@ -518,6 +555,15 @@ fn detect_smtp() {
     assert_eq!(v, [NeedMore, Match(Service::Smtp)]);
     // A client EHLO alone is enough.
     assert_eq!(tcp1(Orig, &e, 1232, 2525), Match(Service::Smtp));
+    // suricata-verify/tests/smtp-quit: the server closes without a greeting, the client says
+    // QUIT. Shared by SMTP, FTP and POP3: the port to which it was sent decides, and nothing
+    // is claimed elsewhere.
+    let q = b"QUIT\r\n";
+    assert_eq!(tcp1(Orig, q, 58121, 25), Match(Service::Smtp));
+    assert_eq!(tcp1(Orig, q, 58121, 21), Match(Service::Ftp));
+    assert_eq!(tcp1(Orig, q, 58121, 110), Match(Service::Pop3));
+    assert_eq!(tcp1(Orig, q, 58121, 8080), NeedMore);
+    assert_eq!(tcp1(Orig, b"QUIT now\r\n", 58121, 25), NeedMore);
 }
 
 #[test]
@@ -601,6 +647,18 @@ fn detect_ntp() {
     );
     // Minimal SNTP query.
     assert_eq!(udp(&padded("1b", 48), 50000, 123), Match(Service::Ntp));
+    // suricata-verify/tests/vxlan-decoder-03 (inside VXLAN): a data-minimised client request
+    // (precision 0x20, random transmit cookie) and the server reply echoing the cookie.
+    let c = padded("230009200000000000000000000000000000000000000000", 40);
+    let mut c = c;
+    c.extend(h("6e7c1f1daa4d542f"));
+    assert_eq!(udp(&c, 60631, 123), Match(Service::Ntp));
+    let r = h("1c0109ea00000000000002d27f7f0100e0bf4a9eed4a07b46e7c1f1daa4d542fe0bf4aa60c781ad7e0bf4aa60c7883e8");
+    assert_eq!(udp(&r, 123, 60631), Match(Service::Ntp));
+    // The cookie is only allowed in those places: a reply's transmit timestamp must be real.
+    let mut r2 = r.clone();
+    r2[40..48].copy_from_slice(&h("6e7c1f1daa4d542f"));
+    assert_eq!(udp(&r2, 123, 60631), NeedMore);
     // A 48-byte datagram with an implausible transmit timestamp; version 0; mode 7 item
     // count without item size (ndpi/pcap/gtp_false_positive.pcapng).
     let mut bad = s.clone();
@@ -780,4 +838,98 @@ fn ftp_without_greeting() {
         25,
     );
     assert_ne!(v, Match(Service::Ftp));
+}
+
+// --- Industrial, messaging, remote access, peer-to-peer -----------------------------------------
+
+#[test]
+fn detect_dnp3() {
+    // suricata-verify/tests/dnp3/dnp3-toclient-start: an outstation response (link header
+    // 0564 0a44 0100 0a00, CRC 6e25) and a master request.
+    let resp = h("05640a4401000a006e25c0f08280006b7d");
+    let req = h("056408c40a000100fc42c1d000a350");
+    assert_eq!(tcp1(Resp, &resp, 59602, 20000), Match(Service::Dnp3));
+    assert_eq!(tcp1(Orig, &req, 59602, 20000), Match(Service::Dnp3));
+    assert_eq!(udp(&req, 59602, 20000), Match(Service::Dnp3));
+    // One header byte changed: the CRC no longer agrees.
+    let mut bad = req.clone();
+    bad[4] ^= 1;
+    assert_eq!(tcp(&[(Orig, &bad), (Resp, JUNK)], 59602, 20000), NoMatch);
+    // A partial header waits.
+    assert_eq!(tcp1(Orig, &req[..6], 59602, 20000), NeedMore);
+}
+
+#[test]
+fn detect_mqtt() {
+    // suricata-verify/tests/mqtt-connect-rules (MQTT 5 CONNECT, first 26 bytes).
+    let connect = h("101c00044d51545405c2003c032100140000000475736572");
+    assert_eq!(tcp1(Orig, &connect, 53654, 1883), Match(Service::Mqtt));
+    // suricata-verify/tests/mqtt-midstream-split: the capture starts with the server's MQTT 5
+    // CONNACK (reason 0; topic alias maximum and assigned client identifier properties).
+    let mut connack = h("203200002f22000a120029");
+    connack.extend(b"auto-1B43E800-08E3-3BA1-2E97-E9A0B4064BF5");
+    assert_eq!(
+        tcp_verdicts(&[(Resp, &connack[..1]), (Resp, &connack[1..])], 33896, 1883),
+        [NeedMore, Match(Service::Mqtt)]
+    );
+    // A property length that does not account for the packet.
+    let mut bad = connack.clone();
+    bad[4] = 0x2e;
+    assert_eq!(tcp(&[(Resp, &bad), (Orig, JUNK)], 33896, 1883), NoMatch);
+    // MQTT 3.1 ("MQIsdp", level 3).
+    let v3 = h("102600064d514973647003c2003c");
+    assert_eq!(tcp1(Orig, &v3, 40000, 1883), Match(Service::Mqtt));
+}
+
+#[test]
+fn detect_rfb() {
+    // suricata-verify/tests/rfb-partial-tx: the server's ProtocolVersion message.
+    assert_eq!(
+        tcp1(Resp, b"RFB 003.889\n", 46254, 5900),
+        Match(Service::Rfb)
+    );
+    assert_eq!(tcp1(Resp, b"RFB 003.8", 46254, 5900), NeedMore);
+    assert_eq!(
+        tcp(&[(Resp, b"RFB 3.8\n\0\0\0\0"), (Orig, JUNK)], 46254, 5900),
+        NoMatch
+    );
+}
+
+#[test]
+fn detect_telnet() {
+    // suricata-verify/tests/telnet/telnet-01: the client's option negotiation (DO SGA, WILL
+    // TTYPE, ...) and the server's lone DO AUTHENTICATION, which waits for more.
+    let client = h("fffd03fffb18fffb1ffffb20fffb21fffb22fffb27fffd05fffb23");
+    assert_eq!(tcp1(Orig, &client, 1550, 23), Match(Service::Telnet));
+    assert_eq!(tcp1(Resp, &h("fffd25"), 1550, 23), NeedMore);
+    // A subnegotiation (terminal type IS "xterm").
+    let sb = h("fffa1800787465726dfff0fffb01");
+    assert_eq!(tcp1(Orig, &sb, 1550, 23), Match(Service::Telnet));
+    // 0xff followed by something else is not negotiation.
+    assert_eq!(
+        tcp(&[(Orig, &h("ffd8ffe000104a46")), (Resp, JUNK)], 1, 2),
+        NoMatch
+    );
+}
+
+#[test]
+fn detect_bittorrent_dht() {
+    // suricata-verify/tests/bittorrent-dht: ping query, its response and an error.
+    let q = b"d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe";
+    let r = b"d1:rd2:id20:mnopqrstuvwxyz123456e1:t2:aa1:y1:re";
+    let e = b"d1:eli201e23:A Generic Error Ocurrede1:t2:aa1:y1:ee";
+    for m in [&q[..], &r[..], &e[..]] {
+        assert_eq!(udp(m, 20000, 30000), Match(Service::BittorrentDht));
+    }
+    // Trailing bytes, a missing transaction id, or a type without its body: not KRPC.
+    let mut trailing = q.to_vec();
+    trailing.push(b'x');
+    assert_ne!(udp(&trailing, 1, 2), Match(Service::BittorrentDht));
+    let no_t = b"d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:y1:qe";
+    assert_ne!(udp(no_t, 1, 2), Match(Service::BittorrentDht));
+    let wrong_body = b"d1:ad2:id20:abcdefghij0123456789e1:t2:aa1:y1:re";
+    assert_ne!(udp(wrong_body, 1, 2), Match(Service::BittorrentDht));
+    // Deep nesting is refused without recursion trouble.
+    let deep = [b'l'; 200];
+    assert_ne!(udp(&deep, 1, 2), Match(Service::BittorrentDht));
 }

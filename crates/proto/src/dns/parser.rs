@@ -84,6 +84,8 @@ impl Header {
 pub struct Question {
     /// Lower-cased, dotted, non-printable bytes escaped as `\xNN`.
     pub name: String,
+    /// The name with its case as sent, when that differs from `name`.
+    pub name_case: Option<String>,
     pub qtype: u16,
     pub qclass: u16,
 }
@@ -109,6 +111,48 @@ pub struct Rr {
     /// Zeek's text for the record. `None`: Zeek raises no per-record reply event for this type
     /// (OPT, TKEY, TSIG); `Some("")`: an event with nothing to list (WKS).
     pub text: Option<String>,
+    /// Fields of the data that the text leaves out.
+    pub detail: RrDetail,
+}
+
+/// Fields of a record's data that Zeek's text does not show (Suricata's EVE lists them).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum RrDetail {
+    #[default]
+    None,
+    /// SRV (RFC 2782): the text is the target.
+    Srv {
+        priority: u16,
+        weight: u16,
+        port: u16,
+    },
+    /// SSHFP (RFC 4255): the text is the fingerprint.
+    Sshfp { algorithm: u8, fp_type: u8 },
+    /// NULL (RFC 1035 3.3.10): the data itself (at most [`MAX_RAW_RDATA`] bytes), which
+    /// Zeek does not show.
+    Raw(Box<[u8]>),
+}
+
+/// Longest NULL record data kept for [`RrDetail::Raw`].
+pub const MAX_RAW_RDATA: usize = 256;
+
+impl RrDetail {
+    fn of(rtype: u16, rdata: &[u8]) -> RrDetail {
+        let be = |i: usize| u16::from_be_bytes([rdata[i], rdata[i + 1]]);
+        match rtype {
+            33 if rdata.len() >= 7 => RrDetail::Srv {
+                priority: be(0),
+                weight: be(2),
+                port: be(4),
+            },
+            44 if rdata.len() >= 2 => RrDetail::Sshfp {
+                algorithm: rdata[0],
+                fp_type: rdata[1],
+            },
+            10 => RrDetail::Raw(rdata[..rdata.len().min(MAX_RAW_RDATA)].into()),
+            _ => RrDetail::None,
+        }
+    }
 }
 
 /// EDNS(0) OPT pseudo-record (RFC 6891 6.1.2).
@@ -150,6 +194,7 @@ pub fn parse_message(b: &[u8]) -> Option<Message> {
     };
     let mut pos = HEADER_LEN;
     for _ in 0..header.qdcount {
+        let start = pos;
         let Some((name, p)) = read_name(b, pos) else {
             m.malformed = Some("DNS_truncated_quest_name");
             return Some(m);
@@ -160,8 +205,12 @@ pub fn parse_message(b: &[u8]) -> Option<Message> {
         };
         pos = p + 4;
         if m.questions.len() < MAX_RRS {
+            let name_case = read_name_cased(b, start, false)
+                .map(|(n, _)| n)
+                .filter(|n| *n != name);
             m.questions.push(Question {
                 name,
+                name_case,
                 qtype: u16::from_be_bytes([tc[0], tc[1]]),
                 qclass: u16::from_be_bytes([tc[2], tc[3]]),
             });
@@ -216,6 +265,7 @@ pub fn parse_message(b: &[u8]) -> Option<Message> {
                 class,
                 ttl,
                 text,
+                detail: RrDetail::of(rtype, rdata),
             });
             pos = start + rdlen;
         }
@@ -227,6 +277,11 @@ pub fn parse_message(b: &[u8]) -> Option<Message> {
 /// first pointer when compressed). `None` on truncation, a forward or self pointer, too many
 /// jumps, a reserved label type, or a name longer than 255 bytes.
 pub fn read_name(b: &[u8], pos: usize) -> Option<(String, usize)> {
+    read_name_cased(b, pos, true)
+}
+
+/// [`read_name`], lower-casing the labels or not.
+fn read_name_cased(b: &[u8], pos: usize, lower: bool) -> Option<(String, usize)> {
     let mut out = String::new();
     let mut wire_len = 0usize;
     let mut p = pos;
@@ -251,7 +306,7 @@ pub fn read_name(b: &[u8], pos: usize) -> Option<(String, usize)> {
                 if !out.is_empty() {
                     out.push('.');
                 }
-                push_label(&mut out, label);
+                push_label(&mut out, label, lower);
                 p += 1 + len;
             }
             0xc0 => {
@@ -272,11 +327,11 @@ pub fn read_name(b: &[u8], pos: usize) -> Option<(String, usize)> {
     }
 }
 
-/// Appends one label lower-cased, with bytes outside printable ASCII as `\xNN`.
-fn push_label(out: &mut String, label: &[u8]) {
+/// Appends one label (lower-cased when `lower`), with bytes outside printable ASCII as `\xNN`.
+fn push_label(out: &mut String, label: &[u8], lower: bool) {
     for &c in label {
         if c.is_ascii_graphic() || c == b' ' {
-            out.push(c.to_ascii_lowercase() as char);
+            out.push(if lower { c.to_ascii_lowercase() } else { c } as char);
         } else {
             let _ = write!(out, "\\x{c:02x}");
         }

@@ -36,6 +36,9 @@ pub struct DnsRecord {
     /// Response time minus query time.
     pub rtt_ns: Option<i64>,
     pub query: Option<String>,
+    /// The query name with its case as sent, when that differs from `query` (which Zeek logs
+    /// lower-cased). Not part of dns.log.
+    pub query_case: Option<String>,
     pub qclass: Option<u16>,
     pub qtype: Option<u16>,
     pub rcode: Option<u16>,
@@ -48,6 +51,9 @@ pub struct DnsRecord {
     pub answers: Vec<String>,
     /// TTL of each answer, in seconds, parallel to `answers`.
     pub ttls: Vec<u32>,
+    /// What each answer's text leaves out (SRV priority/weight/port, SSHFP algorithm and
+    /// type), parallel to `answers`. Not part of dns.log.
+    pub answer_details: Vec<super::parser::RrDetail>,
     /// The server answered without any record (Zeek's "rejected").
     pub rejected: bool,
     pub opcode: Option<u8>,

@@ -62,6 +62,9 @@ pub struct DnsSession {
     /// TCP per-direction buffers (index 0: originator).
     bufs: [Vec<u8>; 2],
     lost: [bool; 2],
+    /// A capture loss ended at what may be a message boundary: the next bytes must look like
+    /// a message start, or the direction is lost.
+    resync: [bool; 2],
     confirmed: bool,
     violated: bool,
     /// Messages rejected while not yet confirmed (up to [`MAX_REJECTED`]).
@@ -85,6 +88,7 @@ impl DnsSession {
             pending_replies: VecDeque::new(),
             bufs: [Vec::new(), Vec::new()],
             lost: [false; 2],
+            resync: [false; 2],
             confirmed: false,
             violated: false,
             rejected: 0,
@@ -120,8 +124,14 @@ impl DnsSession {
             self.stats.malformed += 1;
             self.stats.last_weird = Some(w);
         }
-        let plausible = matches!(msg.header.opcode, 0 | 1 | 2 | 4 | 5)
-            && (msg.header.qdcount as usize == msg.questions.len());
+        // DNS opcodes, or an unassigned one (3, 9-15; the detector chose DNS for those only on
+        // the DNS port) on a message that parsed whole; NBNS's 6-8 are not DNS.
+        let opcode_ok = match msg.header.opcode {
+            0 | 1 | 2 | 4 | 5 => true,
+            3 | 9..=15 => msg.malformed.is_none() && !msg.questions.is_empty(),
+            _ => false,
+        };
+        let plausible = opcode_ok && (msg.header.qdcount as usize == msg.questions.len());
         if !self.confirmed {
             if !plausible {
                 self.reject();
@@ -226,6 +236,15 @@ impl DnsSession {
 
     fn tcp_data(&mut self, ctx: Ctx, mut data: &[u8], out: &mut Vec<AppRecord>) {
         let d = di(ctx.dir);
+        if self.resync[d] && !data.is_empty() {
+            // Length prefix, then a header whose counts are sane: a message starts here.
+            match data.get(..14) {
+                Some(h) if message_start(h) => self.resync[d] = false,
+                Some(_) => self.lost[d] = true,
+                // Too short to judge: give the direction up rather than buffer a guess.
+                None => self.lost[d] = true,
+            }
+        }
         if self.lost[d] {
             self.stats.skipped_bytes += data.len() as u64;
             return;
@@ -275,6 +294,7 @@ fn apply_query(rec: &mut DnsRecord, msg: &Message) {
     if h.opcode != OPCODE_UPDATE {
         if let Some(q) = msg.questions.first() {
             rec.query = Some(q.name.clone());
+            rec.query_case.clone_from(&q.name_case);
             rec.qclass = Some(q.qclass);
             rec.qtype = Some(q.qtype);
             rec.rd = h.rd;
@@ -324,6 +344,7 @@ fn apply_reply(rec: &mut DnsRecord, msg: &Message, ts_ns: i64) {
             if !text.is_empty() {
                 rec.answers.push(text.clone());
                 rec.ttls.push(rr.ttl);
+                rec.answer_details.push(rr.detail.clone());
             }
         } else if rr.section == Section::Authority {
             push_distinct(&mut rec.auth, text);
@@ -352,10 +373,16 @@ impl SessionParser for DnsSession {
     }
 
     fn gap(&mut self, dir: Direction, len: u64) {
-        // Message boundaries are lost: drop what was buffered and stop parsing this direction.
+        // A loss inside a message loses the framing: drop what was buffered and stop parsing
+        // this direction. A loss that began at a message boundary may have taken whole
+        // messages only: parsing resumes if the next bytes start a message.
         let d = di(dir);
+        if self.bufs[d].is_empty() && !self.lost[d] {
+            self.resync[d] = true;
+        } else {
+            self.lost[d] = true;
+        }
         self.bufs[d] = Vec::new();
-        self.lost[d] = true;
         self.stats.skipped_bytes += len;
     }
 
@@ -374,6 +401,17 @@ impl SessionParser for DnsSession {
     fn violated(&self) -> bool {
         self.violated
     }
+}
+
+/// Whether `h` (at least 14 bytes) starts a DNS-over-TCP message: a length that holds a header,
+/// a DNS opcode, no more than a few questions, and record counts a message of that length can
+/// hold.
+fn message_start(h: &[u8]) -> bool {
+    let be = |i: usize| usize::from(u16::from_be_bytes([h[i], h[i + 1]]));
+    let len = be(0);
+    let opcode = (h[4] >> 3) & 0xf;
+    let (qd, an, ns, ar) = (be(6), be(8), be(10), be(12));
+    len >= 12 && matches!(opcode, 0 | 1 | 2 | 4 | 5) && qd <= 4 && (qd + an + ns + ar) * 5 <= len
 }
 
 /// Body of the `proto_dns` fuzz target: the input's first byte picks UDP or TCP and, bit by bit,

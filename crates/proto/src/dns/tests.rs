@@ -1,4 +1,4 @@
-use super::parser::{parse_message, read_name, render_rdata, Section};
+use super::parser::{parse_message, read_name, render_rdata, RrDetail, Section};
 use super::session::MAX_REJECTED;
 use super::*;
 use crate::test_util::unhex;
@@ -159,15 +159,30 @@ fn tcp_framing_any_split() {
 
 #[test]
 fn tcp_gap_stops_direction() {
-    let mut s = DnsSession::tcp();
-    let mut out = Vec::new();
-    s.gap(Direction::Resp, 100);
     let r = unhex(TWO_RESP_R);
     let mut fr = (r.len() as u16).to_be_bytes().to_vec();
     fr.extend_from_slice(&r);
+    // A loss inside a message: the direction is given up.
+    let mut s = DnsSession::tcp();
+    let mut out = Vec::new();
+    s.data(ctx(T0, Direction::Resp), &fr[..10], &mut out);
+    s.gap(Direction::Resp, 100);
     s.data(ctx(T0, Direction::Resp), &fr, &mut out);
     assert!(out.is_empty());
     assert_eq!(s.stats.skipped_bytes, 100 + fr.len() as u64);
+    // A loss at a message boundary followed by bytes that do not start a message: the same.
+    let mut s = DnsSession::tcp();
+    s.gap(Direction::Resp, 100);
+    s.data(ctx(T0, Direction::Resp), &[0xff; 40], &mut out);
+    s.data(ctx(T0, Direction::Resp), &fr, &mut out);
+    assert!(out.is_empty());
+    // A loss at a message boundary (suricata-verify/tests/dns-tcp-ts-gap: a whole query lost)
+    // followed by a message: parsing resumes.
+    let mut s = DnsSession::tcp();
+    s.gap(Direction::Resp, 100);
+    s.data(ctx(T0, Direction::Resp), &fr, &mut out);
+    s.end(T0, &mut out);
+    assert_eq!(dns_records(out).len(), 1);
 }
 
 #[test]
@@ -499,4 +514,60 @@ fn fuzz_body_survives_random_and_mutated_inputs() {
         input.truncate(input.len() / 2);
         fuzz(&input);
     }
+}
+
+#[test]
+fn srv_and_sshfp_details_beside_the_text() {
+    // A response with one SRV answer (priority 20, weight 1, port 5060, target "a") and one
+    // SSHFP answer (algorithm 1, type 1), owner the root.
+    let mut m = vec![0, 1, 0x81, 0x80, 0, 0, 0, 2, 0, 0, 0, 0];
+    m.extend([
+        0, 0, 33, 0, 1, 0, 0, 0, 60, 0, 9, 0, 20, 0, 1, 0x13, 0xc4, 1, b'a', 0,
+    ]);
+    m.extend([0, 0, 44, 0, 1, 0, 0, 0, 60, 0, 4, 1, 1, 0xab, 0xcd]);
+    // And a NULL record, whose data Zeek does not show.
+    m[7] = 3;
+    m.extend([0, 0, 10, 0, 1, 0, 0, 0, 0, 0, 3, b'V', 3, 0xc5]);
+    let msg = parse_message(&m).unwrap();
+    let got: Vec<_> = msg
+        .rrs
+        .iter()
+        .map(|r| (r.text.clone().unwrap(), r.detail.clone()))
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (
+                "a".to_string(),
+                RrDetail::Srv {
+                    priority: 20,
+                    weight: 1,
+                    port: 5060
+                }
+            ),
+            (
+                "SSHFP: abcd".to_string(),
+                RrDetail::Sshfp {
+                    algorithm: 1,
+                    fp_type: 1
+                }
+            ),
+            (
+                "<unknown type=10>".to_string(),
+                RrDetail::Raw(vec![b'V', 3, 0xc5].into())
+            )
+        ]
+    );
+}
+
+#[test]
+fn query_case_is_kept_beside_the_lowered_name() {
+    // suricata-verify/tests/dns-udp-junkrequest-first: "catenacyber.Fr".
+    let q = unhex("c58e01200001000000000001 0b63617465 6e61637962657202467200 00010001");
+    let m = parse_message(&q).unwrap();
+    assert_eq!(m.questions[0].name, "catenacyber.fr");
+    assert_eq!(m.questions[0].name_case.as_deref(), Some("catenacyber.Fr"));
+    let lower = unhex(TWO_RESP_Q);
+    let m = parse_message(&lower).unwrap();
+    assert_eq!(m.questions[0].name_case, None);
 }

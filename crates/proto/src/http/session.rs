@@ -45,6 +45,9 @@ enum State {
     Headers09,
     /// Request side after a CONNECT, until its response says whether a tunnel follows.
     AwaitConnect,
+    /// After a loss that covered the rest of a body and more: the next bytes must start a
+    /// message (after stray line ends), or this direction is given up.
+    Resync,
     Stopped,
 }
 
@@ -927,7 +930,8 @@ impl HttpSession {
             || (100..200).contains(&st.code);
         if tunnel {
             self.body_done(1);
-            // What follows is another protocol (or TLS through a proxy).
+            // What follows is another protocol (or TLS through a proxy): a CONNECT tunnel's
+            // bytes go back to protocol detection (`take_tunnel`), HTTP included.
             self.sides[0].state = State::Stopped;
             self.sides[1].state = State::Stopped;
             if let Some(t) = self.trans_mut(depth) {
@@ -977,6 +981,32 @@ impl HttpSession {
                     } else {
                         pos
                     };
+                }
+                State::Resync => {
+                    let blank = rest
+                        .iter()
+                        .take_while(|&&c| c == b'\r' || c == b'\n')
+                        .count();
+                    pos += blank;
+                    let rest = &rest[blank..];
+                    if rest.is_empty() {
+                        return pos;
+                    }
+                    let starts = first_line(rest).map(|(line, _)| {
+                        if d == 0 {
+                            parser::parse_request_line(line).is_some()
+                        } else {
+                            parser::parse_status_line(line).is_some()
+                        }
+                    });
+                    match starts {
+                        Some(true) => self.sides[d].state = State::Head,
+                        None if rest.len() <= MAX_HEAD => return pos,
+                        _ => {
+                            self.sides[d].state = State::Stopped;
+                            return b.len();
+                        }
+                    }
                 }
                 State::Headers09 => {
                     let Some((line, n)) = first_line(rest) else {
@@ -1258,6 +1288,15 @@ impl SessionParser for HttpSession {
             State::Length(n) if len < n && self.sides[d].buf.is_empty() => {
                 self.sides[d].state = State::Length(n - len);
                 self.sides[d].body_len += len;
+            }
+            // The loss is the rest of the body: the next message starts after it, right at its
+            // end or (loss beyond the body) where a message line shows up next.
+            State::Length(n) if len >= n && self.sides[d].buf.is_empty() => {
+                self.sides[d].body_len += n;
+                self.body_done(d);
+                if len > n {
+                    self.sides[d].state = State::Resync;
+                }
             }
             State::UntilClose => self.sides[d].body_len += len,
             _ => {

@@ -218,6 +218,105 @@ fn connect_and_upgrade_stop_parsing() {
 }
 
 #[test]
+fn connect_tunnel_is_handed_back_for_detection() {
+    // suricata-verify/tests/http-connect/http-connect-simple: a CONNECT answered 200, then a
+    // plain HTTP exchange through the tunnel. The parser logs the CONNECT and hands the
+    // tunnel's bytes back (the session layer identifies them anew: HTTP here, a new session
+    // numbered from 1, which the EVE harness checks end to end). The client ended its CONNECT
+    // head with a stray line feed, which is HTTP's, not the tunnel's.
+    let mut s = HttpSession::new();
+    let mut out = vec![];
+    s.data(
+        ctx(Direction::Orig, 1),
+        b"CONNECT abc:443 HTTP/1.1\r\nUser-Agent: Victor/1.0\r\n\r\n\n",
+        &mut out,
+    );
+    s.data(
+        ctx(Direction::Resp, 2),
+        b"HTTP/1.1 200 OK\r\nServer: VictorServer/1.0\r\n\r\nGET",
+        &mut out,
+    );
+    let tunnel = s.take_tunnel().expect("a tunnel after CONNECT 200");
+    assert_eq!(tunnel, [Vec::new(), b"GET".to_vec()]);
+    assert!(s.take_tunnel().is_none(), "handed over once");
+    s.end(9, &mut out);
+    let methods: Vec<_> = out
+        .iter()
+        .filter_map(|r| match r {
+            AppRecord::Http(h) => h.method.clone(),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(methods, ["CONNECT"]);
+    assert!(!s.violated());
+}
+
+#[test]
+fn gap_covering_the_rest_of_a_body_keeps_the_framing() {
+    // The last 15 bytes of the first response's body were never captured; the next exchanges
+    // still pair up.
+    let mut s = HttpSession::new();
+    let mut out = vec![];
+    let c = |dir| Ctx { ts_ns: 1, dir };
+    s.data(c(Direction::Orig), b"GET /1 HTTP/1.0\r\n\r\n", &mut out);
+    s.data(
+        c(Direction::Resp),
+        b"HTTP/1.0 200 OK\r\nContent-Length: 20\r\n\r\nsixby",
+        &mut out,
+    );
+    s.gap(Direction::Resp, 15);
+    s.data(c(Direction::Orig), b"GET /2 HTTP/1.0\r\n\r\n", &mut out);
+    s.data(
+        c(Direction::Resp),
+        b"HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok",
+        &mut out,
+    );
+    s.end(2, &mut out);
+    let r: Vec<_> = out
+        .iter()
+        .filter_map(|a| match a {
+            AppRecord::Http(h) => Some((h.uri.clone(), h.status_code, h.response_body_len)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        r,
+        [
+            (Some("/1".to_string()), Some(200), 20),
+            (Some("/2".to_string()), Some(200), 2)
+        ]
+    );
+    // suricata-verify/tests/http-gap-whole-body: the loss covers the whole 12-byte body and
+    // the CRLF after it; the next response line resynchronises, other bytes do not.
+    for (next, paired) in [
+        (&b"HTTP/1.0 200 OK\r\n\r\n"[..], true),
+        (b"garbage\r\n", false),
+    ] {
+        let mut s = HttpSession::new();
+        let mut out = vec![];
+        s.data(c(Direction::Orig), b"GET /1 HTTP/1.0\r\n\r\n", &mut out);
+        s.data(
+            c(Direction::Resp),
+            b"HTTP/1.0 200 OK\r\nContent-Length: 12\r\n\r\n",
+            &mut out,
+        );
+        s.gap(Direction::Resp, 14);
+        s.data(c(Direction::Orig), b"GET /2 HTTP/1.0\r\n\r\n", &mut out);
+        s.data(c(Direction::Resp), next, &mut out);
+        s.end(2, &mut out);
+        let st: Vec<_> = out
+            .iter()
+            .filter_map(|a| match a {
+                AppRecord::Http(h) => Some(h.status_code),
+                _ => None,
+            })
+            .collect();
+        let want = if paired { Some(200) } else { None };
+        assert_eq!(st, [Some(200), want], "{next:?}");
+    }
+}
+
+#[test]
 fn malformed_lengths_do_not_panic() {
     for cl in [
         "-1",

@@ -32,6 +32,8 @@ pub struct KerberosRecord {
     /// PKINIT certificates' subjects (client: from the request, server: from the reply).
     pub client_cert_subject: Option<String>,
     pub server_cert_subject: Option<String>,
+    /// Carried over TCP (else UDP). Not a kerberos.log field.
+    pub tcp: bool,
 }
 
 impl KerberosRecord {

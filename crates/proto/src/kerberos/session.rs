@@ -205,7 +205,12 @@ impl KerberosSession {
     }
 
     fn emit(&mut self, out: &mut Vec<AppRecord>) {
-        out.extend(self.recs.drain(..).map(AppRecord::Kerberos));
+        let tcp = self.tcp;
+        out.extend(
+            self.recs
+                .drain(..)
+                .map(|r| AppRecord::Kerberos(KerberosRecord { tcp, ..r })),
+        );
     }
 }
 

@@ -34,6 +34,10 @@ pub struct SslRecord {
     pub ja3: Option<String>,
     pub ja3s: Option<String>,
     pub ja4: Option<String>,
+    /// The ClientHello offered TLS 1.3 by the `draft_version` extension (0xff02) of the drafts
+    /// before 16. Not part of ssl.log (Zeek does not report it); Suricata's EVE names such a
+    /// connection's version "TLS 1.3 draft-<16" when no ServerHello says otherwise.
+    pub client_tls13_pre16_draft: bool,
 }
 
 impl SslRecord {

@@ -452,6 +452,7 @@ impl TlsSession {
                 self.rec.ja3 = Some(fingerprint::ja3(&info));
                 self.rec.ja4 = Some(fingerprint::ja4(&info, self.proto));
             }
+            self.rec.client_tls13_pre16_draft = info.extensions.contains(&0xff02);
             self.client_hello = Some(info);
         }
     }

@@ -15,6 +15,10 @@
 //! * `testdata/cipher_lens_client_hellos.hex`: tls_cipher_lens.pcap, packets 1 to 5, one a
 //!   line: the same ClientHello with cipher-suite lengths 72 (right), 134 (past the list), 133
 //!   (odd), 132 and 0.
+//!
+//! From suricata-verify's corpus: `testdata/draft14_client_hello.hex`:
+//! tests/tls/tls13-draft14/input.pcap, packet 4 (a ClientHello offering TLS 1.3 draft 14 with
+//! the draft_version extension 0xff02).
 //! * tls_change_cipher.pcap packet 2 and tls-appdata.pcap packets 1-2 (captures that start
 //!   after the handshake): the first bytes of those payloads, inline below; the encrypted
 //!   remainder of each record is padded to its real length with filler bytes.
@@ -565,4 +569,23 @@ fn tls_start_check() {
     b[3] = 0;
     b[4] = 100;
     assert!(looks_like_tls_start(&b));
+}
+
+#[test]
+fn tls13_pre16_draft_offer() {
+    let ch = unhex(include_str!("testdata/draft14_client_hello.hex"));
+    let (_, out) = run(&[(C, &ch)]);
+    let Some(AppRecord::Ssl(r)) = out.first() else {
+        panic!("no ssl record: {out:?}");
+    };
+    assert!(r.client_tls13_pre16_draft);
+    assert_eq!(r.version, None);
+    assert_eq!(r.ja3.as_deref(), Some("65825469c473e48f3ee2571129256ab0"));
+    // An ordinary hello does not carry it.
+    let (ch, _) = basic();
+    let (_, out) = run(&[(C, &ch)]);
+    let Some(AppRecord::Ssl(r)) = out.first() else {
+        panic!("no ssl record");
+    };
+    assert!(!r.client_tls13_pre16_draft);
 }
