@@ -44,6 +44,7 @@ read -r t_c1 c_c1 < <(best "$BIN" analyze -q --conn-only --threads 1 -o "$TMP/o1
 read -r t_c2 c_c2 < <(best "$BIN" analyze -q --conn-only --threads 2 -o "$TMP/o2" "$MIX")
 read -r t_f1 c_f1 < <(best "$BIN" analyze -q --threads 1 -o "$TMP/f1" "$MIX")
 read -r t_f2 c_f2 < <(best "$BIN" analyze -q --threads 2 -o "$TMP/f2" "$MIX")
+read -r t_h1 c_h1 < <(best "$BIN" analyze -q --threads 1 --file-hashes none -o "$TMP/h1" "$MIX")
 pkts=$(python3 -c "import json;print(json.load(open('$TMP/o1/stats.json'))['packets']['read'])")
 bytes=$(python3 -c "import json;print(json.load(open('$TMP/o1/stats.json'))['bytes']['captured'])")
 flows=$(python3 -c "import json;print(json.load(open('$TMP/o1/stats.json'))['flows']['records'])")
@@ -58,10 +59,11 @@ report "netloupe --conn-only --threads 1" "$t_c1" "$c_c1"
 report "netloupe --conn-only --threads 2" "$t_c2" "$c_c2"
 report "netloupe (inspection) --threads 1" "$t_f1" "$c_f1"
 report "netloupe (inspection) --threads 2" "$t_f2" "$c_f2"
+report "netloupe (insp., no file hashes) -t1" "$t_h1" "$c_h1"
 if command -v ndpiReader >/dev/null; then
   read -r t_nd c_nd < <(best ndpiReader -q -i "$MIX")
   report "ndpiReader -i" "$t_nd" "$c_nd"
-  python3 -c "print(f'netloupe inspection vs ndpiReader, throughput per CPU-second: {$c_nd/$c_f1:.2f}x')"
+  python3 -c "print(f'netloupe inspection vs ndpiReader, throughput per CPU-second: {$c_nd/$c_f1:.2f}x (without file hashes: {$c_nd/$c_h1:.2f}x)')"
 else
   echo "ndpiReader not installed (apt-get install libndpi-bin): no nDPI comparison"
 fi
