@@ -33,6 +33,9 @@
 //! dhcp rows Zeek joins across connections (our dhcp.log is per connection), count against the
 //! overall share but not the in-scope one. Not compared: smtp fuids, ftp fuid, kerberos cert
 //! fuids, smb_files fuid, dhcp uids (random in Zeek).
+//!
+//! A second test checks conn.log's `service` of the QUIC baselines that have a conn.log
+//! (`quic,ssl`).
 
 mod common;
 
@@ -1201,4 +1204,50 @@ fn protocol_logs_agree_with_zeek() {
         regressions.is_empty(),
         "agreement with Zeek regressed: {regressions:#?}"
     );
+}
+
+/// conn.log's `service` of the QUIC baselines that have a conn.log (`dpd-custom-port`,
+/// `dpd-v2-custom-port`: one connection each on port 4433): Zeek lists `quic,ssl`, its QUIC
+/// analyzer having handed the Initial hellos to its SSL analyzer; ours must list the same.
+#[test]
+fn quic_conn_service_lists_ssl_as_zeek() {
+    let Some(corpus) = common::corpus_dir() else {
+        return;
+    };
+    let zeek = corpus.join("zeek");
+    let Some(index) = common::baseline_index(&zeek) else {
+        return;
+    };
+    let mut checked = 0;
+    for e in index.iter().filter(|e| {
+        e.dir.starts_with("Baseline/scripts.base.protocols.quic.")
+            && e.logs.iter().any(|l| l == "conn.log")
+    }) {
+        let Some(log) = common::read_zeek_log(&zeek.join(&e.dir).join("conn.log")) else {
+            continue;
+        };
+        let Some(col) = log.col("service") else {
+            continue;
+        };
+        let mut want: Vec<String> = log.rows.iter().map(|r| r[col].clone()).collect();
+        let out = common::tmp_dir(&format!("quic-conn-{checked}"));
+        let status = common::netloupe()
+            .args(["analyze", "-q", "-C", "-o"])
+            .arg(&out)
+            .arg(zeek.join(&e.trace))
+            .status()
+            .expect("run netloupe");
+        assert!(status.success() || status.code() == Some(3), "{}", e.trace);
+        let mut ours: Vec<String> = common::read_jsonl(&out.join("conn.log"))
+            .iter()
+            .map(|c| show(c.get("service")))
+            .collect();
+        let _ = std::fs::remove_dir_all(&out);
+        want.sort();
+        ours.sort();
+        println!("{}: Zeek {want:?}, ours {ours:?}", e.dir);
+        assert_eq!(ours, want, "{}", e.dir);
+        checked += 1;
+    }
+    println!("QUIC baselines with a conn.log checked: {checked}");
 }
