@@ -547,6 +547,10 @@ impl EveWriter {
         let AppRecord::Ssl(s) = &e.record else {
             return Ok(());
         };
+        if s.over_quic {
+            // Suricata logs QUIC's hellos in its `quic` events, not as TLS sessions.
+            return Ok(());
+        }
         let cert = match cert {
             Some(AppRecord::X509(c)) => Some(c),
             _ => None,

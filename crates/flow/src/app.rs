@@ -422,6 +422,9 @@ impl Inspector {
         if p.confirmed() {
             self.confirmed |= bit(p.service());
         }
+        if p.tls_confirmed() {
+            self.confirmed |= bit(Service::Tls);
+        }
         if p.violated() && !self.finished {
             stats.parser_violations += 1;
             stats.encrypted_bytes += p.encrypted_bytes();
@@ -628,6 +631,9 @@ impl AppSession {
             if p.confirmed() {
                 services |= bit(p.service());
             }
+            if p.tls_confirmed() {
+                services |= bit(Service::Tls);
+            }
         }
         AppSummary { services }
     }
@@ -662,8 +668,9 @@ impl AppSession {
     }
 }
 
-/// The services of a bit set, in `Service` order, by the names Zeek gives them on this
-/// transport.
+/// The services of a bit set, in `ALL_SERVICES` order, by the names Zeek gives them on this
+/// transport. (Zeek lists them in the order its analyzers confirmed; QUIC comes before the
+/// TLS read from its CRYPTO frames, "quic,ssl".)
 pub(crate) fn service_names(bits: u32, udp: bool) -> Vec<&'static str> {
     ALL_SERVICES
         .iter()
@@ -675,8 +682,8 @@ pub(crate) fn service_names(bits: u32, udp: bool) -> Vec<&'static str> {
 const ALL_SERVICES: &[Service] = &[
     Service::Dns,
     Service::Http,
-    Service::Tls,
     Service::Quic,
+    Service::Tls,
     Service::Ssh,
     Service::Smb,
     Service::DceRpc,

@@ -19,7 +19,7 @@
 //!
 //! The share reported per log is the share of Zeek's rows for which we produce a record with
 //! all compared fields equal; "in scope" leaves out rows of protocols netloupe does not parse
-//! (TLS over UDP: QUIC/DTLS; files from SMB/SMTP; certificates inside RDP), as the parser-level
+//! (DTLS; files from SMB/SMTP; certificates inside RDP), as the parser-level
 //! tests in crates/proto/tests do. The target is 95% per log; the assertions keep the
 //! figures reached when this test was written from regressing.
 //!
@@ -33,6 +33,9 @@
 //! dhcp rows Zeek joins across connections (our dhcp.log is per connection), count against the
 //! overall share but not the in-scope one. Not compared: smtp fuids, ftp fuid, kerberos cert
 //! fuids, smb_files fuid, dhcp uids (random in Zeek).
+//!
+//! A second test checks conn.log's `service` of the QUIC baselines that have a conn.log
+//! (`quic,ssl`).
 
 mod common;
 
@@ -71,8 +74,8 @@ const FLOORS: [(&str, f64, f64); 15] = [
     ("dns", 1.0, 1.0),
     ("http", 1.0, 1.0),
     ("files", 1.0, 1.0),
-    // QUIC/DTLS out of scope.
-    ("ssl", 23.0 / 37.0, 1.0),
+    // DTLS out of scope (dtls-stun-dpd).
+    ("ssl", 36.0 / 37.0, 1.0),
     ("x509", 1.0, 1.0),
     ("ssh", 1.0, 1.0),
     ("quic", 1.0, 1.0),
@@ -736,11 +739,8 @@ fn unmatched_cause(log: &str, name: &str, z: &HashMap<&str, &str>, run: &RunOut)
         return ("connection missing from our conn.log".into(), false);
     };
     let want = spec(log).service;
-    if proto == "udp" && matches!(log, "ssl" | "x509") {
-        return (
-            "TLS over UDP (QUIC/DTLS), not parsed (out of scope)".into(),
-            true,
-        );
+    if proto == "udp" && matches!(log, "ssl" | "x509") && !services.iter().any(|s| s == "quic") {
+        return ("DTLS, not parsed (out of scope)".into(), true);
     }
     if services.is_empty() {
         return (
@@ -1106,7 +1106,7 @@ fn protocol_logs_agree_with_zeek() {
     println!(
         "(share: Zeek records we produce with every compared field equal; in-scope leaves out"
     );
-    println!(" QUIC/DTLS ssl rows, SMB/SMTP files, RDP certificates, dhcp rows Zeek joined across");
+    println!(" DTLS ssl rows, SMB/SMTP files, RDP certificates, dhcp rows Zeek joined across");
     println!(" connections; extra: our records no Zeek row took)");
     let below: Vec<String> = LOGS
         .iter()
@@ -1204,4 +1204,50 @@ fn protocol_logs_agree_with_zeek() {
         regressions.is_empty(),
         "agreement with Zeek regressed: {regressions:#?}"
     );
+}
+
+/// conn.log's `service` of the QUIC baselines that have a conn.log (`dpd-custom-port`,
+/// `dpd-v2-custom-port`: one connection each on port 4433): Zeek lists `quic,ssl`, its QUIC
+/// analyzer having handed the Initial hellos to its SSL analyzer; ours must list the same.
+#[test]
+fn quic_conn_service_lists_ssl_as_zeek() {
+    let Some(corpus) = common::corpus_dir() else {
+        return;
+    };
+    let zeek = corpus.join("zeek");
+    let Some(index) = common::baseline_index(&zeek) else {
+        return;
+    };
+    let mut checked = 0;
+    for e in index.iter().filter(|e| {
+        e.dir.starts_with("Baseline/scripts.base.protocols.quic.")
+            && e.logs.iter().any(|l| l == "conn.log")
+    }) {
+        let Some(log) = common::read_zeek_log(&zeek.join(&e.dir).join("conn.log")) else {
+            continue;
+        };
+        let Some(col) = log.col("service") else {
+            continue;
+        };
+        let mut want: Vec<String> = log.rows.iter().map(|r| r[col].clone()).collect();
+        let out = common::tmp_dir(&format!("quic-conn-{checked}"));
+        let status = common::netloupe()
+            .args(["analyze", "-q", "-C", "-o"])
+            .arg(&out)
+            .arg(zeek.join(&e.trace))
+            .status()
+            .expect("run netloupe");
+        assert!(status.success() || status.code() == Some(3), "{}", e.trace);
+        let mut ours: Vec<String> = common::read_jsonl(&out.join("conn.log"))
+            .iter()
+            .map(|c| show(c.get("service")))
+            .collect();
+        let _ = std::fs::remove_dir_all(&out);
+        want.sort();
+        ours.sort();
+        println!("{}: Zeek {want:?}, ours {ours:?}", e.dir);
+        assert_eq!(ours, want, "{}", e.dir);
+        checked += 1;
+    }
+    println!("QUIC baselines with a conn.log checked: {checked}");
 }

@@ -78,6 +78,11 @@ pub trait SessionParser: Send {
     fn handed_to_tls(&self) -> bool {
         false
     }
+    /// A TLS handshake carried inside this protocol was read (QUIC's CRYPTO frames): conn.log
+    /// lists ssl beside the parser's own service, as Zeek does.
+    fn tls_confirmed(&self) -> bool {
+        false
+    }
     /// Bytes the protocol itself encrypted, which the parser skipped (LDAP's SASL sealing),
     /// for stats.json.
     fn encrypted_bytes(&self) -> u64 {

@@ -14,6 +14,7 @@ use zeek_log::*;
 use netloupe_capture::CaptureFile;
 use netloupe_decode::{DecodeConfig, Decoded, Decoder, Transport};
 use netloupe_proto::quic::{QuicRecord, QuicSession};
+use netloupe_proto::tls::SslRecord;
 use netloupe_proto::{AppRecord, Ctx, Direction, SessionParser};
 use std::collections::HashMap;
 use std::net::IpAddr;
@@ -33,6 +34,7 @@ type ConnId = (IpAddr, u16, IpAddr, u16);
 type Endpoint = (IpAddr, u16);
 /// Records with their connection, number of UDP connections, number confirmed.
 type TraceRun = (Vec<(ConnId, QuicRecord)>, usize, usize);
+type SslRun = Vec<(ConnId, SslRecord)>;
 
 struct Conn {
     id: ConnId,
@@ -42,6 +44,11 @@ struct Conn {
 /// Runs QUIC sessions over every UDP connection of a trace; `None` when it cannot be opened.
 /// Also returns (connections, confirmed connections).
 fn try_trace(path: &Path, verify_checksums: bool) -> Option<TraceRun> {
+    try_trace_with_ssl(path, verify_checksums).map(|(t, _)| t)
+}
+
+/// [`try_trace`], with the ssl.log records of the connections as well.
+fn try_trace_with_ssl(path: &Path, verify_checksums: bool) -> Option<(TraceRun, SslRun)> {
     let mut f = CaptureFile::open(path).ok()?;
     let mut dec = Decoder::new(DecodeConfig {
         verify_checksums,
@@ -52,6 +59,7 @@ fn try_trace(path: &Path, verify_checksums: bool) -> Option<TraceRun> {
     let mut order = Vec::new();
     let mut out = Vec::new();
     let mut recs = Vec::new();
+    let mut ssl = Vec::new();
     let mut last_ts = 0;
     // A truncated file still gives what was read.
     while let Ok(Some(pkt)) = f.next_packet() {
@@ -93,8 +101,10 @@ fn try_trace(path: &Path, verify_checksums: bool) -> Option<TraceRun> {
             &mut out,
         );
         for r in out.drain(..) {
-            if let AppRecord::Quic(r) = r {
-                recs.push((conn.id, r));
+            match r {
+                AppRecord::Quic(r) => recs.push((conn.id, r)),
+                AppRecord::Ssl(r) => ssl.push((conn.id, r)),
+                _ => {}
             }
         }
     }
@@ -104,12 +114,14 @@ fn try_trace(path: &Path, verify_checksums: bool) -> Option<TraceRun> {
         confirmed += conn.session.confirmed() as usize;
         conn.session.end(last_ts, &mut out);
         for r in out.drain(..) {
-            if let AppRecord::Quic(r) = r {
-                recs.push((conn.id, r));
+            match r {
+                AppRecord::Quic(r) => recs.push((conn.id, r)),
+                AppRecord::Ssl(r) => ssl.push((conn.id, r)),
+                _ => {}
             }
         }
     }
-    Some((recs, order.len(), confirmed))
+    Some(((recs, order.len(), confirmed), ssl))
 }
 
 fn traces(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -323,15 +335,19 @@ fn quic_log_agrees_with_zeek() {
     assert!(share >= FLOOR, "agreement {share:.3} below floor {FLOOR}");
 }
 
-/// The hellos' fields against Zeek's ssl.log of the QUIC baselines: version, cipher and
-/// server_name of each ssl.log row equal those of our record for that connection.
+/// The ssl.log records of the QUIC sessions against Zeek's ssl.log of the QUIC baselines: each
+/// row has a record of its connection with every field netloupe writes equal (version, cipher,
+/// curve, server_name, resumed, last_alert, next_protocol, established, ssl_history, the
+/// certificate fields); quic.log's `tls_version`/`tls_cipher` agree with the row as well.
 #[test]
-fn tls_fields_agree_with_zeek_ssl_log() {
+fn ssl_records_agree_with_zeek_ssl_log() {
     let index = Path::new(CORPUS).join("baseline_index.tsv");
     let Ok(idx) = std::fs::read_to_string(&index) else {
         println!("SKIP: corpus index {} missing", index.display());
         return;
     };
+    let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "-".into());
+    let tf = |b: bool| if b { "T" } else { "F" }.to_string();
     let (mut total, mut equal) = (0, 0);
     for line in idx.lines().skip(1) {
         let cols: Vec<&str> = line.split('\t').collect();
@@ -342,41 +358,80 @@ fn tls_fields_agree_with_zeek_ssl_log() {
             continue;
         }
         let trace: PathBuf = Path::new(CORPUS).join(cols[1]);
-        let Some((ours, _, _)) = try_trace(&trace, false) else {
+        let Some(((quic, _, _), ssl)) = try_trace_with_ssl(&trace, false) else {
             println!("SKIP {}: trace missing", cols[1]);
             continue;
         };
         let log =
             read_zeek_log(&Path::new(CORPUS).join(cols[0]).join("ssl.log")).expect("read log");
         let col = |n: &str| log.fields.iter().position(|f| f == n).unwrap();
-        let (oh, op, rh, rp) = (
-            col("id.orig_h"),
-            col("id.orig_p"),
-            col("id.resp_h"),
-            col("id.resp_p"),
-        );
-        let (v, c, s) = (col("version"), col("cipher"), col("server_name"));
+        let id_cols = ["id.orig_h", "id.orig_p", "id.resp_h", "id.resp_p"].map(col);
+        let same_conn = |id: &ConnId, row: &[String]| {
+            [
+                id.0.to_string(),
+                id.1.to_string(),
+                id.2.to_string(),
+                id.3.to_string(),
+            ] == id_cols.map(|c| row[c].clone())
+        };
         for row in &log.rows {
             total += 1;
-            let found = ours.iter().any(|(id, r)| {
-                id.0.to_string() == row[oh]
-                    && id.1.to_string() == row[op]
-                    && id.2.to_string() == row[rh]
-                    && id.3.to_string() == row[rp]
-                    && field(r, "server_name").as_deref() == Some(&row[s][..])
-                    && r.tls_version.as_deref() == Some(&row[v][..])
-                    && r.tls_cipher.as_deref() == Some(&row[c][..])
+            let want: Vec<(&str, String)> = [
+                "version",
+                "cipher",
+                "curve",
+                "server_name",
+                "resumed",
+                "last_alert",
+                "next_protocol",
+                "established",
+                "ssl_history",
+                "cert_chain_fps",
+                "client_cert_chain_fps",
+                "sni_matches_cert",
+            ]
+            .iter()
+            .map(|f| (*f, row[col(f)].clone()))
+            .collect();
+            let ours = ssl.iter().find(|(id, _)| same_conn(id, row)).map(|(_, r)| {
+                let fps = |v: &Option<Vec<String>>| match v {
+                    None => "-".to_string(),
+                    Some(v) if v.is_empty() => "(empty)".to_string(),
+                    Some(v) => v.join(","),
+                };
+                vec![
+                    ("version", opt(&r.version)),
+                    ("cipher", opt(&r.cipher)),
+                    ("curve", opt(&r.curve)),
+                    ("server_name", opt(&r.server_name)),
+                    ("resumed", tf(r.resumed)),
+                    ("last_alert", opt(&r.last_alert)),
+                    ("next_protocol", opt(&r.next_protocol)),
+                    ("established", tf(r.established)),
+                    ("ssl_history", r.ssl_history.clone()),
+                    ("cert_chain_fps", fps(&r.cert_chain_fps)),
+                    ("client_cert_chain_fps", fps(&r.client_cert_chain_fps)),
+                    (
+                        "sni_matches_cert",
+                        r.sni_matches_cert.map_or("-".into(), tf),
+                    ),
+                ]
             });
-            if found {
+            let quic_agrees = quic.iter().any(|(id, r)| {
+                same_conn(id, row)
+                    && r.tls_version.as_deref() == Some(&row[col("version")][..])
+                    && r.tls_cipher.as_deref() == Some(&row[col("cipher")][..])
+            });
+            if ours.as_ref() == Some(&want) && quic_agrees {
                 equal += 1;
             } else {
                 println!(
-                    "{}: no record with {} {} {}",
-                    cols[0], row[v], row[c], row[s]
+                    "{}: want {want:?}, got {ours:?} (quic.log agrees: {quic_agrees})",
+                    cols[0]
                 );
             }
         }
     }
-    println!("ssl.log rows of QUIC baselines matched: {equal}/{total}");
+    println!("ssl.log rows of QUIC baselines equal: {equal}/{total}");
     assert_eq!(equal, total);
 }

@@ -48,7 +48,7 @@ impl Default for Hellos {
 impl Hellos {
     pub fn new() -> Self {
         Hellos {
-            tls: TlsSession::new(),
+            tls: TlsSession::for_quic(),
             ts: 0,
         }
     }
@@ -67,6 +67,11 @@ impl Hellos {
         }
     }
 
+    /// Whether a hello was read (the TLS module's confirmation).
+    pub fn confirmed(&self) -> bool {
+        self.tls.confirmed()
+    }
+
     pub fn client_hello(&self) -> Option<&ClientHelloInfo> {
         self.tls.client_hello()
     }
@@ -77,7 +82,10 @@ impl Hellos {
         let mut out = Vec::new();
         self.tls.end(self.ts, &mut out);
         out.into_iter().find_map(|r| match r {
-            AppRecord::Ssl(r) => Some(r),
+            AppRecord::Ssl(mut r) => {
+                r.over_quic = true;
+                Some(r)
+            }
             _ => None,
         })
     }

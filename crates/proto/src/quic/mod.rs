@@ -1,4 +1,5 @@
-//! QUIC: quic.log, with the TLS ClientHello of the Initial packets (SNI, ALPN, JA4).
+//! QUIC: quic.log, with the TLS ClientHello of the Initial packets (SNI, ALPN, JA4), and the
+//! connection's ssl.log record from the hellos of the Initial packets.
 //!
 //! [`QuicSession`] walks the packets of each UDP datagram (coalesced packets included): long
 //! headers of QUIC version 1 (RFC 9000 §17.2), version 2 (RFC 9369, rotated packet types) and
@@ -19,6 +20,12 @@
 //! ... of each side). One record per connection, written at the end of the connection so that
 //! the history is whole; a server Retry closes the record and the client's next Initial opens
 //! another, as in Zeek. Extra fields: `ja4`, `tls_version`, `tls_cipher`.
+//!
+//! ssl.log: as Zeek's QUIC analyzer hands the Initial CRYPTO stream to its SSL analyzer, one
+//! ssl.log record per connection (a Retry does not split it: `ssl_history` `CCs`), written at
+//! the end with what the hellos say (version, cipher, curve, SNI, resumption, JA3/JA3S, JA4
+//! with 'q'); `established` stays F, as in Zeek's QUIC baselines. Once a hello is read the
+//! session reports [`crate::SessionParser::tls_confirmed`], so conn.log lists `quic,ssl`.
 //!
 //! Confirmation: an Initial packet that decrypts (its AEAD tag verifies). Violation: a first
 //! datagram that does not start with a long header, or a client's first Initial that does not

@@ -41,13 +41,23 @@ struct Conn {
 }
 
 /// A QUIC connection (UDP datagrams), producing one quic.log record (two when a Retry made the
-/// client start over, as Zeek does).
+/// client start over, as Zeek does) and, once a hello was read, one ssl.log record.
+///
+/// The ssl.log record is Zeek's view of the same hellos: its QUIC analyzer hands the CRYPTO
+/// stream of the Initial packets to one SSL analyzer for the whole connection, so a Retry does
+/// not split it (the client's second ClientHello adds a second `C` to `ssl_history`). Only the
+/// Initial packets are read: the handshake never looks finished (`established` F, as Zeek logs
+/// QUIC), no certificate is seen, and ALPN's answer (in EncryptedExtensions) is not known.
 ///
 /// Bounded state: two CRYPTO streams of at most [`MAX_CRYPTO`] bytes each, freed once the
 /// hellos are read; a history of at most [`MAX_HISTORY`] letters.
 #[derive(Default)]
 pub struct QuicSession {
     c: Conn,
+    /// The TLS session behind ssl.log, across Retries.
+    ssl: Option<Box<Hellos>>,
+    /// A hello of `ssl` was read (conn.log lists ssl beside quic).
+    ssl_confirmed: bool,
     seen: bool,
     confirmed: bool,
     violated: bool,
@@ -163,6 +173,9 @@ impl QuicSession {
         let c = &mut self.c;
         let stream = c.crypto[d].contiguous();
         if let Some(msg) = complete_message(stream, want) {
+            let ssl = self.ssl.get_or_insert_with(|| Box::new(Hellos::new()));
+            ssl.message(ctx.ts_ns, ctx.dir, msg);
+            self.ssl_confirmed |= ssl.confirmed();
             let hellos = c.hellos.get_or_insert_with(Hellos::new);
             hellos.message(ctx.ts_ns, ctx.dir, msg);
             c.hello_done[d] = true;
@@ -284,6 +297,13 @@ impl SessionParser for QuicSession {
 
     fn end(&mut self, _ts_ns: i64, out: &mut Vec<AppRecord>) {
         self.emit(out);
+        if let Some(r) = self.ssl.take().and_then(|mut h| h.finish()) {
+            out.push(AppRecord::Ssl(r));
+        }
+    }
+
+    fn tls_confirmed(&self) -> bool {
+        self.ssl_confirmed
     }
 
     fn confirmed(&self) -> bool {

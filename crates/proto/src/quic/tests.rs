@@ -194,6 +194,15 @@ fn quic_records(out: &[AppRecord]) -> Vec<QuicRecord> {
         .collect()
 }
 
+fn ssl_records(out: &[AppRecord]) -> Vec<crate::tls::SslRecord> {
+    out.iter()
+        .filter_map(|r| match r {
+            AppRecord::Ssl(q) => Some(q.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
 /// The RFC 9001 client and server Initials through a session: ClientHello (SNI example.com,
 /// ALPN "alpn"), ServerHello (TLS 1.3, TLS_AES_128_GCM_SHA256).
 #[test]
@@ -267,6 +276,25 @@ fn chromium_capture_first_datagrams() {
     assert_eq!(r.history, "ISisho");
     assert_eq!(r.tls_version.as_deref(), Some("TLSv13"));
     assert!(r.ja4.as_deref().unwrap().starts_with("q13d"));
+    // Zeek's ssl.log for this trace (Baseline/scripts.base.protocols.quic.chromium): TLSv13,
+    // TLS_AES_128_GCM_SHA256, x25519, api.cirrus-ci.com, resumed T (the ServerHello carries a
+    // pre_shared_key), no next_protocol, established F, ssl_history Cs.
+    assert!(s.tls_confirmed());
+    let ssl = ssl_records(&out);
+    assert_eq!(ssl.len(), 1);
+    let t = &ssl[0];
+    assert_eq!(t.version.as_deref(), Some("TLSv13"));
+    assert_eq!(t.cipher.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
+    assert_eq!(t.curve.as_deref(), Some("x25519"));
+    assert_eq!(t.server_name.as_deref(), Some("api.cirrus-ci.com"));
+    assert!(t.resumed);
+    assert!(!t.established);
+    assert_eq!(t.next_protocol, None);
+    assert_eq!(t.ssl_history, "Cs");
+    assert_eq!(t.cert_chain_fps, None);
+    assert!(t.over_quic);
+    // JA4 of a QUIC ClientHello has the 'q' letter, as in quic.log.
+    assert_eq!(t.ja4, r.ja4);
 }
 
 /// zeek Traces/quic/quicv2-echo-443.pcap, packets 1 (client Initial, version 2) and 4 (server
@@ -292,6 +320,43 @@ fn quicv2_capture_first_datagrams() {
     assert_eq!(r.server_name.as_deref(), Some("localhost"));
     assert_eq!(r.client_protocol.as_deref(), Some("quic-echo-example"));
     assert_eq!(r.history, "ISisho");
+    // Zeek's ssl.log (Baseline/scripts.base.protocols.quic.quicv2-echo-443): TLSv13,
+    // TLS_AES_128_GCM_SHA256, x25519, localhost, resumed F, established F, Cs.
+    let ssl = ssl_records(&out);
+    assert_eq!(ssl.len(), 1);
+    let t = &ssl[0];
+    assert_eq!(t.version.as_deref(), Some("TLSv13"));
+    assert_eq!(t.cipher.as_deref(), Some("TLS_AES_128_GCM_SHA256"));
+    assert_eq!(t.curve.as_deref(), Some("x25519"));
+    assert_eq!(t.server_name.as_deref(), Some("localhost"));
+    assert!(!t.resumed && !t.established);
+    assert_eq!(t.ssl_history, "Cs");
+}
+
+/// A Retry splits quic.log but not ssl.log: Zeek's one SSL analyzer per connection sees both
+/// ClientHellos (its quic-go retry baseline has ssl_history CCs). RFC 9001 A.2 client Initial,
+/// a Retry, the same Initial again (a new record takes its connection id), A.3 server Initial.
+#[test]
+fn ssl_record_spans_retry() {
+    let client = unhex(include_str!("testdata/rfc9001_a2_protected.hex"));
+    let server = unhex(include_str!("testdata/rfc9001_a3_protected.hex"));
+    let retry = unhex("f0000000010008f067a5502a4262b5746f6b656e04a265ba2eff4d829058fb3f0f2496ba");
+    let mut s = QuicSession::new();
+    let mut out = Vec::new();
+    s.data(ctx(1, Direction::Orig), &client, &mut out);
+    s.data(ctx(2, Direction::Resp), &retry, &mut out);
+    assert_eq!(quic_records(&out).len(), 1);
+    assert!(ssl_records(&out).is_empty());
+    s.data(ctx(3, Direction::Orig), &client, &mut out);
+    s.data(ctx(4, Direction::Resp), &server, &mut out);
+    s.end(5, &mut out);
+    assert_eq!(quic_records(&out).len(), 2);
+    let ssl = ssl_records(&out);
+    assert_eq!(ssl.len(), 1);
+    assert_eq!(ssl[0].ssl_history, "CCs");
+    assert_eq!(ssl[0].server_name.as_deref(), Some("example.com"));
+    assert_eq!(ssl[0].version.as_deref(), Some("TLSv13"));
+    assert_eq!(ssl[0].ts_ns, 1);
 }
 
 /// RFC 9000 A.1 varint examples and A.3 packet number example.

@@ -38,6 +38,10 @@ pub struct SslRecord {
     /// before 16. Not part of ssl.log (Zeek does not report it); Suricata's EVE names such a
     /// connection's version "TLS 1.3 draft-<16" when no ServerHello says otherwise.
     pub client_tls13_pre16_draft: bool,
+    /// The handshake was carried by QUIC's CRYPTO frames (Initial packets), not by TLS
+    /// records over TCP. Not part of ssl.log; Suricata logs QUIC in `quic` events, not `tls`
+    /// ones, so EVE writes no `tls` event for such a record.
+    pub over_quic: bool,
 }
 
 impl SslRecord {

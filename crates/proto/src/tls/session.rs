@@ -233,6 +233,15 @@ impl TlsSession {
         }
     }
 
+    /// A session reading the TLS handshake carried by QUIC (RFC 9001): JA4 gets Zeek's
+    /// 'q' protocol letter instead of 't'.
+    pub fn for_quic() -> Self {
+        TlsSession {
+            proto: 'q',
+            ..Self::new()
+        }
+    }
+
     /// The parsed ClientHello, if one was seen (for fingerprint consumers and tests).
     pub fn client_hello(&self) -> Option<&ClientHelloInfo> {
         self.client_hello.as_ref()
