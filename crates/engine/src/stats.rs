@@ -121,6 +121,11 @@ impl RunStats {
                 "encrypted_bytes": f.app.encrypted_bytes,
                 "overlap_conflicts": f.app.overlap_conflicts,
                 "peak_buffered_bytes": f.app.peak_buffered_bytes,
+                "expected_connections": {
+                    "announced": f.app.expected_announced,
+                    "matched": f.app.expected_matched,
+                    "dropped": f.app.expected_dropped,
+                },
                 "records": map(&self.app_records),
                 "file_hashing": {
                     "files": self.file_hashing.files,

@@ -54,6 +54,13 @@ pub struct AppStats {
     pub overlap_conflicts: u64,
     /// Most out-of-order bytes buffered at once (summed over workers).
     pub peak_buffered_bytes: u64,
+    /// Connections announced by others (FTP data channels) and remembered.
+    pub expected_announced: u64,
+    /// Announced connections that started and were recognised (service `ftp-data`).
+    pub expected_matched: u64,
+    /// Announcements not remembered: the table of expected connections was full, or the
+    /// announced hosts were not the announcing connection's (see `FlowTable`).
+    pub expected_dropped: u64,
 }
 
 impl AppStats {
@@ -66,6 +73,9 @@ impl AppStats {
         self.encrypted_bytes += o.encrypted_bytes;
         self.overlap_conflicts += o.overlap_conflicts;
         self.peak_buffered_bytes += o.peak_buffered_bytes;
+        self.expected_announced += o.expected_announced;
+        self.expected_matched += o.expected_matched;
+        self.expected_dropped += o.expected_dropped;
         self.reassembly.add(&o.reassembly);
     }
 }
@@ -79,7 +89,7 @@ enum Phase {
     Parsing,
 }
 
-fn bit(s: Service) -> u32 {
+pub(crate) fn bit(s: Service) -> u32 {
     1 << (s as u32)
 }
 
@@ -625,6 +635,13 @@ impl AppSession {
                 .is_none_or(|s| s.iter().all(|r| r.buffered() == 0))
     }
 
+    /// Connections the parser announced since the last call (FTP data channels).
+    pub fn take_expected(&mut self, out: &mut Vec<netloupe_proto::ExpectedConn>) {
+        if let Some(p) = self.insp.parser.as_mut() {
+            p.take_expected(out);
+        }
+    }
+
     pub fn summary(&self) -> AppSummary {
         let mut services = self.insp.confirmed;
         if let Some(p) = &self.insp.parser {
@@ -709,4 +726,5 @@ const ALL_SERVICES: &[Service] = &[
     Service::Rfb,
     Service::Telnet,
     Service::BittorrentDht,
+    Service::FtpData,
 ];

@@ -206,15 +206,17 @@ impl FlowKey {
 
     /// A hash that is the same for both directions of a flow (the key is canonical), used to pick
     /// the worker that owns the flow. Fixed function (not randomly seeded) so that sharding, and
-    /// hence per-worker timing, is reproducible.
+    /// hence per-worker timing, is reproducible. Only the two addresses count: every
+    /// connection between two hosts goes to the same worker, so a connection announced by
+    /// another (an FTP data channel) is seen by the worker that heard the announcement,
+    /// whatever the thread count.
     pub fn shard_hash(&self) -> u64 {
-        let mut h: u64 = 0x9e37_79b9_7f4a_7c15 ^ u64::from(self.proto);
+        let mut h: u64 = 0x9e37_79b9_7f4a_7c15;
         for w in [self.a[0], self.a[1], self.b[0], self.b[1]] {
             h = (h ^ w).wrapping_mul(0x0100_0000_01b3_a5a5);
             h ^= h >> 29;
         }
-        h = (h ^ (u64::from(self.pa) << 16 | u64::from(self.pb)))
-            .wrapping_mul(0xff51_afd7_ed55_8ccd);
+        h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
         h ^ (h >> 33)
     }
 

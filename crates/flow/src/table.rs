@@ -9,7 +9,7 @@ use crate::tcp::{Segment, TcpConn, FIRED, NO_TIME};
 use crate::uid::Uid;
 use hashbrown::HashMap;
 use netloupe_decode::tcpflags::{ACK, SYN};
-use netloupe_proto::{AppRecord, Direction};
+use netloupe_proto::{AppRecord, Direction, ExpectedConn, Service};
 use std::net::IpAddr;
 
 const SEC: i64 = 1_000_000_000;
@@ -225,7 +225,21 @@ pub struct FlowTable {
     scratch: Vec<AppRecord>,
     /// Protocol records waiting for the caller ([`FlowTable::take_app_events`]).
     events: Vec<AppEvent>,
+    /// Connections announced by others (FTP data channels): (originator, responder,
+    /// responder port) → (service, time after which the announcement lapses). Only
+    /// announcements between the announcing connection's own two hosts are kept: workers shard
+    /// by host pair, so the data connection is then always seen by this table, whatever the
+    /// thread count.
+    expected: HashMap<(IpAddr, IpAddr, u16), (Service, i64)>,
+    /// Announcements of the packet being processed.
+    expect_scratch: Vec<ExpectedConn>,
 }
+
+/// Expected connections remembered per table; announcements beyond are dropped (counted).
+pub const MAX_EXPECTED_CONNS: usize = 4096;
+/// How long an announced connection is awaited (Zeek schedules its FTP data analyzer for
+/// 5 minutes).
+const EXPECT_FOR_NS: i64 = 300 * SEC;
 
 impl FlowTable {
     pub fn new(cfg: FlowConfig) -> Self {
@@ -238,6 +252,8 @@ impl FlowTable {
             budget: ReassemblyBudget::new(cfg.app.max_buffered_total),
             scratch: Vec::new(),
             events: Vec::new(),
+            expected: HashMap::new(),
+            expect_scratch: Vec::new(),
             stats: FlowStats::default(),
             now_ns: i64::MIN,
             last_sweep_ns: i64::MIN,
@@ -370,7 +386,19 @@ impl FlowTable {
                     self.evict(out);
                 }
                 self.stats.flows_created += 1;
-                let conn = Conn::new(pkt, payload, &key, sport, dport);
+                let mut conn = Conn::new(pkt, payload, &key, sport, dport);
+                if !self.expected.is_empty() {
+                    let ((orig_h, _), (resp_h, resp_p)) = conn.roles(&key);
+                    if let Some((service, until)) = self.expected.remove(&(orig_h, resp_h, resp_p))
+                    {
+                        if until >= pkt.ts_ns && conn.proto == 6 {
+                            // Its bytes are a file or a listing: nothing to identify or parse.
+                            conn.services |= crate::app::bit(service);
+                            conn.app_done = true;
+                            self.stats.app.expected_matched += 1;
+                        }
+                    }
+                }
                 let i = match self.free.pop() {
                     Some(i) => {
                         self.slab[i as usize] = Some(conn);
@@ -399,6 +427,36 @@ impl FlowTable {
             let bad_tcp = conn.update(pkt, payload, &key, sport, &cfg, &mut io);
             self.stats.tcp_bad_checksum += u64::from(bad_tcp);
             queue_events(&mut self.scratch, &mut self.events, &key, conn);
+            if let Some(app) = conn.app.as_mut() {
+                app.take_expected(&mut self.expect_scratch);
+            }
+            if !self.expect_scratch.is_empty() {
+                let ((orig_h, _), (resp_h, _)) = conn.roles(&key);
+                let hosts = |a: IpAddr, b: IpAddr| {
+                    (a == orig_h && b == resp_h) || (a == resp_h && b == orig_h)
+                };
+                for e in self.expect_scratch.drain(..) {
+                    let app_stats = &mut self.stats.app;
+                    if !hosts(e.orig_h, e.resp_h) {
+                        // Another host (FXP, a NATed address): possibly another worker's.
+                        app_stats.expected_dropped += 1;
+                        continue;
+                    }
+                    if self.expected.len() >= MAX_EXPECTED_CONNS {
+                        let now = pkt.ts_ns;
+                        self.expected.retain(|_, (_, until)| *until >= now);
+                    }
+                    if self.expected.len() >= MAX_EXPECTED_CONNS {
+                        app_stats.expected_dropped += 1;
+                        continue;
+                    }
+                    app_stats.expected_announced += 1;
+                    self.expected.insert(
+                        (e.orig_h, e.resp_h, e.resp_p),
+                        (e.service, pkt.ts_ns + EXPECT_FOR_NS),
+                    );
+                }
+            }
             // State only changes when a packet arrives, so the removal time computed now holds
             // until the next packet of this connection.
             conn.expires_ns = conn.removal_time(&cfg);

@@ -94,6 +94,9 @@ pub trait SessionParser: Send {
     fn take_tunnel(&mut self) -> Option<[Vec<u8>; 2]> {
         None
     }
+    /// Connections this one announced since the last call (FTP's data channels), for the
+    /// flow layer to recognise when they start.
+    fn take_expected(&mut self, _out: &mut Vec<ExpectedConn>) {}
 }
 
 /// A record produced by a protocol parser. The connection fields (ts of the connection, uid,
@@ -147,6 +150,16 @@ pub fn new_parser_with_endpoints(
         Service::Dhcp if udp => Box::new(dhcp::DhcpSession::new().with_addrs(orig_h, resp_h)),
         _ => return new_parser(service, udp),
     })
+}
+
+/// A connection announced by another (Zeek's "expected connection"): `orig_h` will connect to
+/// `resp_h`:`resp_p` (any source port) and speak `service`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ExpectedConn {
+    pub orig_h: std::net::IpAddr,
+    pub resp_h: std::net::IpAddr,
+    pub resp_p: u16,
+    pub service: Service,
 }
 
 /// Settings that parsers take from the run's configuration.

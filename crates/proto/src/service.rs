@@ -31,6 +31,9 @@ pub enum Service {
     Rfb,
     Telnet,
     BittorrentDht,
+    /// An FTP data connection, known from its control connection's PASV/EPSV reply or
+    /// PORT/EPRT command (never from content).
+    FtpData,
 }
 
 impl Service {
@@ -69,6 +72,7 @@ impl Service {
             Rfb => "rfb",
             Telnet => "telnet",
             BittorrentDht => "bittorrent-dht",
+            FtpData => "ftp-data",
         }
     }
 
@@ -143,6 +147,8 @@ impl Service {
             Telnet => &[(TCP, 23)],
             // Peers choose their ports.
             BittorrentDht => &[],
+            // Any port: announced on the control connection.
+            FtpData => &[],
         }
     }
 }

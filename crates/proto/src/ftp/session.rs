@@ -181,6 +181,9 @@ pub struct FtpSession {
     file_size: Option<u64>,
     data_channel: Option<DataChannel>,
     expected: Vec<DataChannel>,
+    /// Channels announced since the flow layer last asked (`take_expected`), bounded like
+    /// `expected`.
+    fresh: Vec<DataChannel>,
     /// Code of the multi-line reply being read.
     multi: Option<u16>,
     confirmed: bool,
@@ -224,6 +227,7 @@ impl FtpSession {
             file_size: None,
             data_channel: None,
             expected: Vec::new(),
+            fresh: Vec::new(),
             multi: None,
             confirmed: false,
             violated: false,
@@ -336,6 +340,10 @@ impl FtpSession {
             self.expected.remove(0);
         }
         self.expected.push(ch);
+        if self.fresh.len() >= MAX_EXPECTED {
+            self.fresh.remove(0);
+        }
+        self.fresh.push(ch);
     }
 
     fn request(&mut self, ts: i64, line: &[u8], out: &mut Vec<AppRecord>) {
@@ -597,6 +605,17 @@ fn looks_like_reply(msg: &str) -> bool {
 impl SessionParser for FtpSession {
     fn handed_to_tls(&self) -> bool {
         FtpSession::handed_to_tls(self)
+    }
+
+    fn take_expected(&mut self, out: &mut Vec<crate::ExpectedConn>) {
+        out.extend(self.fresh.drain(..).filter_map(|ch| {
+            Some(crate::ExpectedConn {
+                orig_h: ch.orig_h?,
+                resp_h: ch.resp_h?,
+                resp_p: ch.resp_p,
+                service: Service::FtpData,
+            })
+        }));
     }
 
     fn service(&self) -> Service {

@@ -65,6 +65,27 @@ fn ipv4_session_matches_zeek() {
         assert_eq!(port.orig_h.unwrap().to_string(), "199.233.217.249");
         assert_eq!(port.resp_p, 33582);
         assert_eq!(s.expected_data_channels().len(), 4);
+        // The flow layer is told each announced connection once.
+        let mut exp = Vec::new();
+        s.take_expected(&mut exp);
+        let got: Vec<(String, String, u16)> = exp
+            .iter()
+            .map(|e| (e.orig_h.to_string(), e.resp_h.to_string(), e.resp_p))
+            .collect();
+        let (client, server) = ("141.142.220.235".to_string(), "199.233.217.249".to_string());
+        assert_eq!(
+            got,
+            [
+                (client.clone(), server.clone(), 56666),
+                (client.clone(), server.clone(), 56667),
+                (server.clone(), client.clone(), 33582),
+                (server, client, 37835),
+            ]
+        );
+        assert!(exp.iter().all(|e| e.service == crate::Service::FtpData));
+        exp.clear();
+        s.take_expected(&mut exp);
+        assert!(exp.is_empty());
     }
 }
 
