@@ -468,7 +468,7 @@ fn spec(log: &str) -> Spec {
             ],
             key: &[],
             skip: &["client_cert_fuid", "server_cert_fuid"],
-            service: "krb",
+            service: "krb|krb_tcp",
         },
         "dhcp" => Spec {
             ours: &[

@@ -77,11 +77,14 @@ impl Service {
     }
 
     /// The name Zeek writes in conn.log's `service` on this transport: Zeek 7 names its LDAP
-    /// analyzers per transport (`ldap_tcp`, `ldap_udp`); the others as [`Service::zeek_name`].
+    /// analyzers per transport (`ldap_tcp`, `ldap_udp`) and Kerberos over TCP `krb_tcp`; the
+    /// others as [`Service::zeek_name`].
     pub fn zeek_name_on(self, udp: bool) -> &'static str {
         match (self, udp) {
             (Service::Ldap, false) => "ldap_tcp",
             (Service::Ldap, true) => "ldap_udp",
+            // Zeek 7 names its Kerberos-over-TCP analyzer `krb_tcp` (UDP stays `krb`).
+            (Service::Kerberos, false) => "krb_tcp",
             _ => self.zeek_name(),
         }
     }
