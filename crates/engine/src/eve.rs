@@ -357,9 +357,7 @@ impl EveWriter {
                 write_queries(&mut n, &qname, qtype.as_deref());
                 n.end();
             }
-            o.str("app_proto", "dns");
-            o.str("community_id", &cid);
-            o.end();
+            app_event_tail(o, "dns", &cid);
             self.emit()?;
         }
         if response_seen {
@@ -474,9 +472,7 @@ impl EveWriter {
                 g.end();
             }
             n.end();
-            o.str("app_proto", "dns");
-            o.str("community_id", &cid);
-            o.end();
+            app_event_tail(o, "dns", &cid);
             self.emit()?;
         }
         Ok(())
@@ -498,12 +494,8 @@ impl EveWriter {
         let AppRecord::Http(h) = &e.record else {
             return Ok(());
         };
-        self.line.clear();
-        let mut o = JsonObject::new(&mut self.line);
-        eve_ts(&mut o, "timestamp", h.ts_ns);
-        o.raw("flow_id", flow_id(uid));
-        o.str("event_type", "http");
-        endpoints(&mut o, e, false, "TCP");
+        let cid = event_community_id(e, self.seed, false);
+        let mut o = app_event_head(&mut self.line, h.ts_ns, uid, "http", (e, false, "TCP"));
         o.raw("tx_id", h.trans_depth.saturating_sub(1));
         o.key("http");
         let mut n = JsonObject::new(o.out());
@@ -534,9 +526,7 @@ impl EveWriter {
         }
         n.raw("length", h.response_body_len);
         n.end();
-        o.str("app_proto", "http");
-        o.str("community_id", &event_community_id(e, self.seed, false));
-        o.end();
+        app_event_tail(o, "http", &cid);
         self.emit()
     }
 
@@ -555,12 +545,8 @@ impl EveWriter {
             Some(AppRecord::X509(c)) => Some(c),
             _ => None,
         };
-        self.line.clear();
-        let mut o = JsonObject::new(&mut self.line);
-        eve_ts(&mut o, "timestamp", s.ts_ns);
-        o.raw("flow_id", flow_id(uid));
-        o.str("event_type", "tls");
-        endpoints(&mut o, e, false, "TCP");
+        let cid = event_community_id(e, self.seed, false);
+        let mut o = app_event_head(&mut self.line, s.ts_ns, uid, "tls", (e, false, "TCP"));
         o.key("tls");
         let mut n = JsonObject::new(o.out());
         if let Some(c) = cert {
@@ -598,9 +584,7 @@ impl EveWriter {
             n.str("ja4", v);
         }
         n.end();
-        o.str("app_proto", "tls");
-        o.str("community_id", &event_community_id(e, self.seed, false));
-        o.end();
+        app_event_tail(o, "tls", &cid);
         self.emit()
     }
 
@@ -614,12 +598,9 @@ impl EveWriter {
         let AppRecord::Kerberos(k) = &e.record else {
             return Ok(());
         };
-        self.line.clear();
-        let mut o = JsonObject::new(&mut self.line);
-        eve_ts(&mut o, "timestamp", k.ts_ns);
-        o.raw("flow_id", flow_id(uid));
-        o.str("event_type", "krb5");
-        endpoints(&mut o, e, false, if k.tcp { "TCP" } else { "UDP" });
+        let cid = event_community_id(e, self.seed, !k.tcp);
+        let proto = if k.tcp { "TCP" } else { "UDP" };
+        let mut o = app_event_head(&mut self.line, k.ts_ns, uid, "krb5", (e, false, proto));
         o.key("krb5");
         let mut n = JsonObject::new(o.out());
         let kind = k.request_type.as_deref().unwrap_or("");
@@ -655,9 +636,7 @@ impl EveWriter {
             );
         }
         n.end();
-        o.str("app_proto", "krb5");
-        o.str("community_id", &event_community_id(e, self.seed, !k.tcp));
-        o.end();
+        app_event_tail(o, "krb5", &cid);
         self.emit()
     }
 
@@ -668,12 +647,8 @@ impl EveWriter {
         let AppRecord::Ssh(s) = &e.record else {
             return Ok(());
         };
-        self.line.clear();
-        let mut o = JsonObject::new(&mut self.line);
-        eve_ts(&mut o, "timestamp", s.ts_ns);
-        o.raw("flow_id", flow_id(uid));
-        o.str("event_type", "ssh");
-        endpoints(&mut o, e, false, "TCP");
+        let cid = event_community_id(e, self.seed, false);
+        let mut o = app_event_head(&mut self.line, s.ts_ns, uid, "ssh", (e, false, "TCP"));
         o.key("ssh");
         let mut n = JsonObject::new(o.out());
         let sides = [
@@ -708,9 +683,7 @@ impl EveWriter {
             c.end();
         }
         n.end();
-        o.str("app_proto", "ssh");
-        o.str("community_id", &event_community_id(e, self.seed, false));
-        o.end();
+        app_event_tail(o, "ssh", &cid);
         self.emit()
     }
 
@@ -793,6 +766,31 @@ fn endpoints(o: &mut JsonObject<'_>, e: &AppEvent, reverse: bool, proto: &str) {
 }
 
 /// The Community ID of the connection of a protocol event.
+/// Starts an app-layer event with the fields every one begins with: time, flow id, type,
+/// addresses and ports (`reverse`: the responder's side first).
+fn app_event_head<'a>(
+    line: &'a mut String,
+    ts_ns: i64,
+    uid: &str,
+    event_type: &str,
+    (e, reverse, proto): (&AppEvent, bool, &str),
+) -> JsonObject<'a> {
+    line.clear();
+    let mut o = JsonObject::new(line);
+    eve_ts(&mut o, "timestamp", ts_ns);
+    o.raw("flow_id", flow_id(uid));
+    o.str("event_type", event_type);
+    endpoints(&mut o, e, reverse, proto);
+    o
+}
+
+/// Ends an app-layer event with the fields every one ends with.
+fn app_event_tail(mut o: JsonObject<'_>, app_proto: &str, community_id: &str) {
+    o.str("app_proto", app_proto);
+    o.str("community_id", community_id);
+    o.end();
+}
+
 fn event_community_id(e: &AppEvent, seed: u16, udp: bool) -> String {
     let proto = if udp { 17 } else { 6 };
     community_id_v1(seed, e.orig_h, e.resp_h, proto, e.orig_p, e.resp_p)
