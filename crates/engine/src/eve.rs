@@ -2,7 +2,7 @@
 //!
 //! One JSON object per line with the field names of Suricata's EVE format (docs.suricata.io,
 //! "EVE JSON Format"), built from the records netloupe already has: `flow` events from conn
-//! records, `dns`/`http`/`tls`/`ssh`/`krb5` events from protocol records, `anomaly` events from
+//! records, `dns`/`http`/`tls`/`ssh`/`krb5`/`quic` events from protocol records, `anomaly` events from
 //! weird records. Nothing here re-reads packets, so where a Suricata field needs data netloupe
 //! does not keep, the field is either derived (and the derivation documented on the function
 //! that does it) or left out. Fields never written: `pcap_cnt`, `pkt_src`, `ether`, `alert`,
@@ -226,6 +226,7 @@ impl EveWriter {
             }
             AppRecord::Ssh(_) => self.ssh(e, &uid),
             AppRecord::Kerberos(_) => self.krb5(e, &uid),
+            AppRecord::Quic(_) => self.quic(e, &uid),
             _ => Ok(()),
         }
     }
@@ -714,6 +715,40 @@ impl EveWriter {
         self.emit()
     }
 
+    /// A `quic` event per QUIC connection, from the quic.log record (the client's first
+    /// Initial): `version` as Suricata writes an IETF version, the number in hex without
+    /// leading zeros ("1", "ff00001d", "6b3343cf"), recovered from Zeek's version name; `sni`
+    /// and `ja4` of the ClientHello. Suricata logs one event per Initial or handshake packet
+    /// with the hello's extension list, CYU hash and user agent; netloupe keeps neither the
+    /// packets nor those, so one event is written and those fields are not.
+    fn quic(&mut self, e: &AppEvent, uid: &str) -> std::io::Result<()> {
+        let AppRecord::Quic(q) = &e.record else {
+            return Ok(());
+        };
+        self.line.clear();
+        let mut o = JsonObject::new(&mut self.line);
+        eve_ts(&mut o, "timestamp", q.ts_ns);
+        o.raw("flow_id", flow_id(uid));
+        o.str("event_type", "quic");
+        endpoints(&mut o, e, false, "UDP");
+        o.key("quic");
+        let mut n = JsonObject::new(o.out());
+        if let Some(v) = suricata_quic_version(&q.version) {
+            n.str("version", &v);
+        }
+        if let Some(v) = &q.server_name {
+            n.str("sni", v);
+        }
+        if let Some(v) = &q.ja4 {
+            n.str("ja4", v);
+        }
+        n.end();
+        o.str("app_proto", "quic");
+        o.str("community_id", &event_community_id(e, self.seed, true));
+        o.end();
+        self.emit()
+    }
+
     pub(crate) fn finish(mut self) -> std::io::Result<()> {
         self.out.flush()
     }
@@ -1167,6 +1202,27 @@ fn suricata_tls_version(v: &str) -> String {
     }
 }
 
+/// Zeek's QUIC version name ("1", "quicv2", "draft-29", "mvfst (faceb002)", "unknown-ff00001d")
+/// → Suricata's text of the version number (hex, no leading zeros).
+fn suricata_quic_version(v: &str) -> Option<String> {
+    let n: u32 = match v {
+        "quicv2" => 0x6b33_43cf,
+        "quicv2-draft" => 0x709a_50c4,
+        _ => {
+            if let Some(d) = v.strip_prefix("draft-") {
+                0xff00_0000 | d.parse::<u32>().ok()?
+            } else if let Some(h) = v.strip_prefix("unknown-") {
+                u32::from_str_radix(h, 16).ok()?
+            } else if let Some(h) = v.strip_prefix("mvfst (") {
+                u32::from_str_radix(h.strip_suffix(')')?, 16).ok()?
+            } else {
+                v.parse::<u32>().ok()?
+            }
+        }
+    };
+    Some(format!("{n:x}"))
+}
+
 /// "SSH-2.0-OpenSSH_7.4 Debian" → ("2.0", "OpenSSH_7.4").
 fn split_ssh_banner(b: &str) -> (&str, &str) {
     let rest = b.strip_prefix("SSH-").unwrap_or(b);
@@ -1469,5 +1525,86 @@ mod tests {
             r.answer_details = vec![srv];
         }
         assert_eq!(dns_answers(&d)[0].1, "SRV");
+    }
+
+    /// The events written for `records` on one connection orig:op → resp:rp.
+    fn events_for(
+        name: &str,
+        (orig, op, resp, rp, ip_proto): (&str, u16, &str, u16, u8),
+        records: Vec<AppRecord>,
+    ) -> Vec<serde_json::Value> {
+        let key = netloupe_flow::FlowKey::new(
+            orig.parse().unwrap(),
+            op,
+            resp.parse().unwrap(),
+            rp,
+            ip_proto,
+            false,
+        );
+        let dir = std::env::temp_dir().join(format!("netloupe-eve-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut w = EveWriter::create(&dir, 0, 3).unwrap();
+        for record in records {
+            let e = AppEvent {
+                uid: netloupe_flow::tunnel_uid(&key, 0),
+                orig_h: orig.parse().unwrap(),
+                orig_p: op,
+                resp_h: resp.parse().unwrap(),
+                resp_p: rp,
+                record,
+            };
+            w.app(&e).unwrap();
+        }
+        w.finish().unwrap();
+        let text = std::fs::read_to_string(dir.join("eve.json")).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn quic_events() {
+        let q = netloupe_proto::quic::QuicRecord {
+            ts_ns: 1_000_000_000,
+            version: "1".into(),
+            server_name: Some("quic.example\"x".into()),
+            ja4: Some("q13d0310h3_55b375c5d22e_cd85d2d88918".into()),
+            client_protocol: Some("h3".into()),
+            ..Default::default()
+        };
+        let draft = netloupe_proto::quic::QuicRecord {
+            version: "draft-29".into(),
+            server_name: None,
+            ja4: None,
+            ..q.clone()
+        };
+        let ev = events_for(
+            "quic",
+            ("10.0.0.1", 50000, "10.0.0.2", 443, 17),
+            vec![AppRecord::Quic(q), AppRecord::Quic(draft)],
+        );
+        assert_eq!(ev.len(), 2);
+        assert_eq!(ev[0]["event_type"].as_str(), Some("quic"));
+        assert_eq!(ev[0]["proto"].as_str(), Some("UDP"));
+        assert_eq!(ev[0]["app_proto"].as_str(), Some("quic"));
+        assert!(ev[0]["flow_id"].as_u64().is_some());
+        assert!(ev[0]["community_id"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("1:")));
+        let n = &ev[0]["quic"];
+        assert_eq!(n["version"].as_str(), Some("1"));
+        assert_eq!(n["sni"].as_str(), Some("quic.example\"x"));
+        assert_eq!(
+            n["ja4"].as_str(),
+            Some("q13d0310h3_55b375c5d22e_cd85d2d88918")
+        );
+        assert_eq!(ev[1]["quic"]["version"].as_str(), Some("ff00001d"));
+        assert!(ev[1]["quic"].get("sni").is_none());
+        assert_eq!(suricata_quic_version("quicv2").as_deref(), Some("6b3343cf"));
+        assert_eq!(
+            suricata_quic_version("mvfst (faceb002)").as_deref(),
+            Some("faceb002")
+        );
     }
 }
