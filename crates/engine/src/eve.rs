@@ -2,8 +2,8 @@
 //!
 //! One JSON object per line with the field names of Suricata's EVE format (docs.suricata.io,
 //! "EVE JSON Format"), built from the records netloupe already has: `flow` events from conn
-//! records, `dns`/`http`/`tls`/`ssh`/`krb5`/`quic` events from protocol records, `anomaly` events from
-//! weird records. Nothing here re-reads packets, so where a Suricata field needs data netloupe
+//! records, `dns`/`http`/`tls`/`ssh`/`krb5`/`quic`/`rdp` events from
+//! protocol records, `anomaly` events from weird records. Nothing here re-reads packets, so where a Suricata field needs data netloupe
 //! does not keep, the field is either derived (and the derivation documented on the function
 //! that does it) or left out. Fields never written: `pcap_cnt`, `pkt_src`, `ether`, `alert`,
 //! `tx_id` for protocols other than DNS and HTTP.
@@ -227,6 +227,7 @@ impl EveWriter {
             AppRecord::Ssh(_) => self.ssh(e, &uid),
             AppRecord::Kerberos(_) => self.krb5(e, &uid),
             AppRecord::Quic(_) => self.quic(e, &uid),
+            AppRecord::Rdp(_) => self.rdp(e, &uid),
             _ => Ok(()),
         }
     }
@@ -747,6 +748,97 @@ impl EveWriter {
         o.str("community_id", &event_community_id(e, self.seed, true));
         o.end();
         self.emit()
+    }
+
+    /// The header of a protocol event (timestamp, flow_id, event_type, endpoints, proto),
+    /// the line cleared first.
+    fn begin(
+        &mut self,
+        ts_ns: i64,
+        uid: &str,
+        event_type: &str,
+        e: &AppEvent,
+        reverse: bool,
+        proto: &str,
+    ) -> JsonObject<'_> {
+        self.line.clear();
+        let mut o = JsonObject::new(&mut self.line);
+        eve_ts(&mut o, "timestamp", ts_ns);
+        o.raw("flow_id", flow_id(uid));
+        o.str("event_type", event_type);
+        endpoints(&mut o, e, reverse, proto);
+        o
+    }
+
+    /// `rdp` events from the rdp.log record, one per exchange the record shows: the client's
+    /// Connection Request (`initial_request`, with its `cookie`), the server's negotiation
+    /// answer (`initial_response`, the selected `protocol` in Suricata's lower-case names)
+    /// and the client's MCS Connect Initial (`connect_request`: `client.client_name`,
+    /// `client.desktop_width`/`desktop_height`, `client.id` (the digital product id) and the
+    /// static virtual `channels`). The record keeps Zeek's texts of the build, keyboard
+    /// layout and colour depth, not the numbers Suricata names differently, so those are not
+    /// written; neither is `tx_id` (the record does not number the PDUs).
+    fn rdp(&mut self, e: &AppEvent, uid: &str) -> std::io::Result<()> {
+        let AppRecord::Rdp(r) = &e.record else {
+            return Ok(());
+        };
+        let cid = event_community_id(e, self.seed, false);
+        let one = |w: &mut Self, kind: &str, body: &dyn Fn(&mut JsonObject<'_>)| {
+            let mut o = w.begin(r.ts_ns, uid, "rdp", e, kind == "initial_response", "TCP");
+            o.key("rdp");
+            let mut n = JsonObject::new(o.out());
+            n.str("event_type", kind);
+            body(&mut n);
+            n.end();
+            o.str("app_proto", "rdp");
+            o.str("community_id", &cid);
+            o.end();
+            w.emit()
+        };
+        if r.cookie.is_some() || r.requested_protocols.is_some() {
+            one(self, "initial_request", &|n| {
+                if let Some(c) = r.cookie.as_deref().filter(|c| !c.is_empty()) {
+                    n.str("cookie", c);
+                }
+            })?;
+        }
+        if let Some(p) = &r.security_protocol {
+            one(self, "initial_response", &|n| {
+                n.str("protocol", &p.to_ascii_lowercase());
+            })?;
+        }
+        let client_data = r.client_name.is_some()
+            || r.client_dig_product_id.is_some()
+            || r.desktop_width.is_some()
+            || !r.client_channels.is_empty();
+        if client_data {
+            one(self, "connect_request", &|n| {
+                n.key("client");
+                let mut c = JsonObject::new(n.out());
+                if let Some(v) = r.desktop_width {
+                    c.raw("desktop_width", v);
+                }
+                if let Some(v) = r.desktop_height {
+                    c.raw("desktop_height", v);
+                }
+                if let Some(v) = &r.client_name {
+                    c.str("client_name", v);
+                }
+                if let Some(v) = &r.client_dig_product_id {
+                    c.str("id", v);
+                }
+                c.end();
+                if !r.client_channels.is_empty() {
+                    let ch: Vec<String> = r
+                        .client_channels
+                        .iter()
+                        .map(|c| c.to_ascii_lowercase())
+                        .collect();
+                    n.str_array("channels", &ch);
+                }
+            })?;
+        }
+        Ok(())
     }
 
     pub(crate) fn finish(mut self) -> std::io::Result<()> {
@@ -1606,5 +1698,51 @@ mod tests {
             suricata_quic_version("mvfst (faceb002)").as_deref(),
             Some("faceb002")
         );
+    }
+
+    #[test]
+    fn rdp_events() {
+        let r = netloupe_proto::rdp::RdpRecord {
+            ts_ns: 1_000_000_000,
+            cookie: Some("A70067".into()),
+            security_protocol: Some("HYBRID".into()),
+            client_name: Some("ISD2-KM84178".into()),
+            client_dig_product_id: Some("55274-OEM-0011903-00107".into()),
+            desktop_width: Some(1152),
+            desktop_height: Some(864),
+            client_channels: vec!["rdpdr".into(), "cliprdr".into()],
+            client_build: Some("RDP 5.1".into()),
+            ..Default::default()
+        };
+        let ev = events_for(
+            "rdp",
+            ("10.0.0.1", 50000, "10.0.0.2", 3389, 6),
+            vec![AppRecord::Rdp(r)],
+        );
+        assert_eq!(ev.len(), 3);
+        for e in &ev {
+            assert_eq!(e["event_type"].as_str(), Some("rdp"));
+            assert_eq!(e["app_proto"].as_str(), Some("rdp"));
+            assert_eq!(e["proto"].as_str(), Some("TCP"));
+        }
+        assert_eq!(ev[0]["rdp"]["event_type"].as_str(), Some("initial_request"));
+        assert_eq!(ev[0]["rdp"]["cookie"].as_str(), Some("A70067"));
+        assert_eq!(ev[0]["src_ip"].as_str(), Some("10.0.0.1"));
+        assert_eq!(
+            ev[1]["rdp"]["event_type"].as_str(),
+            Some("initial_response")
+        );
+        assert_eq!(ev[1]["rdp"]["protocol"].as_str(), Some("hybrid"));
+        assert_eq!(ev[1]["src_ip"].as_str(), Some("10.0.0.2"));
+        let c = &ev[2]["rdp"];
+        assert_eq!(c["event_type"].as_str(), Some("connect_request"));
+        assert_eq!(c["client"]["client_name"].as_str(), Some("ISD2-KM84178"));
+        assert_eq!(c["client"]["id"].as_str(), Some("55274-OEM-0011903-00107"));
+        assert_eq!(c["client"]["desktop_width"].as_u64(), Some(1152));
+        assert_eq!(c["client"]["desktop_height"].as_u64(), Some(864));
+        assert!(c["client"].get("build").is_none());
+        assert_eq!(c["channels"][1].as_str(), Some("cliprdr"));
+        assert_eq!(ev[0]["flow_id"], ev[2]["flow_id"]);
+        assert_eq!(ev[0]["community_id"], ev[1]["community_id"]);
     }
 }
