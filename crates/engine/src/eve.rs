@@ -2,7 +2,7 @@
 //!
 //! One JSON object per line with the field names of Suricata's EVE format (docs.suricata.io,
 //! "EVE JSON Format"), built from the records netloupe already has: `flow` events from conn
-//! records, `dns`/`http`/`tls`/`ssh`/`krb5`/`quic`/`rdp` events from
+//! records, `dns`/`http`/`tls`/`ssh`/`krb5`/`quic`/`rdp`/`dhcp` events from
 //! protocol records, `anomaly` events from weird records. Nothing here re-reads packets, so where a Suricata field needs data netloupe
 //! does not keep, the field is either derived (and the derivation documented on the function
 //! that does it) or left out. Fields never written: `pcap_cnt`, `pkt_src`, `ether`, `alert`,
@@ -228,6 +228,7 @@ impl EveWriter {
             AppRecord::Kerberos(_) => self.krb5(e, &uid),
             AppRecord::Quic(_) => self.quic(e, &uid),
             AppRecord::Rdp(_) => self.rdp(e, &uid),
+            AppRecord::Dhcp(_) => self.dhcp(e, &uid),
             _ => Ok(()),
         }
     }
@@ -837,6 +838,70 @@ impl EveWriter {
                     n.str_array("channels", &ch);
                 }
             })?;
+        }
+        Ok(())
+    }
+
+    /// `dhcp` events from the dhcp.log record, which aggregates a transaction's messages:
+    /// one event per message type in `msg_types`, `type` `request` (client messages, from
+    /// the client) or `reply` (OFFER, ACK, NAK, from the server), `id` the transaction id,
+    /// `client_mac`, `dhcp_type` the message type in lower case. Values the record keeps for
+    /// the transaction go on the message they come from: `assigned_ip` on the ACK,
+    /// `hostname` on the last client message, `lease_time`, `routers` and `dns_servers` on
+    /// the last server reply. Only the first and last message times are kept: the first
+    /// event has the first, the last event the last, the others the first.
+    fn dhcp(&mut self, e: &AppEvent, uid: &str) -> std::io::Result<()> {
+        let AppRecord::Dhcp(d) = &e.record else {
+            return Ok(());
+        };
+        let is_reply = |t: &str| matches!(t, "OFFER" | "ACK" | "NAK");
+        let last_client = d.msg_types.iter().rposition(|t| !is_reply(t));
+        let last_reply = d.msg_types.iter().rposition(|t| is_reply(t));
+        let cid = event_community_id(e, self.seed, true);
+        for (i, t) in d.msg_types.iter().enumerate() {
+            let reply = is_reply(t);
+            let ts = if i + 1 == d.msg_types.len() {
+                d.ts_ns + d.duration_ns
+            } else {
+                d.ts_ns
+            };
+            let mut o = self.begin(ts, uid, "dhcp", e, reply, "UDP");
+            o.key("dhcp");
+            let mut n = JsonObject::new(o.out());
+            n.str("type", if reply { "reply" } else { "request" });
+            n.raw("id", d.trans_id);
+            if let Some(m) = &d.mac {
+                n.str("client_mac", m);
+            }
+            if t == "ACK" {
+                if let Some(a) = d.assigned_addr {
+                    n.display("assigned_ip", a);
+                }
+            }
+            n.str("dhcp_type", &t.to_ascii_lowercase());
+            if Some(i) == last_client {
+                if let Some(h) = &d.host_name {
+                    n.str("hostname", h);
+                }
+            }
+            if Some(i) == last_reply {
+                if let Some(l) = d.lease_time {
+                    n.raw("lease_time", l);
+                }
+                if !d.routers.is_empty() {
+                    let v: Vec<String> = d.routers.iter().map(|a| a.to_string()).collect();
+                    n.str_array("routers", &v);
+                }
+                if !d.dns_servers.is_empty() {
+                    let v: Vec<String> = d.dns_servers.iter().map(|a| a.to_string()).collect();
+                    n.str_array("dns_servers", &v);
+                }
+            }
+            n.end();
+            o.str("app_proto", "dhcp");
+            o.str("community_id", &cid);
+            o.end();
+            self.emit()?;
         }
         Ok(())
     }
@@ -1744,5 +1809,54 @@ mod tests {
         assert_eq!(c["channels"][1].as_str(), Some("cliprdr"));
         assert_eq!(ev[0]["flow_id"], ev[2]["flow_id"]);
         assert_eq!(ev[0]["community_id"], ev[1]["community_id"]);
+    }
+
+    #[test]
+    fn dhcp_events() {
+        let d = netloupe_proto::dhcp::DhcpRecord {
+            ts_ns: 1_000_000_000,
+            trans_id: 2_888_761_343,
+            mac: Some("00:11:32:17:49:f0".into()),
+            host_name: Some("ws01".into()),
+            assigned_addr: Some("10.16.1.4".parse().unwrap()),
+            lease_time: Some(3600),
+            msg_types: vec!["REQUEST".into(), "ACK".into()],
+            duration_ns: 2_000,
+            routers: vec!["10.16.1.1".parse().unwrap()],
+            dns_servers: vec!["10.16.1.1".parse().unwrap(), "8.8.8.8".parse().unwrap()],
+            ..Default::default()
+        };
+        let ev = events_for(
+            "dhcp",
+            ("10.16.1.4", 68, "10.16.1.1", 67, 17),
+            vec![AppRecord::Dhcp(d)],
+        );
+        assert_eq!(ev.len(), 2);
+        let (q, a) = (&ev[0], &ev[1]);
+        assert_eq!(q["event_type"].as_str(), Some("dhcp"));
+        assert_eq!(q["proto"].as_str(), Some("UDP"));
+        assert_eq!(q["app_proto"].as_str(), Some("dhcp"));
+        assert_eq!(q["src_port"].as_u64(), Some(68));
+        assert_eq!(q["dhcp"]["type"].as_str(), Some("request"));
+        assert_eq!(q["dhcp"]["dhcp_type"].as_str(), Some("request"));
+        assert_eq!(q["dhcp"]["id"].as_u64(), Some(2_888_761_343));
+        assert_eq!(q["dhcp"]["client_mac"].as_str(), Some("00:11:32:17:49:f0"));
+        assert_eq!(q["dhcp"]["hostname"].as_str(), Some("ws01"));
+        assert!(q["dhcp"].get("assigned_ip").is_none());
+        assert!(q["dhcp"].get("lease_time").is_none());
+        assert_eq!(a["src_ip"].as_str(), Some("10.16.1.1"));
+        assert_eq!(a["src_port"].as_u64(), Some(67));
+        assert_eq!(
+            a["timestamp"].as_str(),
+            Some("1970-01-01T00:00:01.000002+0000")
+        );
+        assert_eq!(a["dhcp"]["type"].as_str(), Some("reply"));
+        assert_eq!(a["dhcp"]["dhcp_type"].as_str(), Some("ack"));
+        assert_eq!(a["dhcp"]["assigned_ip"].as_str(), Some("10.16.1.4"));
+        assert_eq!(a["dhcp"]["lease_time"].as_u64(), Some(3600));
+        assert_eq!(a["dhcp"]["routers"][0].as_str(), Some("10.16.1.1"));
+        assert_eq!(a["dhcp"]["dns_servers"][1].as_str(), Some("8.8.8.8"));
+        assert!(a["dhcp"].get("hostname").is_none());
+        assert_eq!(q["community_id"], a["community_id"]);
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! For every test directory with a capture and a `test.yaml`, netloupe runs with
 //! `analyze -C --format eve` and each `filter` check whose events netloupe writes (flow, dns,
-//! http, tls, ssh, krb5, quic, rdp, anomaly) is evaluated the way suricata-verify does: the events of
+//! http, tls, ssh, krb5, quic, rdp, dhcp, anomaly) is evaluated the way suricata-verify does: the events of
 //! eve.json that match every key of `match` (dotted paths, `[n]` indexes, the `__len`,
 //! `__contains`, `__find`, `__startswith` and `__endswith` operators, `has-key`/`not-has-key`; a
 //! value equal as typed or as text) are counted; `count` is exact when given, otherwise at least
@@ -29,7 +29,7 @@ use std::sync::Mutex;
 const EMULATED: [u64; 3] = [8, 0, 7];
 /// Event types netloupe writes.
 const OURS: &[&str] = &[
-    "flow", "dns", "http", "tls", "ssh", "anomaly", "krb5", "quic", "rdp",
+    "flow", "dns", "http", "tls", "ssh", "anomaly", "krb5", "quic", "rdp", "dhcp",
 ];
 /// Checks passed must not fall below this (raise it as eve.json improves).
 const FLOOR_PASSED: usize = 229;
@@ -82,6 +82,10 @@ const NOT_WRITTEN: &[(&str, &str)] = &[
     ("rdp.client.build", "RDP client build numbers"),
     ("rdp.client.capabilities", "RDP client capabilities"),
     ("rdp.tx_id", "RDP PDU numbers"),
+    ("dhcp.params", "DHCP parameter lists"),
+    ("dhcp.subnet_mask", "DHCP subnet masks"),
+    ("dhcp.client_ip", "DHCP per-message client address"),
+    ("dhcp.vendor_class_identifier", "DHCP vendor class"),
     ("anomaly.layer", "app-layer anomalies"),
 ];
 
