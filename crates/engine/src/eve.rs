@@ -2,7 +2,7 @@
 //!
 //! One JSON object per line with the field names of Suricata's EVE format (docs.suricata.io,
 //! "EVE JSON Format"), built from the records netloupe already has: `flow` events from conn
-//! records, `dns`/`http`/`tls`/`ssh`/`krb5`/`quic`/`rdp`/`dhcp` events from
+//! records, `dns`/`http`/`tls`/`ssh`/`krb5`/`quic`/`rdp`/`dhcp`/`smtp` events from
 //! protocol records, `anomaly` events from weird records. Nothing here re-reads packets, so where a Suricata field needs data netloupe
 //! does not keep, the field is either derived (and the derivation documented on the function
 //! that does it) or left out. Fields never written: `pcap_cnt`, `pkt_src`, `ether`, `alert`,
@@ -60,6 +60,8 @@ pub(crate) struct EveWriter {
     certs: HashMap<String, AppRecord>,
     /// DNS transactions logged so far per connection (`tx_id`).
     dns_tx: HashMap<String, u64>,
+    /// SMTP transactions logged so far per connection (`tx_id`).
+    smtp_tx: HashMap<String, u64>,
     /// Latest packet time seen in any record so far (ns), for `flow.reason`.
     latest_ns: i64,
     /// Community ID seed of the run.
@@ -79,6 +81,7 @@ impl EveWriter {
             line: String::with_capacity(1024),
             certs: HashMap::new(),
             dns_tx: HashMap::new(),
+            smtp_tx: HashMap::new(),
             latest_ns: i64::MIN,
             seed,
             dns_version,
@@ -229,6 +232,7 @@ impl EveWriter {
             AppRecord::Quic(_) => self.quic(e, &uid),
             AppRecord::Rdp(_) => self.rdp(e, &uid),
             AppRecord::Dhcp(_) => self.dhcp(e, &uid),
+            AppRecord::Smtp(_) => self.smtp(e, &uid),
             _ => Ok(()),
         }
     }
@@ -486,12 +490,7 @@ impl EveWriter {
     }
 
     fn next_dns_tx(&mut self, uid: &str) -> u64 {
-        if self.dns_tx.len() >= MAX_TRACKED && !self.dns_tx.contains_key(uid) {
-            self.dns_tx.clear();
-        }
-        let c = self.dns_tx.entry(uid.to_string()).or_insert(0);
-        *c += 1;
-        *c - 1
+        next_tx(&mut self.dns_tx, uid)
     }
 
     /// An `http` event per transaction. `length` is the response body length after removing
@@ -906,9 +905,80 @@ impl EveWriter {
         Ok(())
     }
 
+    /// An `smtp` event per smtp.log record, `tx_id` numbering the connection's records from 0
+    /// (Suricata counts every transaction, an envelope abandoned by RSET included, as Zeek's
+    /// records do; Zeek's `trans_depth` counts delivered messages only):
+    /// `smtp.helo`, `smtp.mail_from` and `smtp.rcpt_to` (netloupe keeps the addresses without
+    /// their angle brackets; Suricata writes the command's argument, `<address>`, so the
+    /// brackets are put back), and, when the message's headers were seen, the `email` object:
+    /// `from`, `to`, `cc` and `subject` as in the headers and `status` `PARSE_DONE` (the
+    /// record is written once the message ended), when the message (headers or body) was seen. The MIME details Suricata adds (`url`,
+    /// `attachment`, `received`, ...) are not kept.
+    fn smtp(&mut self, e: &AppEvent, uid: &str) -> std::io::Result<()> {
+        let AppRecord::Smtp(m) = &e.record else {
+            return Ok(());
+        };
+        let cid = event_community_id(e, self.seed, false);
+        let tx = next_tx(&mut self.smtp_tx, uid);
+        let mut o = self.begin(m.ts_ns, uid, "smtp", e, false, "TCP");
+        o.raw("tx_id", tx);
+        o.key("smtp");
+        let mut n = JsonObject::new(o.out());
+        if let Some(h) = &m.helo {
+            n.str("helo", h);
+        }
+        if let Some(f) = &m.mailfrom {
+            n.str("mail_from", &format!("<{f}>"));
+        }
+        if !m.rcptto.is_empty() {
+            let v: Vec<String> = m.rcptto.iter().map(|r| format!("<{r}>")).collect();
+            n.str_array("rcpt_to", &v);
+        }
+        n.end();
+        let message = m.from.is_some()
+            || !m.to.is_empty()
+            || !m.cc.is_empty()
+            || m.subject.is_some()
+            || m.date.is_some()
+            || m.msg_id.is_some()
+            || m.body_bytes > 0;
+        if message {
+            o.key("email");
+            let mut em = JsonObject::new(o.out());
+            em.str("status", "PARSE_DONE");
+            if let Some(f) = &m.from {
+                em.str("from", f);
+            }
+            if !m.to.is_empty() {
+                em.str_array("to", &m.to);
+            }
+            if !m.cc.is_empty() {
+                em.str_array("cc", &m.cc);
+            }
+            if let Some(s) = &m.subject {
+                em.str("subject", s);
+            }
+            em.end();
+        }
+        o.str("app_proto", "smtp");
+        o.str("community_id", &cid);
+        o.end();
+        self.emit()
+    }
+
     pub(crate) fn finish(mut self) -> std::io::Result<()> {
         self.out.flush()
     }
+}
+
+/// The next transaction number (from 0) of a connection in `counts`.
+fn next_tx(counts: &mut HashMap<String, u64>, uid: &str) -> u64 {
+    if counts.len() >= MAX_TRACKED && !counts.contains_key(uid) {
+        counts.clear();
+    }
+    let c = counts.entry(uid.to_string()).or_insert(0);
+    *c += 1;
+    *c - 1
 }
 
 /// The Host header without its port, as Suricata's `hostname` ("[::1]:8000" → "[::1]").
@@ -1858,5 +1928,59 @@ mod tests {
         assert_eq!(a["dhcp"]["dns_servers"][1].as_str(), Some("8.8.8.8"));
         assert!(a["dhcp"].get("hostname").is_none());
         assert_eq!(q["community_id"], a["community_id"]);
+    }
+
+    #[test]
+    fn smtp_events() {
+        let m = netloupe_proto::smtp::SmtpRecord {
+            ts_ns: 1_000_000_000,
+            trans_depth: 1,
+            helo: Some("client.example".into()),
+            mailfrom: Some("bob@example.com".into()),
+            rcptto: vec!["alice@example.com".into(), "carol@example.com".into()],
+            from: Some("Bob <bob@example.com>".into()),
+            to: vec!["alice@example.com".into()],
+            subject: Some("hi \"there\"".into()),
+            ..Default::default()
+        };
+        let envelope_only = netloupe_proto::smtp::SmtpRecord {
+            // Zeek's trans_depth of an abandoned envelope is that of the next message.
+            rcptto: Vec::new(),
+            from: None,
+            to: Vec::new(),
+            subject: None,
+            ..m.clone()
+        };
+        let ev = events_for(
+            "smtp",
+            ("10.0.0.1", 50000, "10.0.0.2", 25, 6),
+            vec![AppRecord::Smtp(envelope_only), AppRecord::Smtp(m)],
+        );
+        assert_eq!(ev.len(), 2);
+        assert_eq!(ev[0]["event_type"].as_str(), Some("smtp"));
+        assert_eq!(ev[0]["app_proto"].as_str(), Some("smtp"));
+        assert_eq!(ev[0]["tx_id"].as_u64(), Some(0));
+        assert_eq!(
+            ev[0]["smtp"]["mail_from"].as_str(),
+            Some("<bob@example.com>")
+        );
+        assert!(ev[0]["smtp"].get("rcpt_to").is_none());
+        assert!(ev[0].get("email").is_none());
+        let e = &ev[1];
+        assert_eq!(e["tx_id"].as_u64(), Some(1));
+        assert_eq!(e["smtp"]["helo"].as_str(), Some("client.example"));
+        assert_eq!(
+            e["smtp"]["rcpt_to"][0].as_str(),
+            Some("<alice@example.com>")
+        );
+        assert_eq!(
+            e["smtp"]["rcpt_to"][1].as_str(),
+            Some("<carol@example.com>")
+        );
+        assert_eq!(e["email"]["status"].as_str(), Some("PARSE_DONE"));
+        assert_eq!(e["email"]["from"].as_str(), Some("Bob <bob@example.com>"));
+        assert_eq!(e["email"]["to"][0].as_str(), Some("alice@example.com"));
+        assert_eq!(e["email"]["subject"].as_str(), Some("hi \"there\""));
+        assert_eq!(ev[0]["flow_id"], e["flow_id"]);
     }
 }
