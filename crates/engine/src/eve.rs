@@ -2,7 +2,7 @@
 //!
 //! One JSON object per line with the field names of Suricata's EVE format (docs.suricata.io,
 //! "EVE JSON Format"), built from the records netloupe already has: `flow` events from conn
-//! records, `dns`/`http`/`tls`/`ssh`/`krb5`/`quic`/`rdp`/`dhcp`/`smtp` events from
+//! records, `dns`/`http`/`tls`/`ssh`/`krb5`/`quic`/`rdp`/`dhcp`/`smtp`/`ftp` events from
 //! protocol records, `anomaly` events from weird records. Nothing here re-reads packets, so where a Suricata field needs data netloupe
 //! does not keep, the field is either derived (and the derivation documented on the function
 //! that does it) or left out. Fields never written: `pcap_cnt`, `pkt_src`, `ether`, `alert`,
@@ -233,6 +233,7 @@ impl EveWriter {
             AppRecord::Rdp(_) => self.rdp(e, &uid),
             AppRecord::Dhcp(_) => self.dhcp(e, &uid),
             AppRecord::Smtp(_) => self.smtp(e, &uid),
+            AppRecord::Ftp(_) => self.ftp(e, &uid),
             _ => Ok(()),
         }
     }
@@ -961,6 +962,48 @@ impl EveWriter {
             em.end();
         }
         o.str("app_proto", "smtp");
+        o.str("community_id", &cid);
+        o.end();
+        self.emit()
+    }
+
+    /// An `ftp` event per command ftp.log records (Zeek logs the file and data-channel
+    /// commands, not USER or PASS): `command`; `command_data`, the argument, except for
+    /// commands naming a file, whose argument the record keeps only as an `ftp://` URL built
+    /// with the working directory; `reply` and `completion_code` from the final reply line
+    /// (netloupe keeps only that one); `reply_received` `yes`/`no`; for PORT, EPRT, PASV and
+    /// EPSV the announced `dynamic_port` and `mode` (`active`/`passive`). Truncation flags
+    /// are not written (the record does not say).
+    fn ftp(&mut self, e: &AppEvent, uid: &str) -> std::io::Result<()> {
+        let AppRecord::Ftp(f) = &e.record else {
+            return Ok(());
+        };
+        let cid = event_community_id(e, self.seed, false);
+        let mut o = self.begin(f.ts_ns, uid, "ftp", e, false, "TCP");
+        o.key("ftp");
+        let mut n = JsonObject::new(o.out());
+        n.str("command", &f.command);
+        if let Some(a) = &f.arg {
+            if !a.starts_with("ftp://") && !a.is_empty() {
+                n.str("command_data", a);
+            }
+        }
+        if let Some(c) = f.reply_code {
+            if let Some(m) = &f.reply_msg {
+                n.str_array("reply", &[m.as_str()]);
+            }
+            n.str_array("completion_code", &[c.to_string()]);
+        }
+        if let Some(d) = &f.data_channel {
+            n.raw("dynamic_port", d.resp_p);
+            n.str("mode", if d.passive { "passive" } else { "active" });
+        }
+        n.str(
+            "reply_received",
+            if f.reply_code.is_some() { "yes" } else { "no" },
+        );
+        n.end();
+        o.str("app_proto", "ftp");
         o.str("community_id", &cid);
         o.end();
         self.emit()
@@ -1982,5 +2025,54 @@ mod tests {
         assert_eq!(e["email"]["to"][0].as_str(), Some("alice@example.com"));
         assert_eq!(e["email"]["subject"].as_str(), Some("hi \"there\""));
         assert_eq!(ev[0]["flow_id"], e["flow_id"]);
+    }
+
+    #[test]
+    fn ftp_events() {
+        let port = netloupe_proto::ftp::FtpRecord {
+            ts_ns: 1_000_000_000,
+            user: "anonymous".into(),
+            command: "PORT".into(),
+            arg: Some("10,0,0,1,232,157".into()),
+            reply_code: Some(200),
+            reply_msg: Some("PORT command successful.".into()),
+            data_channel: Some(netloupe_proto::ftp::DataChannel {
+                passive: false,
+                orig_h: None,
+                resp_h: None,
+                resp_p: 59549,
+            }),
+            ..Default::default()
+        };
+        let retr = netloupe_proto::ftp::FtpRecord {
+            command: "RETR".into(),
+            arg: Some("ftp://10.0.0.2/index.html".into()),
+            reply_code: None,
+            reply_msg: None,
+            data_channel: None,
+            ..port.clone()
+        };
+        let ev = events_for(
+            "ftp",
+            ("10.0.0.1", 50000, "10.0.0.2", 21, 6),
+            vec![AppRecord::Ftp(port), AppRecord::Ftp(retr)],
+        );
+        assert_eq!(ev.len(), 2);
+        let f = &ev[0]["ftp"];
+        assert_eq!(ev[0]["event_type"].as_str(), Some("ftp"));
+        assert_eq!(ev[0]["app_proto"].as_str(), Some("ftp"));
+        assert_eq!(f["command"].as_str(), Some("PORT"));
+        assert_eq!(f["command_data"].as_str(), Some("10,0,0,1,232,157"));
+        assert_eq!(f["reply"][0].as_str(), Some("PORT command successful."));
+        assert_eq!(f["completion_code"][0].as_str(), Some("200"));
+        assert_eq!(f["dynamic_port"].as_u64(), Some(59549));
+        assert_eq!(f["mode"].as_str(), Some("active"));
+        assert_eq!(f["reply_received"].as_str(), Some("yes"));
+        let f = &ev[1]["ftp"];
+        assert_eq!(f["command"].as_str(), Some("RETR"));
+        // The record keeps a file argument only as a URL: not Suricata's command_data.
+        assert!(f.get("command_data").is_none());
+        assert!(f.get("completion_code").is_none());
+        assert_eq!(f["reply_received"].as_str(), Some("no"));
     }
 }
