@@ -3,10 +3,10 @@
 //! One JSON object per line with the field names of Suricata's EVE format (docs.suricata.io,
 //! "EVE JSON Format"), built from the records netloupe already has: `flow` events from conn
 //! records, `dns`/`http`/`tls`/`ssh`/`krb5`/`quic`/`rdp`/`dhcp`/`smtp`/`ftp` events from
-//! protocol records, `anomaly` events from weird records. Nothing here re-reads packets, so where a Suricata field needs data netloupe
-//! does not keep, the field is either derived (and the derivation documented on the function
-//! that does it) or left out. Fields never written: `pcap_cnt`, `pkt_src`, `ether`, `alert`,
-//! `tx_id` for protocols other than DNS and HTTP.
+//! protocol records, `anomaly` events from weird records. Nothing here re-reads packets, so
+//! where a Suricata field needs data netloupe does not keep, the field is either derived (and
+//! the derivation documented on the function that does it) or left out. Fields never written: `pcap_cnt`, `pkt_src`, `ether`, `alert`,
+//! `tx_id` for protocols other than DNS, HTTP and SMTP.
 //!
 //! Common fields of every event:
 //! * `timestamp`: packet time as `2024-01-01T00:00:00.000000+0000` (UTC);
