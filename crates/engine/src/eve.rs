@@ -2,7 +2,8 @@
 //!
 //! One JSON object per line with the field names of Suricata's EVE format (docs.suricata.io,
 //! "EVE JSON Format"), built from the records netloupe already has: `flow` events from conn
-//! records, `dns`/`http`/`tls`/`ssh`/`krb5`/`quic`/`rdp`/`dhcp`/`smtp`/`ftp` events from
+//! records, `dns`/`http`/`tls`/`ssh`/`krb5`/`quic`/`rdp`/`dhcp`/`smtp`/`ftp`/`ldap` events
+//! from
 //! protocol records, `anomaly` events from weird records. Nothing here re-reads packets, so
 //! where a Suricata field needs data netloupe does not keep, the field is either derived (and
 //! the derivation documented on the function that does it) or left out. Fields never written: `pcap_cnt`, `pkt_src`, `ether`, `alert`,
@@ -234,6 +235,7 @@ impl EveWriter {
             AppRecord::Dhcp(_) => self.dhcp(e, &uid),
             AppRecord::Smtp(_) => self.smtp(e, &uid),
             AppRecord::Ftp(_) => self.ftp(e, &uid),
+            AppRecord::Ldap(_) | AppRecord::LdapSearch(_) => self.ldap(e, &uid),
             _ => Ok(()),
         }
     }
@@ -1004,6 +1006,162 @@ impl EveWriter {
         );
         n.end();
         o.str("app_proto", "ftp");
+        o.str("community_id", &cid);
+        o.end();
+        self.emit()
+    }
+
+    /// An `ldap` event per ldap.log or ldap_search.log record (one message id: the request
+    /// and its responses). `request`: `message_id`, `operation` in Suricata's names
+    /// (`bind_request`, `search_request`, ...; a "modify" record is a `modify_request` when it
+    /// has changes, else it may be a modify-DN request and the operation is not written), and
+    /// what the record keeps of it: an extended request's OID (`extended_request.name`), a
+    /// deleted DN (`del_request.dn`), a search's base object, scope and alias dereferencing
+    /// (as numbers), limits and attributes. `responses`, when a result was seen: for a search,
+    /// one `search_result_entry` per entry counted (their contents are not kept) then
+    /// `search_result_done`; otherwise the operation's response. A result has `result_code`
+    /// (Zeek's name with `_` for spaces, which is Suricata's) and `message` (the diagnostic
+    /// message, which the record keeps only when not empty). `matched_dn` is not kept.
+    fn ldap(&mut self, e: &AppEvent, uid: &str) -> std::io::Result<()> {
+        let (ts, message_id, udp) = match &e.record {
+            AppRecord::Ldap(r) => (r.ts_ns, r.message_id, r.udp),
+            AppRecord::LdapSearch(r) => (r.ts_ns, r.message_id, r.udp),
+            _ => return Ok(()),
+        };
+        let cid = event_community_id(e, self.seed, udp);
+        let mut o = self.begin(ts, uid, "ldap", e, false, if udp { "UDP" } else { "TCP" });
+        o.key("ldap");
+        let mut n = JsonObject::new(o.out());
+        n.key("request");
+        let mut q = JsonObject::new(n.out());
+        q.raw("message_id", message_id);
+        let result = |n: &mut JsonObject<'_>, op: &str, code: &str, msg: Option<&String>| {
+            let mut r = JsonObject::new(n.out());
+            r.raw("message_id", message_id);
+            r.str("operation", op);
+            r.key(op);
+            let mut b = JsonObject::new(r.out());
+            b.str(
+                "result_code",
+                &code.to_ascii_lowercase().replace([' ', '-'], "_"),
+            );
+            b.str("message", msg.map_or("", |m| m.as_str()));
+            b.end();
+            r.end();
+        };
+        match &e.record {
+            AppRecord::Ldap(r) => {
+                let op = match r.opcode.as_deref().unwrap_or("") {
+                    o if o.starts_with("bind") || o.starts_with("sicily") => Some("bind"),
+                    "unbind" => Some("unbind"),
+                    "modify" if r.argument.is_some() => Some("modify"),
+                    "add" => Some("add"),
+                    "delete" => Some("del"),
+                    "compare" => Some("compare"),
+                    "abandon" => Some("abandon"),
+                    "extended" => Some("extended"),
+                    _ => None,
+                };
+                if let Some(op) = op {
+                    q.str("operation", &format!("{op}_request"));
+                    match op {
+                        "extended" => {
+                            if let Some(obj) = &r.object {
+                                // "1.3.6.1.4.1.1466.20037 (StartTLS)": the OID.
+                                let oid = obj.split(' ').next().unwrap_or("");
+                                q.key("extended_request");
+                                let mut x = JsonObject::new(q.out());
+                                x.str("name", oid);
+                                x.end();
+                            }
+                        }
+                        "del" => {
+                            if let Some(dn) = &r.argument {
+                                q.key("del_request");
+                                let mut x = JsonObject::new(q.out());
+                                x.str("dn", dn);
+                                x.end();
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                q.end();
+                if let (Some(op), Some(code)) = (op, &r.result) {
+                    n.key("responses");
+                    n.out().push('[');
+                    let name = format!("{op}_response");
+                    result(&mut n, &name, code, r.diagnostic_message.as_ref());
+                    n.out().push(']');
+                }
+            }
+            AppRecord::LdapSearch(r) => {
+                q.str("operation", "search_request");
+                q.key("search_request");
+                let mut x = JsonObject::new(q.out());
+                if let Some(b) = &r.base_object {
+                    x.str("base_object", b);
+                }
+                let scope = match r.scope.as_deref() {
+                    Some("base") => Some(0),
+                    Some("single") => Some(1),
+                    Some("tree") => Some(2),
+                    _ => None,
+                };
+                if let Some(v) = scope {
+                    x.raw("scope", v);
+                }
+                let deref = match r.deref_aliases.as_deref() {
+                    Some("never") => Some(0),
+                    Some("searching") => Some(1),
+                    Some("finding") => Some(2),
+                    Some("always") => Some(3),
+                    _ => None,
+                };
+                if let Some(v) = deref {
+                    x.raw("deref_alias", v);
+                }
+                if let Some(v) = r.size_limit {
+                    x.raw("size_limit", v);
+                }
+                if let Some(v) = r.time_limit {
+                    x.raw("time_limit", v);
+                }
+                if !r.attributes.is_empty() {
+                    x.str_array("attributes", &r.attributes);
+                }
+                x.end();
+                q.end();
+                if r.result_count > 0 || r.result.is_some() {
+                    n.key("responses");
+                    n.out().push('[');
+                    for i in 0..r.result_count {
+                        if i > 0 {
+                            n.out().push(',');
+                        }
+                        let mut x = JsonObject::new(n.out());
+                        x.raw("message_id", message_id);
+                        x.str("operation", "search_result_entry");
+                        x.end();
+                    }
+                    if let Some(code) = &r.result {
+                        if r.result_count > 0 {
+                            n.out().push(',');
+                        }
+                        result(
+                            &mut n,
+                            "search_result_done",
+                            code,
+                            r.diagnostic_message.as_ref(),
+                        );
+                    }
+                    n.out().push(']');
+                }
+            }
+            _ => q.end(),
+        }
+        n.end();
+        o.str("app_proto", "ldap");
         o.str("community_id", &cid);
         o.end();
         self.emit()
@@ -2074,5 +2232,102 @@ mod tests {
         assert!(f.get("command_data").is_none());
         assert!(f.get("completion_code").is_none());
         assert_eq!(f["reply_received"].as_str(), Some("no"));
+    }
+
+    #[test]
+    fn ldap_events() {
+        let ext = netloupe_proto::ldap::LdapRecord {
+            ts_ns: 1_000_000_000,
+            message_id: 1,
+            opcode: Some("extended".into()),
+            result: Some("success".into()),
+            object: Some("1.3.6.1.4.1.1466.20037 (StartTLS)".into()),
+            ..Default::default()
+        };
+        let del = netloupe_proto::ldap::LdapRecord {
+            message_id: 2,
+            opcode: Some("delete".into()),
+            result: Some("insufficient access rights".into()),
+            diagnostic_message: Some("no \"write\" right".into()),
+            object: None,
+            argument: Some("uid=jdoe,ou=People,dc=example,dc=com".into()),
+            ..ext.clone()
+        };
+        let search = netloupe_proto::ldap::LdapSearchRecord {
+            ts_ns: 1_000_000_000,
+            message_id: 3,
+            scope: Some("base".into()),
+            deref_aliases: Some("never".into()),
+            base_object: Some(String::new()),
+            result_count: 1,
+            result: Some("success".into()),
+            attributes: vec!["Netlogon".into()],
+            size_limit: Some(0),
+            time_limit: Some(0),
+            udp: true,
+            ..Default::default()
+        };
+        let ev = events_for(
+            "ldap",
+            ("10.0.0.1", 50000, "10.0.0.2", 389, 6),
+            vec![
+                AppRecord::Ldap(ext),
+                AppRecord::Ldap(del),
+                AppRecord::LdapSearch(search),
+            ],
+        );
+        assert_eq!(ev.len(), 3);
+        assert_eq!(ev[0]["event_type"].as_str(), Some("ldap"));
+        assert_eq!(ev[0]["app_proto"].as_str(), Some("ldap"));
+        assert_eq!(ev[0]["proto"].as_str(), Some("TCP"));
+        let l = &ev[0]["ldap"];
+        assert_eq!(l["request"]["message_id"].as_u64(), Some(1));
+        assert_eq!(l["request"]["operation"].as_str(), Some("extended_request"));
+        assert_eq!(
+            l["request"]["extended_request"]["name"].as_str(),
+            Some("1.3.6.1.4.1.1466.20037")
+        );
+        let r = &l["responses"][0];
+        assert_eq!(r["operation"].as_str(), Some("extended_response"));
+        assert_eq!(
+            r["extended_response"]["result_code"].as_str(),
+            Some("success")
+        );
+        assert_eq!(r["extended_response"]["message"].as_str(), Some(""));
+        let l = &ev[1]["ldap"];
+        assert_eq!(l["request"]["operation"].as_str(), Some("del_request"));
+        assert_eq!(
+            l["request"]["del_request"]["dn"].as_str(),
+            Some("uid=jdoe,ou=People,dc=example,dc=com")
+        );
+        let r = &l["responses"][0]["del_response"];
+        assert_eq!(
+            r["result_code"].as_str(),
+            Some("insufficient_access_rights")
+        );
+        assert_eq!(r["message"].as_str(), Some("no \"write\" right"));
+        assert_eq!(ev[2]["proto"].as_str(), Some("UDP"));
+        let l = &ev[2]["ldap"];
+        let q = &l["request"]["search_request"];
+        assert_eq!(l["request"]["operation"].as_str(), Some("search_request"));
+        assert_eq!(q["base_object"].as_str(), Some(""));
+        assert_eq!(q["scope"].as_u64(), Some(0));
+        assert_eq!(q["deref_alias"].as_u64(), Some(0));
+        assert_eq!(q["size_limit"].as_u64(), Some(0));
+        assert_eq!(q["attributes"][0].as_str(), Some("Netlogon"));
+        assert!(q.get("types_only").is_none());
+        assert_eq!(
+            l["responses"][0]["operation"].as_str(),
+            Some("search_result_entry")
+        );
+        assert_eq!(
+            l["responses"][1]["operation"].as_str(),
+            Some("search_result_done")
+        );
+        assert_eq!(
+            l["responses"][1]["search_result_done"]["result_code"].as_str(),
+            Some("success")
+        );
+        assert_eq!(l["responses"].as_array().map(Vec::len), Some(2));
     }
 }
