@@ -2,8 +2,8 @@
 //!
 //! One JSON object per line with the field names of Suricata's EVE format (docs.suricata.io,
 //! "EVE JSON Format"), built from the records netloupe already has: `flow` events from conn
-//! records, `dns`/`http`/`tls`/`ssh`/`krb5`/`quic`/`rdp`/`dhcp`/`smtp`/`ftp`/`ldap` events
-//! from
+//! records, `dns`/`http`/`tls`/`ssh`/`krb5`/`quic`/`rdp`/`dhcp`/`smtp`/`ftp`/`ldap`/`dcerpc`
+//! events from
 //! protocol records, `anomaly` events from weird records. Nothing here re-reads packets, so
 //! where a Suricata field needs data netloupe does not keep, the field is either derived (and
 //! the derivation documented on the function that does it) or left out. Fields never written: `pcap_cnt`, `pkt_src`, `ether`, `alert`,
@@ -236,6 +236,7 @@ impl EveWriter {
             AppRecord::Smtp(_) => self.smtp(e, &uid),
             AppRecord::Ftp(_) => self.ftp(e, &uid),
             AppRecord::Ldap(_) | AppRecord::LdapSearch(_) => self.ldap(e, &uid),
+            AppRecord::DceRpc(_) => self.dcerpc(e, &uid),
             _ => Ok(()),
         }
     }
@@ -1162,6 +1163,42 @@ impl EveWriter {
         }
         n.end();
         o.str("app_proto", "ldap");
+        o.str("community_id", &cid);
+        o.end();
+        self.emit()
+    }
+
+    /// A `dcerpc` event per call of DCE/RPC over TCP (dce_rpc.log record): `request`
+    /// `REQUEST` with `req.opnum` and `req.stub_data_size` (the request's stub bytes over all
+    /// fragments); `response` `RESPONSE`, `FAULT`, or `UNREPLIED` when none was seen. Calls
+    /// on SMB named pipes are not written: Suricata logs those inside its `smb` events. Not
+    /// kept, so not written: `call_id`, fragment counts, the response's stub size,
+    /// `rpc_version`, and the bind's `interfaces`.
+    fn dcerpc(&mut self, e: &AppEvent, uid: &str) -> std::io::Result<()> {
+        let AppRecord::DceRpc(d) = &e.record else {
+            return Ok(());
+        };
+        if d.over_smb {
+            return Ok(());
+        }
+        let cid = event_community_id(e, self.seed, false);
+        let mut o = self.begin(d.ts_ns, uid, "dcerpc", e, false, "TCP");
+        o.key("dcerpc");
+        let mut n = JsonObject::new(o.out());
+        n.str("request", "REQUEST");
+        n.key("req");
+        let mut q = JsonObject::new(n.out());
+        q.raw("opnum", d.opnum);
+        q.raw("stub_data_size", d.stub_len);
+        q.end();
+        let response = match (d.fault, d.rtt_ns) {
+            (Some(_), _) => "FAULT",
+            (None, Some(_)) => "RESPONSE",
+            (None, None) => "UNREPLIED",
+        };
+        n.str("response", response);
+        n.end();
+        o.str("app_proto", "dcerpc");
         o.str("community_id", &cid);
         o.end();
         self.emit()
@@ -2329,5 +2366,50 @@ mod tests {
             Some("success")
         );
         assert_eq!(l["responses"].as_array().map(Vec::len), Some(2));
+    }
+
+    #[test]
+    fn dcerpc_events() {
+        let call = netloupe_proto::dcerpc::DceRpcRecord {
+            ts_ns: 1_000_000_000,
+            rtt_ns: Some(1_000),
+            endpoint: Some("svcctl".into()),
+            operation: Some("OpenSCManagerW".into()),
+            opnum: 15,
+            stub_len: 24,
+            ..Default::default()
+        };
+        let unreplied = netloupe_proto::dcerpc::DceRpcRecord {
+            rtt_ns: None,
+            ..call.clone()
+        };
+        let fault = netloupe_proto::dcerpc::DceRpcRecord {
+            fault: Some(5),
+            ..call.clone()
+        };
+        let on_pipe = netloupe_proto::dcerpc::DceRpcRecord {
+            over_smb: true,
+            ..call.clone()
+        };
+        let ev = events_for(
+            "dcerpc",
+            ("10.0.0.1", 50000, "10.0.0.2", 135, 6),
+            vec![
+                AppRecord::DceRpc(call),
+                AppRecord::DceRpc(unreplied),
+                AppRecord::DceRpc(fault),
+                AppRecord::DceRpc(on_pipe),
+            ],
+        );
+        assert_eq!(ev.len(), 3);
+        assert_eq!(ev[0]["event_type"].as_str(), Some("dcerpc"));
+        assert_eq!(ev[0]["app_proto"].as_str(), Some("dcerpc"));
+        let d = &ev[0]["dcerpc"];
+        assert_eq!(d["request"].as_str(), Some("REQUEST"));
+        assert_eq!(d["req"]["opnum"].as_u64(), Some(15));
+        assert_eq!(d["req"]["stub_data_size"].as_u64(), Some(24));
+        assert_eq!(d["response"].as_str(), Some("RESPONSE"));
+        assert_eq!(ev[1]["dcerpc"]["response"].as_str(), Some("UNREPLIED"));
+        assert_eq!(ev[2]["dcerpc"]["response"].as_str(), Some("FAULT"));
     }
 }
