@@ -2,8 +2,8 @@
 //!
 //! One JSON object per line with the field names of Suricata's EVE format (docs.suricata.io,
 //! "EVE JSON Format"), built from the records netloupe already has: `flow` events from conn
-//! records, `dns`/`http`/`tls`/`ssh`/`krb5`/`quic`/`rdp`/`dhcp`/`smtp`/`ftp`/`ldap`/`dcerpc`
-//! events from
+//! records, `dns`/`http`/`tls`/`ssh`/`krb5`/`quic`/`rdp`/`dhcp`/`smtp`/`ftp`/`ldap`/`dcerpc`/
+//! `smb` events from
 //! protocol records, `anomaly` events from weird records. Nothing here re-reads packets, so
 //! where a Suricata field needs data netloupe does not keep, the field is either derived (and
 //! the derivation documented on the function that does it) or left out. Fields never written: `pcap_cnt`, `pkt_src`, `ether`, `alert`,
@@ -237,6 +237,7 @@ impl EveWriter {
             AppRecord::Ftp(_) => self.ftp(e, &uid),
             AppRecord::Ldap(_) | AppRecord::LdapSearch(_) => self.ldap(e, &uid),
             AppRecord::DceRpc(_) => self.dcerpc(e, &uid),
+            AppRecord::SmbMapping(_) | AppRecord::SmbFiles(_) => self.smb(e, &uid),
             _ => Ok(()),
         }
     }
@@ -1199,6 +1200,104 @@ impl EveWriter {
         n.str("response", response);
         n.end();
         o.str("app_proto", "dcerpc");
+        o.str("community_id", &cid);
+        o.end();
+        self.emit()
+    }
+
+    /// An `smb` event per smb_mapping.log or smb_files.log record, as the SMB command that
+    /// produced it (SMB1 or SMB2 names by the dialect the record shows):
+    /// * a tree mapping is a successful tree connect (`STATUS_SUCCESS`) with the UNC path in
+    ///   `share`, or in `named_pipe` for an IPC share, and `share_type` (`FILE`, `PIPE`,
+    ///   `PRINT`); a mapping is SMB1 when it has the SMB1-only service type;
+    /// * a file open is a successful create (`STATUS_SUCCESS`) with `filename`, `size` and the
+    ///   MAC times in seconds; reads, writes and closes are the read, write and close
+    ///   commands with `filename` (their status is not kept); a rename is SMB2's set-info
+    ///   command (SMB1 renames have several commands: none written) with `rename.from`/`to`.
+    ///   Deletes (a disposition flag in Suricata's events) are not written.
+    ///
+    /// Not kept, so not written: `dialect`, `status` of other commands, `tree_id`,
+    /// `session_id`, `fuid`, `disposition`, `access`, `tx_id`.
+    fn smb(&mut self, e: &AppEvent, uid: &str) -> std::io::Result<()> {
+        let cid = event_community_id(e, self.seed, false);
+        let ts = e.record.ts_ns();
+        let mut o = self.begin(ts, uid, "smb", e, false, "TCP");
+        o.key("smb");
+        let mut n = JsonObject::new(o.out());
+        match &e.record {
+            AppRecord::SmbMapping(m) => {
+                let smb1 = m.service.is_some();
+                n.str(
+                    "command",
+                    if smb1 {
+                        "SMB1_COMMAND_TREE_CONNECT_ANDX"
+                    } else {
+                        "SMB2_COMMAND_TREE_CONNECT"
+                    },
+                );
+                n.str("status", "STATUS_SUCCESS");
+                if let Some(p) = &m.path {
+                    let pipe = m.share_type == "PIPE";
+                    n.str(if pipe { "named_pipe" } else { "share" }, p);
+                }
+                let t = match m.share_type.as_str() {
+                    "DISK" => "FILE",
+                    "PRINTER" => "PRINT",
+                    t => t,
+                };
+                n.str("share_type", t);
+            }
+            AppRecord::SmbFiles(f) => {
+                use netloupe_proto::smb::SmbAction;
+                let smb1 = f.version == 1;
+                let cmd = match (f.action, smb1) {
+                    (SmbAction::Open, false) => "SMB2_COMMAND_CREATE",
+                    (SmbAction::Open, true) => "SMB1_COMMAND_NT_CREATE_ANDX",
+                    (SmbAction::Read, false) => "SMB2_COMMAND_READ",
+                    (SmbAction::Read, true) => "SMB1_COMMAND_READ_ANDX",
+                    (SmbAction::Write, false) => "SMB2_COMMAND_WRITE",
+                    (SmbAction::Write, true) => "SMB1_COMMAND_WRITE_ANDX",
+                    (SmbAction::Close, false) => "SMB2_COMMAND_CLOSE",
+                    (SmbAction::Close, true) => "SMB1_COMMAND_CLOSE",
+                    (SmbAction::Rename, false) => "SMB2_COMMAND_SET_INFO",
+                    // SMB1 renames have several commands; deletes are a disposition flag.
+                    (SmbAction::Rename, true) => "",
+                    (SmbAction::Delete, _) => return Ok(()),
+                };
+                if !cmd.is_empty() {
+                    n.str("command", cmd);
+                }
+                if f.action == SmbAction::Rename {
+                    n.key("rename");
+                    let mut r = JsonObject::new(n.out());
+                    if let Some(p) = &f.prev_name {
+                        r.str("from", p);
+                    }
+                    if let Some(p) = &f.name {
+                        r.str("to", p);
+                    }
+                    r.end();
+                }
+                if f.action == SmbAction::Open {
+                    n.str("status", "STATUS_SUCCESS");
+                }
+                if let Some(name) = f.name.as_deref().filter(|n| *n != "<share_root>") {
+                    n.str("filename", name);
+                }
+                if f.action == SmbAction::Open {
+                    if let Some(t) = &f.times {
+                        n.raw("created", t.created.div_euclid(1_000_000_000));
+                        n.raw("accessed", t.accessed.div_euclid(1_000_000_000));
+                        n.raw("modified", t.modified.div_euclid(1_000_000_000));
+                        n.raw("changed", t.changed.div_euclid(1_000_000_000));
+                    }
+                    n.raw("size", f.size);
+                }
+            }
+            _ => return Ok(()),
+        }
+        n.end();
+        o.str("app_proto", "smb");
         o.str("community_id", &cid);
         o.end();
         self.emit()
@@ -2411,5 +2510,94 @@ mod tests {
         assert_eq!(d["response"].as_str(), Some("RESPONSE"));
         assert_eq!(ev[1]["dcerpc"]["response"].as_str(), Some("UNREPLIED"));
         assert_eq!(ev[2]["dcerpc"]["response"].as_str(), Some("FAULT"));
+    }
+
+    #[test]
+    fn smb_events() {
+        use netloupe_proto::smb::{SmbAction, SmbFilesRecord, SmbMappingRecord, SmbTimes};
+        let map = SmbMappingRecord {
+            ts_ns: 1_000_000_000,
+            path: Some("\\\\admin-pc\\c$".into()),
+            share_type: "DISK".into(),
+            ..Default::default()
+        };
+        let ipc = SmbMappingRecord {
+            path: Some("\\\\dc1\\IPC$".into()),
+            share_type: "PIPE".into(),
+            service: Some("IPC".into()),
+            ..map.clone()
+        };
+        let open = SmbFilesRecord {
+            ts_ns: 2_000_000_000,
+            action: SmbAction::Open,
+            name: Some("temp\\mimikatz.exe".into()),
+            size: 804_352,
+            times: Some(SmbTimes {
+                modified: 1_512_171_135_500_000_000,
+                accessed: 1_512_585_399_000_000_000,
+                created: 1_512_585_399_000_000_000,
+                changed: 1_512_585_399_000_000_000,
+            }),
+            version: 2,
+            ..Default::default()
+        };
+        let read = SmbFilesRecord {
+            action: SmbAction::Read,
+            version: 1,
+            ..open.clone()
+        };
+        let rename = SmbFilesRecord {
+            action: SmbAction::Rename,
+            prev_name: Some("a.txt".into()),
+            name: Some("b.txt".into()),
+            ..open.clone()
+        };
+        let delete = SmbFilesRecord {
+            action: SmbAction::Delete,
+            ..open.clone()
+        };
+        let ev = events_for(
+            "smb",
+            ("10.0.0.1", 50000, "10.0.0.2", 445, 6),
+            vec![
+                AppRecord::SmbMapping(map),
+                AppRecord::SmbMapping(ipc),
+                AppRecord::SmbFiles(open),
+                AppRecord::SmbFiles(read),
+                AppRecord::SmbFiles(rename),
+                AppRecord::SmbFiles(delete),
+            ],
+        );
+        assert_eq!(ev.len(), 5);
+        assert_eq!(ev[0]["event_type"].as_str(), Some("smb"));
+        assert_eq!(ev[0]["app_proto"].as_str(), Some("smb"));
+        let s = &ev[0]["smb"];
+        assert_eq!(s["command"].as_str(), Some("SMB2_COMMAND_TREE_CONNECT"));
+        assert_eq!(s["status"].as_str(), Some("STATUS_SUCCESS"));
+        assert_eq!(s["share"].as_str(), Some("\\\\admin-pc\\c$"));
+        assert_eq!(s["share_type"].as_str(), Some("FILE"));
+        let s = &ev[1]["smb"];
+        assert_eq!(
+            s["command"].as_str(),
+            Some("SMB1_COMMAND_TREE_CONNECT_ANDX")
+        );
+        assert_eq!(s["named_pipe"].as_str(), Some("\\\\dc1\\IPC$"));
+        assert!(s.get("share").is_none());
+        assert_eq!(s["share_type"].as_str(), Some("PIPE"));
+        let s = &ev[2]["smb"];
+        assert_eq!(s["command"].as_str(), Some("SMB2_COMMAND_CREATE"));
+        assert_eq!(s["status"].as_str(), Some("STATUS_SUCCESS"));
+        assert_eq!(s["filename"].as_str(), Some("temp\\mimikatz.exe"));
+        assert_eq!(s["size"].as_u64(), Some(804_352));
+        assert_eq!(s["modified"].as_i64(), Some(1_512_171_135));
+        assert_eq!(s["created"].as_i64(), Some(1_512_585_399));
+        let s = &ev[3]["smb"];
+        assert_eq!(s["command"].as_str(), Some("SMB1_COMMAND_READ_ANDX"));
+        assert!(s.get("status").is_none());
+        assert!(s.get("size").is_none());
+        let s = &ev[4]["smb"];
+        assert_eq!(s["command"].as_str(), Some("SMB2_COMMAND_SET_INFO"));
+        assert_eq!(s["rename"]["from"].as_str(), Some("a.txt"));
+        assert_eq!(s["rename"]["to"].as_str(), Some("b.txt"));
     }
 }
