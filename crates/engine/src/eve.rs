@@ -848,7 +848,8 @@ impl EveWriter {
 
     /// `dhcp` events from the dhcp.log record, which aggregates a transaction's messages:
     /// one event per message type in `msg_types`, `type` `request` (client messages, from
-    /// the client) or `reply` (OFFER, ACK, NAK, from the server), `id` the transaction id,
+    /// the client) or `reply` (OFFER, ACK, NAK, from the server; the connection's endpoints are
+    /// swapped when its responder has the sender's port), `id` the transaction id,
     /// `client_mac`, `dhcp_type` the message type in lower case. Values the record keeps for
     /// the transaction go on the message they come from: `assigned_ip` on the ACK,
     /// `hostname` on the last client message, `lease_time`, `routers` and `dns_servers` on
@@ -869,7 +870,10 @@ impl EveWriter {
             } else {
                 d.ts_ns
             };
-            let mut o = self.begin(ts, uid, "dhcp", e, reply, "UDP");
+            // The sender of a reply is the server (port 67), of a request the client: the
+            // connection's responder when its port is the sender's.
+            let reverse = e.resp_p == if reply { 67 } else { 68 };
+            let mut o = self.begin(ts, uid, "dhcp", e, reverse, "UDP");
             o.key("dhcp");
             let mut n = JsonObject::new(o.out());
             n.str("type", if reply { "reply" } else { "request" });
@@ -2599,5 +2603,23 @@ mod tests {
         assert_eq!(s["command"].as_str(), Some("SMB2_COMMAND_SET_INFO"));
         assert_eq!(s["rename"]["from"].as_str(), Some("a.txt"));
         assert_eq!(s["rename"]["to"].as_str(), Some("b.txt"));
+    }
+
+    #[test]
+    fn dhcp_reply_on_a_server_originated_connection() {
+        let d = netloupe_proto::dhcp::DhcpRecord {
+            ts_ns: 1_000_000_000,
+            trans_id: 7,
+            msg_types: vec!["OFFER".into()],
+            ..Default::default()
+        };
+        let ev = events_for(
+            "dhcp-srv",
+            ("10.100.0.2", 67, "255.255.255.255", 68, 17),
+            vec![AppRecord::Dhcp(d)],
+        );
+        assert_eq!(ev[0]["src_ip"].as_str(), Some("10.100.0.2"));
+        assert_eq!(ev[0]["src_port"].as_u64(), Some(67));
+        assert_eq!(ev[0]["dhcp"]["type"].as_str(), Some("reply"));
     }
 }
