@@ -2,11 +2,12 @@
 //!
 //! One JSON object per line with the field names of Suricata's EVE format (docs.suricata.io,
 //! "EVE JSON Format"), built from the records netloupe already has: `flow` events from conn
-//! records, `dns`/`http`/`tls`/`ssh`/`krb5` events from protocol records, `anomaly` events from
-//! weird records. Nothing here re-reads packets, so where a Suricata field needs data netloupe
-//! does not keep, the field is either derived (and the derivation documented on the function
-//! that does it) or left out. Fields never written: `pcap_cnt`, `pkt_src`, `ether`, `alert`,
-//! `tx_id` for protocols other than DNS and HTTP.
+//! records, `dns`/`http`/`tls`/`ssh`/`krb5`/`quic`/`rdp`/`dhcp`/`smtp`/`ftp`/`ldap`/`dcerpc`/
+//! `smb` events from
+//! protocol records, `anomaly` events from weird records. Nothing here re-reads packets, so
+//! where a Suricata field needs data netloupe does not keep, the field is either derived (and
+//! the derivation documented on the function that does it) or left out. Fields never written: `pcap_cnt`, `pkt_src`, `ether`, `alert`,
+//! `tx_id` for protocols other than DNS, HTTP and SMTP.
 //!
 //! Common fields of every event:
 //! * `timestamp`: packet time as `2024-01-01T00:00:00.000000+0000` (UTC);
@@ -60,6 +61,8 @@ pub(crate) struct EveWriter {
     certs: HashMap<String, AppRecord>,
     /// DNS transactions logged so far per connection (`tx_id`).
     dns_tx: HashMap<String, u64>,
+    /// SMTP transactions logged so far per connection (`tx_id`).
+    smtp_tx: HashMap<String, u64>,
     /// Latest packet time seen in any record so far (ns), for `flow.reason`.
     latest_ns: i64,
     /// Community ID seed of the run.
@@ -79,6 +82,7 @@ impl EveWriter {
             line: String::with_capacity(1024),
             certs: HashMap::new(),
             dns_tx: HashMap::new(),
+            smtp_tx: HashMap::new(),
             latest_ns: i64::MIN,
             seed,
             dns_version,
@@ -226,6 +230,14 @@ impl EveWriter {
             }
             AppRecord::Ssh(_) => self.ssh(e, &uid),
             AppRecord::Kerberos(_) => self.krb5(e, &uid),
+            AppRecord::Quic(_) => self.quic(e, &uid),
+            AppRecord::Rdp(_) => self.rdp(e, &uid),
+            AppRecord::Dhcp(_) => self.dhcp(e, &uid),
+            AppRecord::Smtp(_) => self.smtp(e, &uid),
+            AppRecord::Ftp(_) => self.ftp(e, &uid),
+            AppRecord::Ldap(_) | AppRecord::LdapSearch(_) => self.ldap(e, &uid),
+            AppRecord::DceRpc(_) => self.dcerpc(e, &uid),
+            AppRecord::SmbMapping(_) | AppRecord::SmbFiles(_) => self.smb(e, &uid),
             _ => Ok(()),
         }
     }
@@ -479,12 +491,7 @@ impl EveWriter {
     }
 
     fn next_dns_tx(&mut self, uid: &str) -> u64 {
-        if self.dns_tx.len() >= MAX_TRACKED && !self.dns_tx.contains_key(uid) {
-            self.dns_tx.clear();
-        }
-        let c = self.dns_tx.entry(uid.to_string()).or_insert(0);
-        *c += 1;
-        *c - 1
+        next_tx(&mut self.dns_tx, uid)
     }
 
     /// An `http` event per transaction. `length` is the response body length after removing
@@ -687,9 +694,605 @@ impl EveWriter {
         self.emit()
     }
 
+    /// A `quic` event per QUIC connection, from the quic.log record (the client's first
+    /// Initial): `version` as Suricata writes an IETF version, the number in hex without
+    /// leading zeros ("1", "ff00001d", "6b3343cf"), recovered from Zeek's version name; `sni`
+    /// and `ja4` of the ClientHello. Suricata logs one event per Initial or handshake packet
+    /// with the hello's extension list, CYU hash and user agent; netloupe keeps neither the
+    /// packets nor those, so one event is written and those fields are not.
+    fn quic(&mut self, e: &AppEvent, uid: &str) -> std::io::Result<()> {
+        let AppRecord::Quic(q) = &e.record else {
+            return Ok(());
+        };
+        self.line.clear();
+        let mut o = JsonObject::new(&mut self.line);
+        eve_ts(&mut o, "timestamp", q.ts_ns);
+        o.raw("flow_id", flow_id(uid));
+        o.str("event_type", "quic");
+        endpoints(&mut o, e, false, "UDP");
+        o.key("quic");
+        let mut n = JsonObject::new(o.out());
+        if let Some(v) = suricata_quic_version(&q.version) {
+            n.str("version", &v);
+        }
+        if let Some(v) = &q.server_name {
+            n.str("sni", v);
+        }
+        if let Some(v) = &q.ja4 {
+            n.str("ja4", v);
+        }
+        n.end();
+        o.str("app_proto", "quic");
+        o.str("community_id", &event_community_id(e, self.seed, true));
+        o.end();
+        self.emit()
+    }
+
+    /// The header of a protocol event (timestamp, flow_id, event_type, endpoints, proto),
+    /// the line cleared first.
+    fn begin(
+        &mut self,
+        ts_ns: i64,
+        uid: &str,
+        event_type: &str,
+        e: &AppEvent,
+        reverse: bool,
+        proto: &str,
+    ) -> JsonObject<'_> {
+        self.line.clear();
+        let mut o = JsonObject::new(&mut self.line);
+        eve_ts(&mut o, "timestamp", ts_ns);
+        o.raw("flow_id", flow_id(uid));
+        o.str("event_type", event_type);
+        endpoints(&mut o, e, reverse, proto);
+        o
+    }
+
+    /// `rdp` events from the rdp.log record, one per exchange the record shows: the client's
+    /// Connection Request (`initial_request`, with its `cookie`), the server's negotiation
+    /// answer (`initial_response`, the selected `protocol` in Suricata's lower-case names)
+    /// and the client's MCS Connect Initial (`connect_request`: `client.client_name`,
+    /// `client.desktop_width`/`desktop_height`, `client.id` (the digital product id) and the
+    /// static virtual `channels`). The record keeps Zeek's texts of the build, keyboard
+    /// layout and colour depth, not the numbers Suricata names differently, so those are not
+    /// written; neither is `tx_id` (the record does not number the PDUs).
+    fn rdp(&mut self, e: &AppEvent, uid: &str) -> std::io::Result<()> {
+        let AppRecord::Rdp(r) = &e.record else {
+            return Ok(());
+        };
+        let cid = event_community_id(e, self.seed, false);
+        let one = |w: &mut Self, kind: &str, body: &dyn Fn(&mut JsonObject<'_>)| {
+            let mut o = w.begin(r.ts_ns, uid, "rdp", e, kind == "initial_response", "TCP");
+            o.key("rdp");
+            let mut n = JsonObject::new(o.out());
+            n.str("event_type", kind);
+            body(&mut n);
+            n.end();
+            o.str("app_proto", "rdp");
+            o.str("community_id", &cid);
+            o.end();
+            w.emit()
+        };
+        if r.cookie.is_some() || r.requested_protocols.is_some() {
+            one(self, "initial_request", &|n| {
+                if let Some(c) = r.cookie.as_deref().filter(|c| !c.is_empty()) {
+                    n.str("cookie", c);
+                }
+            })?;
+        }
+        if let Some(p) = &r.security_protocol {
+            one(self, "initial_response", &|n| {
+                n.str("protocol", &p.to_ascii_lowercase());
+            })?;
+        }
+        let client_data = r.client_name.is_some()
+            || r.client_dig_product_id.is_some()
+            || r.desktop_width.is_some()
+            || !r.client_channels.is_empty();
+        if client_data {
+            one(self, "connect_request", &|n| {
+                n.key("client");
+                let mut c = JsonObject::new(n.out());
+                if let Some(v) = r.desktop_width {
+                    c.raw("desktop_width", v);
+                }
+                if let Some(v) = r.desktop_height {
+                    c.raw("desktop_height", v);
+                }
+                if let Some(v) = &r.client_name {
+                    c.str("client_name", v);
+                }
+                if let Some(v) = &r.client_dig_product_id {
+                    c.str("id", v);
+                }
+                c.end();
+                if !r.client_channels.is_empty() {
+                    let ch: Vec<String> = r
+                        .client_channels
+                        .iter()
+                        .map(|c| c.to_ascii_lowercase())
+                        .collect();
+                    n.str_array("channels", &ch);
+                }
+            })?;
+        }
+        Ok(())
+    }
+
+    /// `dhcp` events from the dhcp.log record, which aggregates a transaction's messages:
+    /// one event per message type in `msg_types`, `type` `request` (client messages, from
+    /// the client) or `reply` (OFFER, ACK, NAK, from the server; the connection's endpoints are
+    /// swapped when its responder has the sender's port), `id` the transaction id,
+    /// `client_mac`, `dhcp_type` the message type in lower case. Values the record keeps for
+    /// the transaction go on the message they come from: `assigned_ip` on the ACK,
+    /// `hostname` on the last client message, `lease_time`, `routers` and `dns_servers` on
+    /// the last server reply. Only the first and last message times are kept: the first
+    /// event has the first, the last event the last, the others the first.
+    fn dhcp(&mut self, e: &AppEvent, uid: &str) -> std::io::Result<()> {
+        let AppRecord::Dhcp(d) = &e.record else {
+            return Ok(());
+        };
+        let is_reply = |t: &str| matches!(t, "OFFER" | "ACK" | "NAK");
+        let last_client = d.msg_types.iter().rposition(|t| !is_reply(t));
+        let last_reply = d.msg_types.iter().rposition(|t| is_reply(t));
+        let cid = event_community_id(e, self.seed, true);
+        for (i, t) in d.msg_types.iter().enumerate() {
+            let reply = is_reply(t);
+            let ts = if i + 1 == d.msg_types.len() {
+                d.ts_ns + d.duration_ns
+            } else {
+                d.ts_ns
+            };
+            // The sender of a reply is the server (port 67), of a request the client: the
+            // connection's responder when its port is the sender's.
+            let reverse = e.resp_p == if reply { 67 } else { 68 };
+            let mut o = self.begin(ts, uid, "dhcp", e, reverse, "UDP");
+            o.key("dhcp");
+            let mut n = JsonObject::new(o.out());
+            n.str("type", if reply { "reply" } else { "request" });
+            n.raw("id", d.trans_id);
+            if let Some(m) = &d.mac {
+                n.str("client_mac", m);
+            }
+            if t == "ACK" {
+                if let Some(a) = d.assigned_addr {
+                    n.display("assigned_ip", a);
+                }
+            }
+            n.str("dhcp_type", &t.to_ascii_lowercase());
+            if Some(i) == last_client {
+                if let Some(h) = &d.host_name {
+                    n.str("hostname", h);
+                }
+            }
+            if Some(i) == last_reply {
+                if let Some(l) = d.lease_time {
+                    n.raw("lease_time", l);
+                }
+                if !d.routers.is_empty() {
+                    let v: Vec<String> = d.routers.iter().map(|a| a.to_string()).collect();
+                    n.str_array("routers", &v);
+                }
+                if !d.dns_servers.is_empty() {
+                    let v: Vec<String> = d.dns_servers.iter().map(|a| a.to_string()).collect();
+                    n.str_array("dns_servers", &v);
+                }
+            }
+            n.end();
+            o.str("app_proto", "dhcp");
+            o.str("community_id", &cid);
+            o.end();
+            self.emit()?;
+        }
+        Ok(())
+    }
+
+    /// An `smtp` event per smtp.log record, `tx_id` numbering the connection's records from 0
+    /// (Suricata counts every transaction, an envelope abandoned by RSET included, as Zeek's
+    /// records do; Zeek's `trans_depth` counts delivered messages only):
+    /// `smtp.helo`, `smtp.mail_from` and `smtp.rcpt_to` (netloupe keeps the addresses without
+    /// their angle brackets; Suricata writes the command's argument, `<address>`, so the
+    /// brackets are put back), and, when the message's headers were seen, the `email` object:
+    /// `from`, `to`, `cc` and `subject` as in the headers and `status` `PARSE_DONE` (the
+    /// record is written once the message ended), when the message (headers or body) was seen. The MIME details Suricata adds (`url`,
+    /// `attachment`, `received`, ...) are not kept.
+    fn smtp(&mut self, e: &AppEvent, uid: &str) -> std::io::Result<()> {
+        let AppRecord::Smtp(m) = &e.record else {
+            return Ok(());
+        };
+        let cid = event_community_id(e, self.seed, false);
+        let tx = next_tx(&mut self.smtp_tx, uid);
+        let mut o = self.begin(m.ts_ns, uid, "smtp", e, false, "TCP");
+        o.raw("tx_id", tx);
+        o.key("smtp");
+        let mut n = JsonObject::new(o.out());
+        if let Some(h) = &m.helo {
+            n.str("helo", h);
+        }
+        if let Some(f) = &m.mailfrom {
+            n.str("mail_from", &format!("<{f}>"));
+        }
+        if !m.rcptto.is_empty() {
+            let v: Vec<String> = m.rcptto.iter().map(|r| format!("<{r}>")).collect();
+            n.str_array("rcpt_to", &v);
+        }
+        n.end();
+        let message = m.from.is_some()
+            || !m.to.is_empty()
+            || !m.cc.is_empty()
+            || m.subject.is_some()
+            || m.date.is_some()
+            || m.msg_id.is_some()
+            || m.body_bytes > 0;
+        if message {
+            o.key("email");
+            let mut em = JsonObject::new(o.out());
+            em.str("status", "PARSE_DONE");
+            if let Some(f) = &m.from {
+                em.str("from", f);
+            }
+            if !m.to.is_empty() {
+                em.str_array("to", &m.to);
+            }
+            if !m.cc.is_empty() {
+                em.str_array("cc", &m.cc);
+            }
+            if let Some(s) = &m.subject {
+                em.str("subject", s);
+            }
+            em.end();
+        }
+        o.str("app_proto", "smtp");
+        o.str("community_id", &cid);
+        o.end();
+        self.emit()
+    }
+
+    /// An `ftp` event per command ftp.log records (Zeek logs the file and data-channel
+    /// commands, not USER or PASS): `command`; `command_data`, the argument, except for
+    /// commands naming a file, whose argument the record keeps only as an `ftp://` URL built
+    /// with the working directory; `reply` and `completion_code` from the final reply line
+    /// (netloupe keeps only that one); `reply_received` `yes`/`no`; for PORT, EPRT, PASV and
+    /// EPSV the announced `dynamic_port` and `mode` (`active`/`passive`). Truncation flags
+    /// are not written (the record does not say).
+    fn ftp(&mut self, e: &AppEvent, uid: &str) -> std::io::Result<()> {
+        let AppRecord::Ftp(f) = &e.record else {
+            return Ok(());
+        };
+        let cid = event_community_id(e, self.seed, false);
+        let mut o = self.begin(f.ts_ns, uid, "ftp", e, false, "TCP");
+        o.key("ftp");
+        let mut n = JsonObject::new(o.out());
+        n.str("command", &f.command);
+        if let Some(a) = &f.arg {
+            if !a.starts_with("ftp://") && !a.is_empty() {
+                n.str("command_data", a);
+            }
+        }
+        if let Some(c) = f.reply_code {
+            if let Some(m) = &f.reply_msg {
+                n.str_array("reply", &[m.as_str()]);
+            }
+            n.str_array("completion_code", &[c.to_string()]);
+        }
+        if let Some(d) = &f.data_channel {
+            n.raw("dynamic_port", d.resp_p);
+            n.str("mode", if d.passive { "passive" } else { "active" });
+        }
+        n.str(
+            "reply_received",
+            if f.reply_code.is_some() { "yes" } else { "no" },
+        );
+        n.end();
+        o.str("app_proto", "ftp");
+        o.str("community_id", &cid);
+        o.end();
+        self.emit()
+    }
+
+    /// An `ldap` event per ldap.log or ldap_search.log record (one message id: the request
+    /// and its responses). `request`: `message_id`, `operation` in Suricata's names
+    /// (`bind_request`, `search_request`, ...; a "modify" record is a `modify_request` when it
+    /// has changes, else it may be a modify-DN request and the operation is not written), and
+    /// what the record keeps of it: an extended request's OID (`extended_request.name`), a
+    /// deleted DN (`del_request.dn`), a search's base object, scope and alias dereferencing
+    /// (as numbers), limits and attributes. `responses`, when a result was seen: for a search,
+    /// one `search_result_entry` per entry counted (their contents are not kept) then
+    /// `search_result_done`; otherwise the operation's response. A result has `result_code`
+    /// (Zeek's name with `_` for spaces, which is Suricata's) and `message` (the diagnostic
+    /// message, which the record keeps only when not empty). `matched_dn` is not kept.
+    fn ldap(&mut self, e: &AppEvent, uid: &str) -> std::io::Result<()> {
+        let (ts, message_id, udp) = match &e.record {
+            AppRecord::Ldap(r) => (r.ts_ns, r.message_id, r.udp),
+            AppRecord::LdapSearch(r) => (r.ts_ns, r.message_id, r.udp),
+            _ => return Ok(()),
+        };
+        let cid = event_community_id(e, self.seed, udp);
+        let mut o = self.begin(ts, uid, "ldap", e, false, if udp { "UDP" } else { "TCP" });
+        o.key("ldap");
+        let mut n = JsonObject::new(o.out());
+        n.key("request");
+        let mut q = JsonObject::new(n.out());
+        q.raw("message_id", message_id);
+        let result = |n: &mut JsonObject<'_>, op: &str, code: &str, msg: Option<&String>| {
+            let mut r = JsonObject::new(n.out());
+            r.raw("message_id", message_id);
+            r.str("operation", op);
+            r.key(op);
+            let mut b = JsonObject::new(r.out());
+            b.str(
+                "result_code",
+                &code.to_ascii_lowercase().replace([' ', '-'], "_"),
+            );
+            b.str("message", msg.map_or("", |m| m.as_str()));
+            b.end();
+            r.end();
+        };
+        match &e.record {
+            AppRecord::Ldap(r) => {
+                let op = match r.opcode.as_deref().unwrap_or("") {
+                    o if o.starts_with("bind") || o.starts_with("sicily") => Some("bind"),
+                    "unbind" => Some("unbind"),
+                    "modify" if r.argument.is_some() => Some("modify"),
+                    "add" => Some("add"),
+                    "delete" => Some("del"),
+                    "compare" => Some("compare"),
+                    "abandon" => Some("abandon"),
+                    "extended" => Some("extended"),
+                    _ => None,
+                };
+                if let Some(op) = op {
+                    q.str("operation", &format!("{op}_request"));
+                    match op {
+                        "extended" => {
+                            if let Some(obj) = &r.object {
+                                // "1.3.6.1.4.1.1466.20037 (StartTLS)": the OID.
+                                let oid = obj.split(' ').next().unwrap_or("");
+                                q.key("extended_request");
+                                let mut x = JsonObject::new(q.out());
+                                x.str("name", oid);
+                                x.end();
+                            }
+                        }
+                        "del" => {
+                            if let Some(dn) = &r.argument {
+                                q.key("del_request");
+                                let mut x = JsonObject::new(q.out());
+                                x.str("dn", dn);
+                                x.end();
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                q.end();
+                if let (Some(op), Some(code)) = (op, &r.result) {
+                    n.key("responses");
+                    n.out().push('[');
+                    let name = format!("{op}_response");
+                    result(&mut n, &name, code, r.diagnostic_message.as_ref());
+                    n.out().push(']');
+                }
+            }
+            AppRecord::LdapSearch(r) => {
+                q.str("operation", "search_request");
+                q.key("search_request");
+                let mut x = JsonObject::new(q.out());
+                if let Some(b) = &r.base_object {
+                    x.str("base_object", b);
+                }
+                let scope = match r.scope.as_deref() {
+                    Some("base") => Some(0),
+                    Some("single") => Some(1),
+                    Some("tree") => Some(2),
+                    _ => None,
+                };
+                if let Some(v) = scope {
+                    x.raw("scope", v);
+                }
+                let deref = match r.deref_aliases.as_deref() {
+                    Some("never") => Some(0),
+                    Some("searching") => Some(1),
+                    Some("finding") => Some(2),
+                    Some("always") => Some(3),
+                    _ => None,
+                };
+                if let Some(v) = deref {
+                    x.raw("deref_alias", v);
+                }
+                if let Some(v) = r.size_limit {
+                    x.raw("size_limit", v);
+                }
+                if let Some(v) = r.time_limit {
+                    x.raw("time_limit", v);
+                }
+                if !r.attributes.is_empty() {
+                    x.str_array("attributes", &r.attributes);
+                }
+                x.end();
+                q.end();
+                if r.result_count > 0 || r.result.is_some() {
+                    n.key("responses");
+                    n.out().push('[');
+                    for i in 0..r.result_count {
+                        if i > 0 {
+                            n.out().push(',');
+                        }
+                        let mut x = JsonObject::new(n.out());
+                        x.raw("message_id", message_id);
+                        x.str("operation", "search_result_entry");
+                        x.end();
+                    }
+                    if let Some(code) = &r.result {
+                        if r.result_count > 0 {
+                            n.out().push(',');
+                        }
+                        result(
+                            &mut n,
+                            "search_result_done",
+                            code,
+                            r.diagnostic_message.as_ref(),
+                        );
+                    }
+                    n.out().push(']');
+                }
+            }
+            _ => q.end(),
+        }
+        n.end();
+        o.str("app_proto", "ldap");
+        o.str("community_id", &cid);
+        o.end();
+        self.emit()
+    }
+
+    /// A `dcerpc` event per call of DCE/RPC over TCP (dce_rpc.log record): `request`
+    /// `REQUEST` with `req.opnum` and `req.stub_data_size` (the request's stub bytes over all
+    /// fragments); `response` `RESPONSE`, `FAULT`, or `UNREPLIED` when none was seen. Calls
+    /// on SMB named pipes are not written: Suricata logs those inside its `smb` events. Not
+    /// kept, so not written: `call_id`, fragment counts, the response's stub size,
+    /// `rpc_version`, and the bind's `interfaces`.
+    fn dcerpc(&mut self, e: &AppEvent, uid: &str) -> std::io::Result<()> {
+        let AppRecord::DceRpc(d) = &e.record else {
+            return Ok(());
+        };
+        if d.over_smb {
+            return Ok(());
+        }
+        let cid = event_community_id(e, self.seed, false);
+        let mut o = self.begin(d.ts_ns, uid, "dcerpc", e, false, "TCP");
+        o.key("dcerpc");
+        let mut n = JsonObject::new(o.out());
+        n.str("request", "REQUEST");
+        n.key("req");
+        let mut q = JsonObject::new(n.out());
+        q.raw("opnum", d.opnum);
+        q.raw("stub_data_size", d.stub_len);
+        q.end();
+        let response = match (d.fault, d.rtt_ns) {
+            (Some(_), _) => "FAULT",
+            (None, Some(_)) => "RESPONSE",
+            (None, None) => "UNREPLIED",
+        };
+        n.str("response", response);
+        n.end();
+        o.str("app_proto", "dcerpc");
+        o.str("community_id", &cid);
+        o.end();
+        self.emit()
+    }
+
+    /// An `smb` event per smb_mapping.log or smb_files.log record, as the SMB command that
+    /// produced it (SMB1 or SMB2 names by the dialect the record shows):
+    /// * a tree mapping is a successful tree connect (`STATUS_SUCCESS`) with the UNC path in
+    ///   `share`, or in `named_pipe` for an IPC share, and `share_type` (`FILE`, `PIPE`,
+    ///   `PRINT`); a mapping is SMB1 when it has the SMB1-only service type;
+    /// * a file open is a successful create (`STATUS_SUCCESS`) with `filename`, `size` and the
+    ///   MAC times in seconds; reads, writes and closes are the read, write and close
+    ///   commands with `filename` (their status is not kept); a rename is SMB2's set-info
+    ///   command (SMB1 renames have several commands: none written) with `rename.from`/`to`.
+    ///   Deletes (a disposition flag in Suricata's events) are not written.
+    ///
+    /// Not kept, so not written: `dialect`, `status` of other commands, `tree_id`,
+    /// `session_id`, `fuid`, `disposition`, `access`, `tx_id`.
+    fn smb(&mut self, e: &AppEvent, uid: &str) -> std::io::Result<()> {
+        let cid = event_community_id(e, self.seed, false);
+        let ts = e.record.ts_ns();
+        let mut o = self.begin(ts, uid, "smb", e, false, "TCP");
+        o.key("smb");
+        let mut n = JsonObject::new(o.out());
+        match &e.record {
+            AppRecord::SmbMapping(m) => {
+                let smb1 = m.service.is_some();
+                n.str(
+                    "command",
+                    if smb1 {
+                        "SMB1_COMMAND_TREE_CONNECT_ANDX"
+                    } else {
+                        "SMB2_COMMAND_TREE_CONNECT"
+                    },
+                );
+                n.str("status", "STATUS_SUCCESS");
+                if let Some(p) = &m.path {
+                    let pipe = m.share_type == "PIPE";
+                    n.str(if pipe { "named_pipe" } else { "share" }, p);
+                }
+                let t = match m.share_type.as_str() {
+                    "DISK" => "FILE",
+                    "PRINTER" => "PRINT",
+                    t => t,
+                };
+                n.str("share_type", t);
+            }
+            AppRecord::SmbFiles(f) => {
+                use netloupe_proto::smb::SmbAction;
+                let smb1 = f.version == 1;
+                let cmd = match (f.action, smb1) {
+                    (SmbAction::Open, false) => "SMB2_COMMAND_CREATE",
+                    (SmbAction::Open, true) => "SMB1_COMMAND_NT_CREATE_ANDX",
+                    (SmbAction::Read, false) => "SMB2_COMMAND_READ",
+                    (SmbAction::Read, true) => "SMB1_COMMAND_READ_ANDX",
+                    (SmbAction::Write, false) => "SMB2_COMMAND_WRITE",
+                    (SmbAction::Write, true) => "SMB1_COMMAND_WRITE_ANDX",
+                    (SmbAction::Close, false) => "SMB2_COMMAND_CLOSE",
+                    (SmbAction::Close, true) => "SMB1_COMMAND_CLOSE",
+                    (SmbAction::Rename, false) => "SMB2_COMMAND_SET_INFO",
+                    // SMB1 renames have several commands; deletes are a disposition flag.
+                    (SmbAction::Rename, true) => "",
+                    (SmbAction::Delete, _) => return Ok(()),
+                };
+                if !cmd.is_empty() {
+                    n.str("command", cmd);
+                }
+                if f.action == SmbAction::Rename {
+                    n.key("rename");
+                    let mut r = JsonObject::new(n.out());
+                    if let Some(p) = &f.prev_name {
+                        r.str("from", p);
+                    }
+                    if let Some(p) = &f.name {
+                        r.str("to", p);
+                    }
+                    r.end();
+                }
+                if f.action == SmbAction::Open {
+                    n.str("status", "STATUS_SUCCESS");
+                }
+                if let Some(name) = f.name.as_deref().filter(|n| *n != "<share_root>") {
+                    n.str("filename", name);
+                }
+                if f.action == SmbAction::Open {
+                    if let Some(t) = &f.times {
+                        n.raw("created", t.created.div_euclid(1_000_000_000));
+                        n.raw("accessed", t.accessed.div_euclid(1_000_000_000));
+                        n.raw("modified", t.modified.div_euclid(1_000_000_000));
+                        n.raw("changed", t.changed.div_euclid(1_000_000_000));
+                    }
+                    n.raw("size", f.size);
+                }
+            }
+            _ => return Ok(()),
+        }
+        n.end();
+        o.str("app_proto", "smb");
+        o.str("community_id", &cid);
+        o.end();
+        self.emit()
+    }
+
     pub(crate) fn finish(mut self) -> std::io::Result<()> {
         self.out.flush()
     }
+}
+
+/// The next transaction number (from 0) of a connection in `counts`.
+fn next_tx(counts: &mut HashMap<String, u64>, uid: &str) -> u64 {
+    if counts.len() >= MAX_TRACKED && !counts.contains_key(uid) {
+        counts.clear();
+    }
+    let c = counts.entry(uid.to_string()).or_insert(0);
+    *c += 1;
+    *c - 1
 }
 
 /// The Host header without its port, as Suricata's `hostname` ("[::1]:8000" → "[::1]").
@@ -1165,6 +1768,27 @@ fn suricata_tls_version(v: &str) -> String {
     }
 }
 
+/// Zeek's QUIC version name ("1", "quicv2", "draft-29", "mvfst (faceb002)", "unknown-ff00001d")
+/// → Suricata's text of the version number (hex, no leading zeros).
+fn suricata_quic_version(v: &str) -> Option<String> {
+    let n: u32 = match v {
+        "quicv2" => 0x6b33_43cf,
+        "quicv2-draft" => 0x709a_50c4,
+        _ => {
+            if let Some(d) = v.strip_prefix("draft-") {
+                0xff00_0000 | d.parse::<u32>().ok()?
+            } else if let Some(h) = v.strip_prefix("unknown-") {
+                u32::from_str_radix(h, 16).ok()?
+            } else if let Some(h) = v.strip_prefix("mvfst (") {
+                u32::from_str_radix(h.strip_suffix(')')?, 16).ok()?
+            } else {
+                v.parse::<u32>().ok()?
+            }
+        }
+    };
+    Some(format!("{n:x}"))
+}
+
 /// "SSH-2.0-OpenSSH_7.4 Debian" → ("2.0", "OpenSSH_7.4").
 fn split_ssh_banner(b: &str) -> (&str, &str) {
     let rest = b.strip_prefix("SSH-").unwrap_or(b);
@@ -1467,5 +2091,533 @@ mod tests {
             r.answer_details = vec![srv];
         }
         assert_eq!(dns_answers(&d)[0].1, "SRV");
+    }
+
+    /// The events written for `records` on one connection orig:op → resp:rp.
+    fn events_for(
+        name: &str,
+        (orig, op, resp, rp, ip_proto): (&str, u16, &str, u16, u8),
+        records: Vec<AppRecord>,
+    ) -> Vec<serde_json::Value> {
+        let key = netloupe_flow::FlowKey::new(
+            orig.parse().unwrap(),
+            op,
+            resp.parse().unwrap(),
+            rp,
+            ip_proto,
+            false,
+        );
+        let dir = std::env::temp_dir().join(format!("netloupe-eve-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut w = EveWriter::create(&dir, 0, 3).unwrap();
+        for record in records {
+            let e = AppEvent {
+                uid: netloupe_flow::tunnel_uid(&key, 0),
+                orig_h: orig.parse().unwrap(),
+                orig_p: op,
+                resp_h: resp.parse().unwrap(),
+                resp_p: rp,
+                record,
+            };
+            w.app(&e).unwrap();
+        }
+        w.finish().unwrap();
+        let text = std::fs::read_to_string(dir.join("eve.json")).unwrap();
+        let _ = std::fs::remove_dir_all(&dir);
+        text.lines()
+            .map(|l| serde_json::from_str(l).unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn quic_events() {
+        let q = netloupe_proto::quic::QuicRecord {
+            ts_ns: 1_000_000_000,
+            version: "1".into(),
+            server_name: Some("quic.example\"x".into()),
+            ja4: Some("q13d0310h3_55b375c5d22e_cd85d2d88918".into()),
+            client_protocol: Some("h3".into()),
+            ..Default::default()
+        };
+        let draft = netloupe_proto::quic::QuicRecord {
+            version: "draft-29".into(),
+            server_name: None,
+            ja4: None,
+            ..q.clone()
+        };
+        let ev = events_for(
+            "quic",
+            ("10.0.0.1", 50000, "10.0.0.2", 443, 17),
+            vec![AppRecord::Quic(q), AppRecord::Quic(draft)],
+        );
+        assert_eq!(ev.len(), 2);
+        assert_eq!(ev[0]["event_type"].as_str(), Some("quic"));
+        assert_eq!(ev[0]["proto"].as_str(), Some("UDP"));
+        assert_eq!(ev[0]["app_proto"].as_str(), Some("quic"));
+        assert!(ev[0]["flow_id"].as_u64().is_some());
+        assert!(ev[0]["community_id"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("1:")));
+        let n = &ev[0]["quic"];
+        assert_eq!(n["version"].as_str(), Some("1"));
+        assert_eq!(n["sni"].as_str(), Some("quic.example\"x"));
+        assert_eq!(
+            n["ja4"].as_str(),
+            Some("q13d0310h3_55b375c5d22e_cd85d2d88918")
+        );
+        assert_eq!(ev[1]["quic"]["version"].as_str(), Some("ff00001d"));
+        assert!(ev[1]["quic"].get("sni").is_none());
+        assert_eq!(suricata_quic_version("quicv2").as_deref(), Some("6b3343cf"));
+        assert_eq!(
+            suricata_quic_version("mvfst (faceb002)").as_deref(),
+            Some("faceb002")
+        );
+    }
+
+    #[test]
+    fn rdp_events() {
+        let r = netloupe_proto::rdp::RdpRecord {
+            ts_ns: 1_000_000_000,
+            cookie: Some("A70067".into()),
+            security_protocol: Some("HYBRID".into()),
+            client_name: Some("ISD2-KM84178".into()),
+            client_dig_product_id: Some("55274-OEM-0011903-00107".into()),
+            desktop_width: Some(1152),
+            desktop_height: Some(864),
+            client_channels: vec!["rdpdr".into(), "cliprdr".into()],
+            client_build: Some("RDP 5.1".into()),
+            ..Default::default()
+        };
+        let ev = events_for(
+            "rdp",
+            ("10.0.0.1", 50000, "10.0.0.2", 3389, 6),
+            vec![AppRecord::Rdp(r)],
+        );
+        assert_eq!(ev.len(), 3);
+        for e in &ev {
+            assert_eq!(e["event_type"].as_str(), Some("rdp"));
+            assert_eq!(e["app_proto"].as_str(), Some("rdp"));
+            assert_eq!(e["proto"].as_str(), Some("TCP"));
+        }
+        assert_eq!(ev[0]["rdp"]["event_type"].as_str(), Some("initial_request"));
+        assert_eq!(ev[0]["rdp"]["cookie"].as_str(), Some("A70067"));
+        assert_eq!(ev[0]["src_ip"].as_str(), Some("10.0.0.1"));
+        assert_eq!(
+            ev[1]["rdp"]["event_type"].as_str(),
+            Some("initial_response")
+        );
+        assert_eq!(ev[1]["rdp"]["protocol"].as_str(), Some("hybrid"));
+        assert_eq!(ev[1]["src_ip"].as_str(), Some("10.0.0.2"));
+        let c = &ev[2]["rdp"];
+        assert_eq!(c["event_type"].as_str(), Some("connect_request"));
+        assert_eq!(c["client"]["client_name"].as_str(), Some("ISD2-KM84178"));
+        assert_eq!(c["client"]["id"].as_str(), Some("55274-OEM-0011903-00107"));
+        assert_eq!(c["client"]["desktop_width"].as_u64(), Some(1152));
+        assert_eq!(c["client"]["desktop_height"].as_u64(), Some(864));
+        assert!(c["client"].get("build").is_none());
+        assert_eq!(c["channels"][1].as_str(), Some("cliprdr"));
+        assert_eq!(ev[0]["flow_id"], ev[2]["flow_id"]);
+        assert_eq!(ev[0]["community_id"], ev[1]["community_id"]);
+    }
+
+    #[test]
+    fn dhcp_events() {
+        let d = netloupe_proto::dhcp::DhcpRecord {
+            ts_ns: 1_000_000_000,
+            trans_id: 2_888_761_343,
+            mac: Some("00:11:32:17:49:f0".into()),
+            host_name: Some("ws01".into()),
+            assigned_addr: Some("10.16.1.4".parse().unwrap()),
+            lease_time: Some(3600),
+            msg_types: vec!["REQUEST".into(), "ACK".into()],
+            duration_ns: 2_000,
+            routers: vec!["10.16.1.1".parse().unwrap()],
+            dns_servers: vec!["10.16.1.1".parse().unwrap(), "8.8.8.8".parse().unwrap()],
+            ..Default::default()
+        };
+        let ev = events_for(
+            "dhcp",
+            ("10.16.1.4", 68, "10.16.1.1", 67, 17),
+            vec![AppRecord::Dhcp(d)],
+        );
+        assert_eq!(ev.len(), 2);
+        let (q, a) = (&ev[0], &ev[1]);
+        assert_eq!(q["event_type"].as_str(), Some("dhcp"));
+        assert_eq!(q["proto"].as_str(), Some("UDP"));
+        assert_eq!(q["app_proto"].as_str(), Some("dhcp"));
+        assert_eq!(q["src_port"].as_u64(), Some(68));
+        assert_eq!(q["dhcp"]["type"].as_str(), Some("request"));
+        assert_eq!(q["dhcp"]["dhcp_type"].as_str(), Some("request"));
+        assert_eq!(q["dhcp"]["id"].as_u64(), Some(2_888_761_343));
+        assert_eq!(q["dhcp"]["client_mac"].as_str(), Some("00:11:32:17:49:f0"));
+        assert_eq!(q["dhcp"]["hostname"].as_str(), Some("ws01"));
+        assert!(q["dhcp"].get("assigned_ip").is_none());
+        assert!(q["dhcp"].get("lease_time").is_none());
+        assert_eq!(a["src_ip"].as_str(), Some("10.16.1.1"));
+        assert_eq!(a["src_port"].as_u64(), Some(67));
+        assert_eq!(
+            a["timestamp"].as_str(),
+            Some("1970-01-01T00:00:01.000002+0000")
+        );
+        assert_eq!(a["dhcp"]["type"].as_str(), Some("reply"));
+        assert_eq!(a["dhcp"]["dhcp_type"].as_str(), Some("ack"));
+        assert_eq!(a["dhcp"]["assigned_ip"].as_str(), Some("10.16.1.4"));
+        assert_eq!(a["dhcp"]["lease_time"].as_u64(), Some(3600));
+        assert_eq!(a["dhcp"]["routers"][0].as_str(), Some("10.16.1.1"));
+        assert_eq!(a["dhcp"]["dns_servers"][1].as_str(), Some("8.8.8.8"));
+        assert!(a["dhcp"].get("hostname").is_none());
+        assert_eq!(q["community_id"], a["community_id"]);
+    }
+
+    #[test]
+    fn smtp_events() {
+        let m = netloupe_proto::smtp::SmtpRecord {
+            ts_ns: 1_000_000_000,
+            trans_depth: 1,
+            helo: Some("client.example".into()),
+            mailfrom: Some("bob@example.com".into()),
+            rcptto: vec!["alice@example.com".into(), "carol@example.com".into()],
+            from: Some("Bob <bob@example.com>".into()),
+            to: vec!["alice@example.com".into()],
+            subject: Some("hi \"there\"".into()),
+            ..Default::default()
+        };
+        let envelope_only = netloupe_proto::smtp::SmtpRecord {
+            // Zeek's trans_depth of an abandoned envelope is that of the next message.
+            rcptto: Vec::new(),
+            from: None,
+            to: Vec::new(),
+            subject: None,
+            ..m.clone()
+        };
+        let ev = events_for(
+            "smtp",
+            ("10.0.0.1", 50000, "10.0.0.2", 25, 6),
+            vec![AppRecord::Smtp(envelope_only), AppRecord::Smtp(m)],
+        );
+        assert_eq!(ev.len(), 2);
+        assert_eq!(ev[0]["event_type"].as_str(), Some("smtp"));
+        assert_eq!(ev[0]["app_proto"].as_str(), Some("smtp"));
+        assert_eq!(ev[0]["tx_id"].as_u64(), Some(0));
+        assert_eq!(
+            ev[0]["smtp"]["mail_from"].as_str(),
+            Some("<bob@example.com>")
+        );
+        assert!(ev[0]["smtp"].get("rcpt_to").is_none());
+        assert!(ev[0].get("email").is_none());
+        let e = &ev[1];
+        assert_eq!(e["tx_id"].as_u64(), Some(1));
+        assert_eq!(e["smtp"]["helo"].as_str(), Some("client.example"));
+        assert_eq!(
+            e["smtp"]["rcpt_to"][0].as_str(),
+            Some("<alice@example.com>")
+        );
+        assert_eq!(
+            e["smtp"]["rcpt_to"][1].as_str(),
+            Some("<carol@example.com>")
+        );
+        assert_eq!(e["email"]["status"].as_str(), Some("PARSE_DONE"));
+        assert_eq!(e["email"]["from"].as_str(), Some("Bob <bob@example.com>"));
+        assert_eq!(e["email"]["to"][0].as_str(), Some("alice@example.com"));
+        assert_eq!(e["email"]["subject"].as_str(), Some("hi \"there\""));
+        assert_eq!(ev[0]["flow_id"], e["flow_id"]);
+    }
+
+    #[test]
+    fn ftp_events() {
+        let port = netloupe_proto::ftp::FtpRecord {
+            ts_ns: 1_000_000_000,
+            user: "anonymous".into(),
+            command: "PORT".into(),
+            arg: Some("10,0,0,1,232,157".into()),
+            reply_code: Some(200),
+            reply_msg: Some("PORT command successful.".into()),
+            data_channel: Some(netloupe_proto::ftp::DataChannel {
+                passive: false,
+                orig_h: None,
+                resp_h: None,
+                resp_p: 59549,
+            }),
+            ..Default::default()
+        };
+        let retr = netloupe_proto::ftp::FtpRecord {
+            command: "RETR".into(),
+            arg: Some("ftp://10.0.0.2/index.html".into()),
+            reply_code: None,
+            reply_msg: None,
+            data_channel: None,
+            ..port.clone()
+        };
+        let ev = events_for(
+            "ftp",
+            ("10.0.0.1", 50000, "10.0.0.2", 21, 6),
+            vec![AppRecord::Ftp(port), AppRecord::Ftp(retr)],
+        );
+        assert_eq!(ev.len(), 2);
+        let f = &ev[0]["ftp"];
+        assert_eq!(ev[0]["event_type"].as_str(), Some("ftp"));
+        assert_eq!(ev[0]["app_proto"].as_str(), Some("ftp"));
+        assert_eq!(f["command"].as_str(), Some("PORT"));
+        assert_eq!(f["command_data"].as_str(), Some("10,0,0,1,232,157"));
+        assert_eq!(f["reply"][0].as_str(), Some("PORT command successful."));
+        assert_eq!(f["completion_code"][0].as_str(), Some("200"));
+        assert_eq!(f["dynamic_port"].as_u64(), Some(59549));
+        assert_eq!(f["mode"].as_str(), Some("active"));
+        assert_eq!(f["reply_received"].as_str(), Some("yes"));
+        let f = &ev[1]["ftp"];
+        assert_eq!(f["command"].as_str(), Some("RETR"));
+        // The record keeps a file argument only as a URL: not Suricata's command_data.
+        assert!(f.get("command_data").is_none());
+        assert!(f.get("completion_code").is_none());
+        assert_eq!(f["reply_received"].as_str(), Some("no"));
+    }
+
+    #[test]
+    fn ldap_events() {
+        let ext = netloupe_proto::ldap::LdapRecord {
+            ts_ns: 1_000_000_000,
+            message_id: 1,
+            opcode: Some("extended".into()),
+            result: Some("success".into()),
+            object: Some("1.3.6.1.4.1.1466.20037 (StartTLS)".into()),
+            ..Default::default()
+        };
+        let del = netloupe_proto::ldap::LdapRecord {
+            message_id: 2,
+            opcode: Some("delete".into()),
+            result: Some("insufficient access rights".into()),
+            diagnostic_message: Some("no \"write\" right".into()),
+            object: None,
+            argument: Some("uid=jdoe,ou=People,dc=example,dc=com".into()),
+            ..ext.clone()
+        };
+        let search = netloupe_proto::ldap::LdapSearchRecord {
+            ts_ns: 1_000_000_000,
+            message_id: 3,
+            scope: Some("base".into()),
+            deref_aliases: Some("never".into()),
+            base_object: Some(String::new()),
+            result_count: 1,
+            result: Some("success".into()),
+            attributes: vec!["Netlogon".into()],
+            size_limit: Some(0),
+            time_limit: Some(0),
+            udp: true,
+            ..Default::default()
+        };
+        let ev = events_for(
+            "ldap",
+            ("10.0.0.1", 50000, "10.0.0.2", 389, 6),
+            vec![
+                AppRecord::Ldap(ext),
+                AppRecord::Ldap(del),
+                AppRecord::LdapSearch(search),
+            ],
+        );
+        assert_eq!(ev.len(), 3);
+        assert_eq!(ev[0]["event_type"].as_str(), Some("ldap"));
+        assert_eq!(ev[0]["app_proto"].as_str(), Some("ldap"));
+        assert_eq!(ev[0]["proto"].as_str(), Some("TCP"));
+        let l = &ev[0]["ldap"];
+        assert_eq!(l["request"]["message_id"].as_u64(), Some(1));
+        assert_eq!(l["request"]["operation"].as_str(), Some("extended_request"));
+        assert_eq!(
+            l["request"]["extended_request"]["name"].as_str(),
+            Some("1.3.6.1.4.1.1466.20037")
+        );
+        let r = &l["responses"][0];
+        assert_eq!(r["operation"].as_str(), Some("extended_response"));
+        assert_eq!(
+            r["extended_response"]["result_code"].as_str(),
+            Some("success")
+        );
+        assert_eq!(r["extended_response"]["message"].as_str(), Some(""));
+        let l = &ev[1]["ldap"];
+        assert_eq!(l["request"]["operation"].as_str(), Some("del_request"));
+        assert_eq!(
+            l["request"]["del_request"]["dn"].as_str(),
+            Some("uid=jdoe,ou=People,dc=example,dc=com")
+        );
+        let r = &l["responses"][0]["del_response"];
+        assert_eq!(
+            r["result_code"].as_str(),
+            Some("insufficient_access_rights")
+        );
+        assert_eq!(r["message"].as_str(), Some("no \"write\" right"));
+        assert_eq!(ev[2]["proto"].as_str(), Some("UDP"));
+        let l = &ev[2]["ldap"];
+        let q = &l["request"]["search_request"];
+        assert_eq!(l["request"]["operation"].as_str(), Some("search_request"));
+        assert_eq!(q["base_object"].as_str(), Some(""));
+        assert_eq!(q["scope"].as_u64(), Some(0));
+        assert_eq!(q["deref_alias"].as_u64(), Some(0));
+        assert_eq!(q["size_limit"].as_u64(), Some(0));
+        assert_eq!(q["attributes"][0].as_str(), Some("Netlogon"));
+        assert!(q.get("types_only").is_none());
+        assert_eq!(
+            l["responses"][0]["operation"].as_str(),
+            Some("search_result_entry")
+        );
+        assert_eq!(
+            l["responses"][1]["operation"].as_str(),
+            Some("search_result_done")
+        );
+        assert_eq!(
+            l["responses"][1]["search_result_done"]["result_code"].as_str(),
+            Some("success")
+        );
+        assert_eq!(l["responses"].as_array().map(Vec::len), Some(2));
+    }
+
+    #[test]
+    fn dcerpc_events() {
+        let call = netloupe_proto::dcerpc::DceRpcRecord {
+            ts_ns: 1_000_000_000,
+            rtt_ns: Some(1_000),
+            endpoint: Some("svcctl".into()),
+            operation: Some("OpenSCManagerW".into()),
+            opnum: 15,
+            stub_len: 24,
+            ..Default::default()
+        };
+        let unreplied = netloupe_proto::dcerpc::DceRpcRecord {
+            rtt_ns: None,
+            ..call.clone()
+        };
+        let fault = netloupe_proto::dcerpc::DceRpcRecord {
+            fault: Some(5),
+            ..call.clone()
+        };
+        let on_pipe = netloupe_proto::dcerpc::DceRpcRecord {
+            over_smb: true,
+            ..call.clone()
+        };
+        let ev = events_for(
+            "dcerpc",
+            ("10.0.0.1", 50000, "10.0.0.2", 135, 6),
+            vec![
+                AppRecord::DceRpc(call),
+                AppRecord::DceRpc(unreplied),
+                AppRecord::DceRpc(fault),
+                AppRecord::DceRpc(on_pipe),
+            ],
+        );
+        assert_eq!(ev.len(), 3);
+        assert_eq!(ev[0]["event_type"].as_str(), Some("dcerpc"));
+        assert_eq!(ev[0]["app_proto"].as_str(), Some("dcerpc"));
+        let d = &ev[0]["dcerpc"];
+        assert_eq!(d["request"].as_str(), Some("REQUEST"));
+        assert_eq!(d["req"]["opnum"].as_u64(), Some(15));
+        assert_eq!(d["req"]["stub_data_size"].as_u64(), Some(24));
+        assert_eq!(d["response"].as_str(), Some("RESPONSE"));
+        assert_eq!(ev[1]["dcerpc"]["response"].as_str(), Some("UNREPLIED"));
+        assert_eq!(ev[2]["dcerpc"]["response"].as_str(), Some("FAULT"));
+    }
+
+    #[test]
+    fn smb_events() {
+        use netloupe_proto::smb::{SmbAction, SmbFilesRecord, SmbMappingRecord, SmbTimes};
+        let map = SmbMappingRecord {
+            ts_ns: 1_000_000_000,
+            path: Some("\\\\admin-pc\\c$".into()),
+            share_type: "DISK".into(),
+            ..Default::default()
+        };
+        let ipc = SmbMappingRecord {
+            path: Some("\\\\dc1\\IPC$".into()),
+            share_type: "PIPE".into(),
+            service: Some("IPC".into()),
+            ..map.clone()
+        };
+        let open = SmbFilesRecord {
+            ts_ns: 2_000_000_000,
+            action: SmbAction::Open,
+            name: Some("temp\\mimikatz.exe".into()),
+            size: 804_352,
+            times: Some(SmbTimes {
+                modified: 1_512_171_135_500_000_000,
+                accessed: 1_512_585_399_000_000_000,
+                created: 1_512_585_399_000_000_000,
+                changed: 1_512_585_399_000_000_000,
+            }),
+            version: 2,
+            ..Default::default()
+        };
+        let read = SmbFilesRecord {
+            action: SmbAction::Read,
+            version: 1,
+            ..open.clone()
+        };
+        let rename = SmbFilesRecord {
+            action: SmbAction::Rename,
+            prev_name: Some("a.txt".into()),
+            name: Some("b.txt".into()),
+            ..open.clone()
+        };
+        let delete = SmbFilesRecord {
+            action: SmbAction::Delete,
+            ..open.clone()
+        };
+        let ev = events_for(
+            "smb",
+            ("10.0.0.1", 50000, "10.0.0.2", 445, 6),
+            vec![
+                AppRecord::SmbMapping(map),
+                AppRecord::SmbMapping(ipc),
+                AppRecord::SmbFiles(open),
+                AppRecord::SmbFiles(read),
+                AppRecord::SmbFiles(rename),
+                AppRecord::SmbFiles(delete),
+            ],
+        );
+        assert_eq!(ev.len(), 5);
+        assert_eq!(ev[0]["event_type"].as_str(), Some("smb"));
+        assert_eq!(ev[0]["app_proto"].as_str(), Some("smb"));
+        let s = &ev[0]["smb"];
+        assert_eq!(s["command"].as_str(), Some("SMB2_COMMAND_TREE_CONNECT"));
+        assert_eq!(s["status"].as_str(), Some("STATUS_SUCCESS"));
+        assert_eq!(s["share"].as_str(), Some("\\\\admin-pc\\c$"));
+        assert_eq!(s["share_type"].as_str(), Some("FILE"));
+        let s = &ev[1]["smb"];
+        assert_eq!(
+            s["command"].as_str(),
+            Some("SMB1_COMMAND_TREE_CONNECT_ANDX")
+        );
+        assert_eq!(s["named_pipe"].as_str(), Some("\\\\dc1\\IPC$"));
+        assert!(s.get("share").is_none());
+        assert_eq!(s["share_type"].as_str(), Some("PIPE"));
+        let s = &ev[2]["smb"];
+        assert_eq!(s["command"].as_str(), Some("SMB2_COMMAND_CREATE"));
+        assert_eq!(s["status"].as_str(), Some("STATUS_SUCCESS"));
+        assert_eq!(s["filename"].as_str(), Some("temp\\mimikatz.exe"));
+        assert_eq!(s["size"].as_u64(), Some(804_352));
+        assert_eq!(s["modified"].as_i64(), Some(1_512_171_135));
+        assert_eq!(s["created"].as_i64(), Some(1_512_585_399));
+        let s = &ev[3]["smb"];
+        assert_eq!(s["command"].as_str(), Some("SMB1_COMMAND_READ_ANDX"));
+        assert!(s.get("status").is_none());
+        assert!(s.get("size").is_none());
+        let s = &ev[4]["smb"];
+        assert_eq!(s["command"].as_str(), Some("SMB2_COMMAND_SET_INFO"));
+        assert_eq!(s["rename"]["from"].as_str(), Some("a.txt"));
+        assert_eq!(s["rename"]["to"].as_str(), Some("b.txt"));
+    }
+
+    #[test]
+    fn dhcp_reply_on_a_server_originated_connection() {
+        let d = netloupe_proto::dhcp::DhcpRecord {
+            ts_ns: 1_000_000_000,
+            trans_id: 7,
+            msg_types: vec!["OFFER".into()],
+            ..Default::default()
+        };
+        let ev = events_for(
+            "dhcp-srv",
+            ("10.100.0.2", 67, "255.255.255.255", 68, 17),
+            vec![AppRecord::Dhcp(d)],
+        );
+        assert_eq!(ev[0]["src_ip"].as_str(), Some("10.100.0.2"));
+        assert_eq!(ev[0]["src_port"].as_u64(), Some(67));
+        assert_eq!(ev[0]["dhcp"]["type"].as_str(), Some("reply"));
     }
 }

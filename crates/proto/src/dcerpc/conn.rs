@@ -290,6 +290,7 @@ impl DceRpcConn {
             opnum: c.opnum,
             fault,
             stub_len: c.stub_len,
+            over_smb: self.named_pipe.is_some(),
         }
     }
 

@@ -46,6 +46,8 @@ pub struct DceRpcRecord {
     pub fault: Option<u32>,
     /// Request stub bytes seen (all fragments; not in Zeek's log).
     pub stub_len: u64,
+    /// The call travelled on an SMB named pipe (not in Zeek's log).
+    pub over_smb: bool,
 }
 
 impl DceRpcRecord {

@@ -26,6 +26,8 @@ pub struct LdapRecord {
     /// a password; a modify request's changes ("replace(attr=value)"), a deleted DN, an
     /// abandoned message id.
     pub argument: Option<String>,
+    /// Carried over UDP (CLDAP) rather than TCP (not an ldap.log field).
+    pub udp: bool,
 }
 
 impl LdapRecord {
@@ -71,6 +73,8 @@ pub struct LdapSearchRecord {
     /// Size and time limits of the request (not ldap_search.log fields).
     pub size_limit: Option<i64>,
     pub time_limit: Option<i64>,
+    /// Carried over UDP (CLDAP) rather than TCP (not an ldap_search.log field).
+    pub udp: bool,
 }
 
 impl LdapSearchRecord {

@@ -235,6 +235,7 @@ impl LdapSession {
         self.messages.push(LdapRecord {
             ts_ns: ts,
             message_id: id,
+            udp: !self.tcp,
             ..Default::default()
         });
         self.messages.len() - 1
@@ -251,6 +252,7 @@ impl LdapSession {
         self.searches.push(LdapSearchRecord {
             ts_ns: ts,
             message_id: id,
+            udp: !self.tcp,
             ..Default::default()
         });
         self.searches.len() - 1
