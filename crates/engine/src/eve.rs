@@ -502,7 +502,7 @@ impl EveWriter {
             return Ok(());
         };
         let cid = event_community_id(e, self.seed, false);
-        let mut o = app_event_head(&mut self.line, h.ts_ns, uid, "http", (e, false, "TCP"));
+        let mut o = self.begin(h.ts_ns, uid, "http", e, false, "TCP");
         o.raw("tx_id", h.trans_depth.saturating_sub(1));
         o.key("http");
         let mut n = JsonObject::new(o.out());
@@ -553,7 +553,7 @@ impl EveWriter {
             _ => None,
         };
         let cid = event_community_id(e, self.seed, false);
-        let mut o = app_event_head(&mut self.line, s.ts_ns, uid, "tls", (e, false, "TCP"));
+        let mut o = self.begin(s.ts_ns, uid, "tls", e, false, "TCP");
         o.key("tls");
         let mut n = JsonObject::new(o.out());
         if let Some(c) = cert {
@@ -607,7 +607,7 @@ impl EveWriter {
         };
         let cid = event_community_id(e, self.seed, !k.tcp);
         let proto = if k.tcp { "TCP" } else { "UDP" };
-        let mut o = app_event_head(&mut self.line, k.ts_ns, uid, "krb5", (e, false, proto));
+        let mut o = self.begin(k.ts_ns, uid, "krb5", e, false, proto);
         o.key("krb5");
         let mut n = JsonObject::new(o.out());
         let kind = k.request_type.as_deref().unwrap_or("");
@@ -655,7 +655,7 @@ impl EveWriter {
             return Ok(());
         };
         let cid = event_community_id(e, self.seed, false);
-        let mut o = app_event_head(&mut self.line, s.ts_ns, uid, "ssh", (e, false, "TCP"));
+        let mut o = self.begin(s.ts_ns, uid, "ssh", e, false, "TCP");
         o.key("ssh");
         let mut n = JsonObject::new(o.out());
         let sides = [
@@ -704,12 +704,8 @@ impl EveWriter {
         let AppRecord::Quic(q) = &e.record else {
             return Ok(());
         };
-        self.line.clear();
-        let mut o = JsonObject::new(&mut self.line);
-        eve_ts(&mut o, "timestamp", q.ts_ns);
-        o.raw("flow_id", flow_id(uid));
-        o.str("event_type", "quic");
-        endpoints(&mut o, e, false, "UDP");
+        let cid = event_community_id(e, self.seed, true);
+        let mut o = self.begin(q.ts_ns, uid, "quic", e, false, "UDP");
         o.key("quic");
         let mut n = JsonObject::new(o.out());
         if let Some(v) = suricata_quic_version(&q.version) {
@@ -722,9 +718,7 @@ impl EveWriter {
             n.str("ja4", v);
         }
         n.end();
-        o.str("app_proto", "quic");
-        o.str("community_id", &event_community_id(e, self.seed, true));
-        o.end();
+        app_event_tail(o, "quic", &cid);
         self.emit()
     }
 
@@ -768,9 +762,7 @@ impl EveWriter {
             n.str("event_type", kind);
             body(&mut n);
             n.end();
-            o.str("app_proto", "rdp");
-            o.str("community_id", &cid);
-            o.end();
+            app_event_tail(o, "rdp", &cid);
             w.emit()
         };
         if r.cookie.is_some() || r.requested_protocols.is_some() {
@@ -879,9 +871,7 @@ impl EveWriter {
                 }
             }
             n.end();
-            o.str("app_proto", "dhcp");
-            o.str("community_id", &cid);
-            o.end();
+            app_event_tail(o, "dhcp", &cid);
             self.emit()?;
         }
         Ok(())
@@ -942,9 +932,7 @@ impl EveWriter {
             }
             em.end();
         }
-        o.str("app_proto", "smtp");
-        o.str("community_id", &cid);
-        o.end();
+        app_event_tail(o, "smtp", &cid);
         self.emit()
     }
 
@@ -984,9 +972,7 @@ impl EveWriter {
             if f.reply_code.is_some() { "yes" } else { "no" },
         );
         n.end();
-        o.str("app_proto", "ftp");
-        o.str("community_id", &cid);
-        o.end();
+        app_event_tail(o, "ftp", &cid);
         self.emit()
     }
 
@@ -1140,9 +1126,7 @@ impl EveWriter {
             _ => q.end(),
         }
         n.end();
-        o.str("app_proto", "ldap");
-        o.str("community_id", &cid);
-        o.end();
+        app_event_tail(o, "ldap", &cid);
         self.emit()
     }
 
@@ -1176,9 +1160,7 @@ impl EveWriter {
         };
         n.str("response", response);
         n.end();
-        o.str("app_proto", "dcerpc");
-        o.str("community_id", &cid);
-        o.end();
+        app_event_tail(o, "dcerpc", &cid);
         self.emit()
     }
 
@@ -1274,9 +1256,7 @@ impl EveWriter {
             _ => return Ok(()),
         }
         n.end();
-        o.str("app_proto", "smb");
-        o.str("community_id", &cid);
-        o.end();
+        app_event_tail(o, "smb", &cid);
         self.emit()
     }
 
@@ -1369,24 +1349,6 @@ fn endpoints(o: &mut JsonObject<'_>, e: &AppEvent, reverse: bool, proto: &str) {
 }
 
 /// The Community ID of the connection of a protocol event.
-/// Starts an app-layer event with the fields every one begins with: time, flow id, type,
-/// addresses and ports (`reverse`: the responder's side first).
-fn app_event_head<'a>(
-    line: &'a mut String,
-    ts_ns: i64,
-    uid: &str,
-    event_type: &str,
-    (e, reverse, proto): (&AppEvent, bool, &str),
-) -> JsonObject<'a> {
-    line.clear();
-    let mut o = JsonObject::new(line);
-    eve_ts(&mut o, "timestamp", ts_ns);
-    o.raw("flow_id", flow_id(uid));
-    o.str("event_type", event_type);
-    endpoints(&mut o, e, reverse, proto);
-    o
-}
-
 /// Ends an app-layer event with the fields every one ends with.
 fn app_event_tail(mut o: JsonObject<'_>, app_proto: &str, community_id: &str) {
     o.str("app_proto", app_proto);
