@@ -947,6 +947,10 @@ impl EveWriter {
         let AppRecord::Ftp(f) = &e.record else {
             return Ok(());
         };
+        if f.command.starts_with('<') {
+            // Zeek's pseudo-command for the server's greeting ("<init>"): no client command.
+            return Ok(());
+        }
         let cid = event_community_id(e, self.seed, false);
         let mut o = self.begin(f.ts_ns, uid, "ftp", e, false, "TCP");
         o.key("ftp");

@@ -109,6 +109,9 @@ pub(crate) fn run_sink(
                     if let Some(eve) = &mut eve {
                         eve.app(e)?;
                     }
+                    if !e.record.in_zeek_log() {
+                        continue;
+                    }
                     let name = e.record.log_name();
                     line.clear();
                     let mut o = JsonObject::new(&mut line);

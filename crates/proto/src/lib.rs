@@ -214,6 +214,15 @@ impl AppRecord {
         }
     }
 
+    /// Whether the record belongs in its Zeek log (an FTP command Zeek does not log is kept
+    /// for EVE only).
+    pub fn in_zeek_log(&self) -> bool {
+        match self {
+            AppRecord::Ftp(r) => r.logged,
+            _ => true,
+        }
+    }
+
     /// Time of the event the record describes (Zeek's `ts` of that log).
     pub fn ts_ns(&self) -> i64 {
         match self {

@@ -63,6 +63,10 @@ fn make(baseline: &str, id: ConnId) -> Box<dyn SessionParser> {
 /// Our record's ftp.log fields, as Zeek's TSV writes them.
 fn fields(r: &AppRecord) -> Option<BTreeMap<&'static str, String>> {
     let AppRecord::Ftp(r) = r else { return None };
+    if !r.logged {
+        // Kept for EVE only; not an ftp.log row.
+        return None;
+    }
     let dc = r.data_channel;
     Some(BTreeMap::from([
         ("user", tsv(&r.user, false)),

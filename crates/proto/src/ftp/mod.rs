@@ -93,6 +93,9 @@ pub struct FtpRecord {
     pub reply_code: Option<u16>,
     pub reply_msg: Option<String>,
     pub data_channel: Option<DataChannel>,
+    /// Zeek writes this command to ftp.log (`FTP::logged_commands`); the others are kept for
+    /// EVE, which logs every command.
+    pub logged: bool,
 }
 
 impl FtpRecord {

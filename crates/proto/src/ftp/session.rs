@@ -294,10 +294,11 @@ impl FtpSession {
                 .any(|g| g.eq_ignore_ascii_case(&self.user))
     }
 
-    /// Writes `ca` with the session's current state (when its command is logged), then
-    /// clears the per-transfer fields.
+    /// Writes `ca` with the session's current state, then clears the per-transfer fields.
+    /// Every command gets a record (Suricata's EVE logs them all); only those of
+    /// `logged_commands` are marked for ftp.log, as Zeek logs them.
     fn message(&mut self, ca: &Cmd, out: &mut Vec<AppRecord>) {
-        if self.cfg.logged_commands.contains(&ca.cmd) {
+        {
             let mut arg = if FILE_CMDS.contains(&ca.cmd.as_str()) {
                 build_url(self.resp_h, &self.cwd, &ca.arg)
             } else {
@@ -327,6 +328,7 @@ impl FtpSession {
                     .as_ref()
                     .map(|m| cut(m, self.cfg.max_reply_msg_length)),
                 data_channel: self.data_channel,
+                logged: self.cfg.logged_commands.contains(&ca.cmd),
             };
             out.push(AppRecord::Ftp(rec));
         }
