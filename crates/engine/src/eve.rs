@@ -936,8 +936,9 @@ impl EveWriter {
         self.emit()
     }
 
-    /// An `ftp` event per command ftp.log records (Zeek logs the file and data-channel
-    /// commands, not USER or PASS): `command`; `command_data`, the argument, except for
+    /// An `ftp` event per client command (the FTP parser keeps a record of each, marking the
+    /// ones Zeek writes to ftp.log; the server's greeting, `<init>`, is no command):
+    /// `command`; `command_data`, the argument (a hidden password stays hidden), except for
     /// commands naming a file, whose argument the record keeps only as an `ftp://` URL built
     /// with the working directory; `reply` and `completion_code` from the final reply line
     /// (netloupe keeps only that one); `reply_received` `yes`/`no`; for PORT, EPRT, PASV and
