@@ -63,8 +63,6 @@ pub(crate) struct EveWriter {
     dns_tx: HashMap<String, u64>,
     /// SMTP transactions logged so far per connection (`tx_id`).
     smtp_tx: HashMap<String, u64>,
-    /// Latest packet time seen in any record so far (ns), for `flow.reason`.
-    latest_ns: i64,
     /// Community ID seed of the run.
     seed: u16,
     /// Format version of `dns` events: 3 (Suricata 8's default) or 2 (Suricata 7's).
@@ -83,7 +81,6 @@ impl EveWriter {
             certs: HashMap::new(),
             dns_tx: HashMap::new(),
             smtp_tx: HashMap::new(),
-            latest_ns: i64::MIN,
             seed,
             dns_version,
         })
@@ -102,11 +99,10 @@ impl EveWriter {
     /// counts are Zeek's (segments with bad checksums are not counted unless `-C`). `state`
     /// and `tcp` come from Zeek's `conn_state` and history (see [`flow_state`],
     /// [`tcp_flags_from_history`]). `reason` is `timeout` when the connection had been idle
-    /// for longer than Suricata's default timeout for its state by the latest packet time the
-    /// writer has seen, else `shutdown` (the capture ended first); `alerted` is always false.
+    /// for longer than Suricata's default timeout for its state by the packet time the flow
+    /// table ended it, else `shutdown` (the capture ended first); `alerted` is always false.
     pub(crate) fn conn(&mut self, r: &ConnRecord) -> std::io::Result<()> {
         let end = r.ts_ns + r.duration_ns.unwrap_or(0);
-        self.latest_ns = self.latest_ns.max(end);
         self.line.clear();
         let uid = r.uid.to_conn_string();
         let mut o = JsonObject::new(&mut self.line);
@@ -171,7 +167,9 @@ impl EveWriter {
                 end.div_euclid(1_000_000_000) - r.ts_ns.div_euclid(1_000_000_000),
             );
             f.str("state", flow_state(r));
-            let idle_s = (self.latest_ns - end) / 1_000_000_000;
+            // Ordered by the table, not by arrival here: records and events reach the writer
+            // on separate channels, so the writer's own latest time varied between runs.
+            let idle_s = (r.ended_ns - end) / 1_000_000_000;
             let reason = if idle_s > suricata_timeout_s(r) {
                 "timeout"
             } else {
@@ -210,7 +208,6 @@ impl EveWriter {
 
     /// The events of one protocol record (none for records Suricata has no event for).
     pub(crate) fn app(&mut self, e: &AppEvent) -> std::io::Result<()> {
-        self.latest_ns = self.latest_ns.max(e.record.ts_ns());
         let uid = e.uid.to_conn_string();
         match &e.record {
             AppRecord::Dns(_) => self.dns(e, &uid),
@@ -250,7 +247,6 @@ impl EveWriter {
         if w.name.starts_with("bad_") && w.name.ends_with("_checksum") {
             return Ok(());
         }
-        self.latest_ns = self.latest_ns.max(w.ts_ns);
         self.line.clear();
         let mut o = JsonObject::new(&mut self.line);
         eve_ts(&mut o, "timestamp", w.ts_ns);

@@ -198,13 +198,14 @@ fn event_id(o: &mut JsonObject<'_>, e: &AppEvent) {
 }
 
 fn conn_id(o: &mut JsonObject<'_>, c: &ConnId) {
-    let mut uid = String::with_capacity(18);
-    c.uid.render('C', &mut uid);
-    o.str("uid", &uid);
-    o.display("id.orig_h", c.orig_h);
-    o.raw("id.orig_p", c.orig_p);
-    o.display("id.resp_h", c.resp_h);
-    o.raw("id.resp_p", c.resp_p);
+    o.key("uid");
+    o.out().push('"');
+    c.uid.render('C', o.out());
+    o.out().push('"');
+    o.ip("id.orig_h", c.orig_h);
+    o.int("id.orig_p", c.orig_p);
+    o.ip("id.resp_h", c.resp_h);
+    o.int("id.resp_p", c.resp_p);
 }
 
 /// The writer of a protocol log, created when its first record arrives.

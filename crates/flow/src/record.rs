@@ -5,7 +5,7 @@ use crate::key::{icmp4_counterpart, icmp6_counterpart};
 use crate::uid::Uid;
 use netloupe_output::json::JsonObject as Obj;
 use netloupe_output::tsv::TsvLine as Fields;
-use netloupe_output::{format_interval, format_ts, is_default_local};
+use netloupe_output::{format_interval, format_ts, is_default_local, json_escape_into};
 use std::net::IpAddr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -65,6 +65,10 @@ pub struct ConnRecord {
     pub inner_vlan: Option<u16>,
     /// Seed for [`ConnRecord::community_id`].
     pub community_id_seed: u16,
+    /// Packet time at which the flow table ended the connection (a timeout sweep, port reuse,
+    /// or the end of input): how long it had been idle then is Suricata's flow `reason`. Not
+    /// part of conn.log.
+    pub ended_ns: i64,
 }
 
 impl ConnRecord {
@@ -108,35 +112,46 @@ impl ConnRecord {
         let r = self;
         let mut o = Obj::new(out);
         o.ts("ts", r.ts_ns);
-        o.str("uid", &r.uid.to_conn_string());
-        o.raw("id.orig_h", format_args!("\"{}\"", r.orig_h));
-        o.raw("id.orig_p", r.orig_p);
-        o.raw("id.resp_h", format_args!("\"{}\"", r.resp_h));
-        o.raw("id.resp_p", r.resp_p);
+        o.key("uid");
+        o.out().push('"');
+        r.uid.render('C', o.out());
+        o.out().push('"');
+        o.ip("id.orig_h", r.orig_h);
+        o.int("id.orig_p", r.orig_p);
+        o.ip("id.resp_h", r.resp_h);
+        o.int("id.resp_p", r.resp_p);
         o.str("proto", r.proto.name());
         if !r.service.is_empty() {
-            o.str("service", &r.service.join(","));
+            o.key("service");
+            o.out().push('"');
+            for (i, s) in r.service.iter().enumerate() {
+                if i > 0 {
+                    o.out().push(',');
+                }
+                json_escape_into(s, o.out());
+            }
+            o.out().push('"');
         }
         if let Some(d) = r.duration_ns {
             o.interval("duration", d);
         }
         if let Some(b) = r.orig_bytes {
-            o.raw("orig_bytes", b);
+            o.int("orig_bytes", b);
         }
         if let Some(b) = r.resp_bytes {
-            o.raw("resp_bytes", b);
+            o.int("resp_bytes", b);
         }
         o.str("conn_state", r.conn_state);
         o.raw("local_orig", is_default_local(r.orig_h));
         o.raw("local_resp", is_default_local(r.resp_h));
-        o.raw("missed_bytes", r.missed_bytes);
+        o.int("missed_bytes", r.missed_bytes);
         if !r.history.is_empty() {
             o.str("history", &r.history);
         }
-        o.raw("orig_pkts", r.orig_pkts);
-        o.raw("orig_ip_bytes", r.orig_ip_bytes);
-        o.raw("resp_pkts", r.resp_pkts);
-        o.raw("resp_ip_bytes", r.resp_ip_bytes);
+        o.int("orig_pkts", r.orig_pkts);
+        o.int("orig_ip_bytes", r.orig_ip_bytes);
+        o.int("resp_pkts", r.resp_pkts);
+        o.int("resp_ip_bytes", r.resp_ip_bytes);
         if !r.tunnel_parents.is_empty() {
             o.key("tunnel_parents");
             o.out().push('[');
@@ -150,12 +165,12 @@ impl ConnRecord {
             }
             o.out().push(']');
         }
-        o.raw("ip_proto", r.ip_proto);
+        o.int("ip_proto", r.ip_proto);
         if let Some(v) = r.vlan {
-            o.raw("vlan", v);
+            o.int("vlan", v);
         }
         if let Some(v) = r.inner_vlan {
-            o.raw("inner_vlan", v);
+            o.int("inner_vlan", v);
         }
         o.str("community_id", &r.community_id());
         o.end();

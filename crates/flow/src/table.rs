@@ -332,7 +332,7 @@ impl FlowTable {
         };
         conn.end_app(key, &mut io);
         queue_events(&mut self.scratch, &mut self.events, key, &conn);
-        conn.into_record(key, parent, &self.cfg)
+        conn.into_record(key, parent, &self.cfg, self.now_ns)
     }
 
     /// Processes one packet and its transport payload (TCP segment data or UDP datagram),
@@ -475,6 +475,8 @@ impl FlowTable {
             return;
         }
         self.last_sweep_ns = now_ns;
+        // A sharded table's own clock may lag the run's: ended records carry the later one.
+        self.now_ns = self.now_ns.max(now_ns);
         let ended = self.end_where(out, &mut |_| {}, |c| c.expires_ns <= now_ns);
         self.stats.flows_ended_timeout += ended;
     }
@@ -497,6 +499,7 @@ impl FlowTable {
         pred: impl Fn(&Conn) -> bool,
     ) -> u64 {
         let cfg = self.cfg;
+        let now_ns = self.now_ns;
         let mut ended = 0;
         let (slab, free, parents) = (&mut self.slab, &mut self.free, &mut self.tunnel_parents);
         let (budget, app_stats, scratch, events) = (
@@ -521,7 +524,7 @@ impl FlowTable {
                         };
                         c.end_app(k, &mut io);
                         queue_events(scratch, events, k, &c);
-                        out.push(c.into_record(k, parent, &cfg));
+                        out.push(c.into_record(k, parent, &cfg, now_ns));
                         free.push(i);
                         ended += 1;
                         if out.len() >= 256 {
@@ -907,6 +910,7 @@ impl Conn {
         key: &FlowKey,
         tunnel_parent: Option<Uid>,
         cfg: &FlowConfig,
+        now_ns: i64,
     ) -> ConnRecord {
         let ((orig_h, orig_p), (resp_h, resp_p)) = self.roles(key);
         let uid = Uid::for_flow(key, self.start_ns);
@@ -981,6 +985,7 @@ impl Conn {
             vlan: Some(self.vlan).filter(|&v| v != 0),
             inner_vlan: Some(self.inner_vlan).filter(|&v| v != 0),
             community_id_seed: cfg.community_id_seed,
+            ended_ns: now_ns.max(self.last_ns),
         }
     }
 }

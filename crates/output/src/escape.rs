@@ -4,10 +4,7 @@
 /// control characters are escaped; invalid UTF-8 never reaches here because callers pass `&str`.
 pub fn json_escape_into(s: &str, out: &mut String) {
     // Most strings need no escaping: copy them whole.
-    if !s
-        .bytes()
-        .any(|b| b < 0x20 || b == b'"' || b == b'\\' || b == 0x7f || b == 0xe2)
-    {
+    if !json_needs_escape(s.as_bytes()) {
         out.push_str(s);
         return;
     }
@@ -26,6 +23,33 @@ pub fn json_escape_into(s: &str, out: &mut String) {
         }
     }
 }
+
+/// Whether any byte of `s` may need a JSON escape (0xe2 leads U+2028/U+2029). Blocks of 16
+/// bytes are tested without an early exit inside the block, which the compiler turns into a
+/// few vector compares: this check runs on every string of every log line.
+#[inline]
+pub(crate) fn json_needs_escape(s: &[u8]) -> bool {
+    let special = |b: u8| JSON_SPECIAL[usize::from(b)];
+    let mut blocks = s.chunks_exact(16);
+    for block in &mut blocks {
+        if block.iter().fold(false, |m, &b| m | special(b)) {
+            return true;
+        }
+    }
+    blocks.remainder().iter().any(|&b| special(b))
+}
+
+/// Bytes that may need a JSON escape: controls, `"`, `\\`, DEL, and 0xe2 (the lead byte of
+/// U+2028/U+2029). A table lookup is one load per byte where five compares were not.
+const JSON_SPECIAL: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        t[b] = b < 0x20 || b == b'"' as usize || b == b'\\' as usize || b == 0x7f || b == 0xe2;
+        b += 1;
+    }
+    t
+};
 
 /// Appends `s` for a Zeek TSV field: separators, the set separator, backslash and non-printable
 /// characters become `\xNN` as Zeek writes them; an empty string becomes `(empty)`.
@@ -67,6 +91,20 @@ mod tests {
         let mut o = String::new();
         json_escape_into("a\u{2028}b\u{2029}c\u{7f}", &mut o);
         assert_eq!(o, "a\\u2028b\\u2029c\\u007f");
+    }
+
+    #[test]
+    fn escape_check_sees_every_position() {
+        for len in 0..40 {
+            for at in 0..len {
+                for special in [b'"', b'\\', 0x01, 0x7f, 0xe2] {
+                    let mut v = vec![b'a'; len];
+                    v[at] = special;
+                    assert!(json_needs_escape(&v), "len {len} at {at}");
+                }
+            }
+            assert!(!json_needs_escape(&vec![b'a'; len]));
+        }
     }
 
     #[test]

@@ -33,6 +33,18 @@ impl<'a> JsonObject<'a> {
         self.key(k);
         let _ = write!(self.out, "{v}");
     }
+    /// An integer value.
+    pub fn int<I: itoa::Integer>(&mut self, k: &str, v: I) {
+        self.key(k);
+        crate::push_int(self.out, v);
+    }
+    /// An address as a string.
+    pub fn ip(&mut self, k: &str, v: std::net::IpAddr) {
+        self.key(k);
+        self.out.push('"');
+        crate::push_ip(self.out, v);
+        self.out.push('"');
+    }
     /// A string value (escaped).
     pub fn str(&mut self, k: &str, v: &str) {
         self.key(k);
@@ -42,8 +54,16 @@ impl<'a> JsonObject<'a> {
     }
     /// A value written with `Display` and quoted (addresses, for instance), escaped.
     pub fn display(&mut self, k: &str, v: impl std::fmt::Display) {
-        let s = v.to_string();
-        self.str(k, &s);
+        self.key(k);
+        self.out.push('"');
+        // Written in place; escaped only in the rare case the text needs it.
+        let start = self.out.len();
+        let _ = write!(self.out, "{v}");
+        if crate::escape::json_needs_escape(&self.out.as_bytes()[start..]) {
+            let text = self.out.split_off(start);
+            json_escape_into(&text, self.out);
+        }
+        self.out.push('"');
     }
     /// A packet timestamp (ns) as Zeek's seconds with six decimals.
     pub fn ts(&mut self, k: &str, ns: i64) {

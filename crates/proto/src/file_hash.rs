@@ -198,15 +198,31 @@ enum HashJob {
 
 /// Jobs of one flow thread, sent together: body bytes are copied into one buffer rather than
 /// one allocation and one channel send (with a wake-up of the hashing thread) per delivery.
-#[derive(Default)]
+/// Emptied batches go back to their thread (`back`), so the packet path reuses a few
+/// preallocated buffers instead of growing a fresh one per batch.
 struct HashBatch {
     bytes: Vec<u8>,
     jobs: Vec<HashJob>,
+    back: SyncSender<HashBatch>,
+}
+
+impl HashBatch {
+    fn new(back: SyncSender<HashBatch>) -> HashBatch {
+        HashBatch {
+            bytes: Vec::with_capacity(BATCH_CAPACITY),
+            jobs: Vec::with_capacity(64),
+            back,
+        }
+    }
 }
 
 /// Bytes a flow thread gathers before sending a batch; a finished file sends at once, so the
 /// log writer never waits for bytes still held here.
 const BATCH_BYTES: usize = 256 << 10;
+/// A batch's buffer: the threshold plus one typical delivery, so most batches never regrow.
+const BATCH_CAPACITY: usize = BATCH_BYTES + (64 << 10);
+/// Emptied batches a flow thread keeps for reuse; more are freed.
+const SPARE_BATCHES: usize = 4;
 /// Batches queued to the hashing thread before flow threads wait: bounds the bytes in flight.
 const HASH_QUEUE: usize = 64;
 
@@ -230,6 +246,7 @@ struct Attached {
     tx: SyncSender<HashBatch>,
     next_id: u64,
     batch: HashBatch,
+    spares: Receiver<HashBatch>,
 }
 
 impl Attached {
@@ -249,9 +266,13 @@ impl Attached {
 
     fn flush(&mut self) {
         if !self.batch.jobs.is_empty() {
+            let next = self
+                .spares
+                .try_recv()
+                .unwrap_or_else(|_| HashBatch::new(self.batch.back.clone()));
             // The service outlives every attached thread; a failed send means it is gone, and
             // the files simply get no digests.
-            let _ = self.tx.send(std::mem::take(&mut self.batch));
+            let _ = self.tx.send(std::mem::replace(&mut self.batch, next));
         }
     }
 }
@@ -282,8 +303,8 @@ impl HashService {
             .spawn(move || {
                 let mut open: std::collections::HashMap<u64, FileDigests> = Default::default();
                 let mut st = HashStats::default();
-                for batch in rx {
-                    for job in batch.jobs {
+                for mut batch in rx {
+                    for job in batch.jobs.drain(..) {
                         match job {
                             HashJob::Open(id, which) => {
                                 // Computed here: this thread is never attached.
@@ -310,6 +331,12 @@ impl HashService {
                             }
                         }
                     }
+                    batch.bytes.clear();
+                    // One large delivery (a decoded body) must not pin its memory.
+                    batch.bytes.shrink_to(BATCH_CAPACITY);
+                    // A full spare queue (or a detached thread) frees the batch instead.
+                    let back = batch.back.clone();
+                    let _ = back.try_send(batch);
                 }
                 st
             })?;
@@ -351,11 +378,13 @@ impl HashHandle {
     /// Files opened by the calling thread from now on are hashed by the service. Ids are
     /// unique per run: each attached thread numbers its files in its own range.
     pub fn attach_current_thread(self, thread_index: u32) {
+        let (back, spares) = mpsc::sync_channel(SPARE_BATCHES);
         ATTACHED.with(|a| {
             *a.borrow_mut() = Some(Attached {
                 tx: self.tx,
                 next_id: (thread_index as u64) << 40,
-                batch: HashBatch::default(),
+                batch: HashBatch::new(back),
+                spares,
             })
         });
     }

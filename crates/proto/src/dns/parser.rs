@@ -282,7 +282,8 @@ pub fn read_name(b: &[u8], pos: usize) -> Option<(String, usize)> {
 
 /// [`read_name`], lower-casing the labels or not.
 fn read_name_cased(b: &[u8], pos: usize, lower: bool) -> Option<(String, usize)> {
-    let mut out = String::new();
+    // Sized for most names at once: growing from empty reallocated three or four times.
+    let mut out = String::with_capacity(48);
     let mut wire_len = 0usize;
     let mut p = pos;
     let mut end = None;

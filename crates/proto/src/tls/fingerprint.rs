@@ -9,10 +9,9 @@
 //!   sorted extension list without SNI and ALPN, `_`, the signature algorithms in order.
 
 use super::names::is_grease;
-use crate::hex;
+use crate::{hex, push_hex};
 use md5::{Digest, Md5};
 use sha2::Sha256;
-use std::fmt::Write;
 
 /// What the fingerprints need from a ClientHello. GREASE values are kept here (they are removed
 /// when fingerprinting) so the struct reflects the message.
@@ -44,28 +43,52 @@ fn sha256_12(s: &str) -> String {
     h
 }
 
-fn dec_list<T: Copy + Into<u32>>(items: impl Iterator<Item = T>) -> String {
-    let mut s = String::new();
+/// Appends `v` in decimal (the fingerprints format every ClientHello: `write!` and its
+/// formatter were a visible share of the packet path).
+fn push_dec(s: &mut String, v: u32) {
+    let mut digits = [0u8; 10];
+    let mut n = v;
+    let mut at = digits.len();
+    loop {
+        at -= 1;
+        digits[at] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    for &d in &digits[at..] {
+        s.push(d as char);
+    }
+}
+
+/// Appends `items` in decimal joined by `-`.
+fn push_dec_list<T: Copy + Into<u32>>(s: &mut String, items: impl Iterator<Item = T>) {
     for (i, v) in items.enumerate() {
         if i > 0 {
             s.push('-');
         }
-        let _ = write!(s, "{}", v.into());
+        push_dec(s, v.into());
     }
-    s
 }
 
 /// The JA3 input string.
 pub fn ja3_string(ch: &ClientHelloInfo) -> String {
     let ng = |v: &&u16| !is_grease(**v);
-    format!(
-        "{},{},{},{},{}",
-        ch.legacy_version,
-        dec_list(ch.ciphers.iter().filter(ng).copied()),
-        dec_list(ch.extensions.iter().filter(ng).copied()),
-        dec_list(ch.groups.iter().filter(ng).copied()),
-        dec_list(ch.point_formats.iter().copied()),
-    )
+    let mut s = String::with_capacity(
+        8 + 6 * (ch.ciphers.len() + ch.extensions.len() + ch.groups.len())
+            + 4 * ch.point_formats.len(),
+    );
+    push_dec(&mut s, ch.legacy_version.into());
+    s.push(',');
+    push_dec_list(&mut s, ch.ciphers.iter().filter(ng).copied());
+    s.push(',');
+    push_dec_list(&mut s, ch.extensions.iter().filter(ng).copied());
+    s.push(',');
+    push_dec_list(&mut s, ch.groups.iter().filter(ng).copied());
+    s.push(',');
+    push_dec_list(&mut s, ch.point_formats.iter().copied());
+    s
 }
 
 /// JA3: MD5 (hex) of [`ja3_string`].
@@ -75,12 +98,16 @@ pub fn ja3(ch: &ClientHelloInfo) -> String {
 
 /// The JA3S input string for a ServerHello.
 pub fn ja3s_string(version: u16, cipher: u16, extensions: &[u16]) -> String {
-    format!(
-        "{},{},{}",
-        version,
-        cipher,
-        dec_list(extensions.iter().filter(|v| !is_grease(**v)).copied())
-    )
+    let mut s = String::with_capacity(12 + 6 * extensions.len());
+    push_dec(&mut s, version.into());
+    s.push(',');
+    push_dec(&mut s, cipher.into());
+    s.push(',');
+    push_dec_list(
+        &mut s,
+        extensions.iter().filter(|v| !is_grease(**v)).copied(),
+    );
+    s
 }
 
 /// JA3S: MD5 (hex) of [`ja3s_string`].
@@ -122,15 +149,15 @@ fn ja4_alpn(alpn: &[Vec<u8>]) -> String {
     }
 }
 
-fn hex4_list(items: &[u16]) -> String {
-    let mut s = String::new();
-    for (i, v) in items.iter().enumerate() {
+/// Appends `items` as 4-digit lowercase hex joined by `,`.
+fn push_hex4_list(s: &mut String, items: &[u16]) {
+    s.reserve(5 * items.len());
+    for (i, &v) in items.iter().enumerate() {
         if i > 0 {
             s.push(',');
         }
-        let _ = write!(s, "{v:04x}");
+        push_hex(s, &v.to_be_bytes());
     }
-    s
 }
 
 /// The JA4 parts before hashing: (a, sorted cipher list, extension list `_` signature
@@ -172,12 +199,15 @@ pub fn ja4_raw(ch: &ClientHelloInfo, proto: char) -> (String, String, String) {
         .copied()
         .filter(|v| !is_grease(*v))
         .collect();
-    let mut c = hex4_list(&sorted_exts);
+    let mut c = String::new();
+    push_hex4_list(&mut c, &sorted_exts);
     if !sigs.is_empty() {
         c.push('_');
-        c.push_str(&hex4_list(&sigs));
+        push_hex4_list(&mut c, &sigs);
     }
-    (a, hex4_list(&ciphers), c)
+    let mut b = String::new();
+    push_hex4_list(&mut b, &ciphers);
+    (a, b, c)
 }
 
 /// JA4 (TLS client) fingerprint.
