@@ -235,16 +235,17 @@ impl Inspector {
             Phase::Detecting => {
                 let room = cfg.max_detect_bytes.saturating_sub(self.replay_bytes);
                 let take = bytes.len().min(room);
-                match self.replay.last_mut() {
-                    Some((d, _, v)) if *d == dir && transport == Transport::Tcp => {
-                        v.extend_from_slice(&bytes[..take])
-                    }
-                    _ => self.replay.push((dir, ts_ns, bytes[..take].to_vec())),
-                }
-                self.replay_bytes += take;
+                // Bytes of this delivery already copied to the replay. A delivery that decides
+                // (most first packets do) is handed to the parser without being copied.
+                let mut kept = 0;
                 // The detector sees the stream prefix of this direction (TCP) or the datagram (UDP).
                 let verdict = match transport {
-                    Transport::Tcp => {
+                    Transport::Tcp if self.replay.iter().any(|(d, _, _)| *d == dir) => {
+                        match self.replay.last_mut() {
+                            Some((d, _, v)) if *d == dir => v.extend_from_slice(&bytes[..take]),
+                            _ => self.replay.push((dir, ts_ns, bytes[..take].to_vec())),
+                        }
+                        kept = take;
                         // Usually one chunk per direction so far (consecutive deliveries are
                         // merged): borrow it rather than copy.
                         let mut mine = self.replay.iter().filter(|(d, _, _)| *d == dir);
@@ -260,10 +261,9 @@ impl Inspector {
                         };
                         self.detector.feed(transport, dir, &prefix, orig_p, resp_p)
                     }
-                    Transport::Udp => {
-                        self.detector
-                            .feed(transport, dir, &bytes[..take], orig_p, resp_p)
-                    }
+                    _ => self
+                        .detector
+                        .feed(transport, dir, &bytes[..take], orig_p, resp_p),
                 };
                 match verdict {
                     Verdict::Match(service) => {
@@ -271,7 +271,7 @@ impl Inspector {
                         self.matched(
                             service,
                             transport,
-                            Some((dir, ts_ns, bytes, take)),
+                            Some((dir, ts_ns, bytes, kept)),
                             cfg,
                             stats,
                             out,
@@ -282,6 +282,10 @@ impl Inspector {
                         self.finish();
                     }
                     Verdict::NeedMore => {
+                        if kept == 0 {
+                            self.replay.push((dir, ts_ns, bytes[..take].to_vec()));
+                        }
+                        self.replay_bytes += take;
                         if take < bytes.len() || self.replay_bytes >= cfg.max_detect_bytes {
                             stats.unidentified += 1;
                             self.finish();
@@ -330,6 +334,7 @@ impl Inspector {
         &mut self,
         service: Service,
         transport: Transport,
+        // The deciding delivery and how many of its first bytes the replay already holds.
         current: Option<(Direction, i64, &[u8], usize)>,
         cfg: &AppConfig,
         stats: &mut AppStats,
@@ -354,8 +359,13 @@ impl Inspector {
                 // originator: the roles of the connection (a capture starting
                 // mid-stream, oriented by ports) are the other way round.
                 let request = |d: Direction| {
-                    replay.iter().find(|c| c.0 == d).is_some_and(|c| {
-                        netloupe_proto::http::parser::first_line(&c.2)
+                    // The direction's first bytes: in the replay, or the deciding delivery.
+                    let first = match replay.iter().find(|c| c.0 == d) {
+                        Some(c) => Some(&c.2[..]),
+                        None => current.filter(|c| c.0 == d).map(|c| c.2),
+                    };
+                    first.is_some_and(|b| {
+                        netloupe_proto::http::parser::first_line(b)
                             .and_then(|(l, _)| netloupe_proto::http::parser::parse_request_line(l))
                             .is_some()
                     })
@@ -379,10 +389,10 @@ impl Inspector {
                                 out,
                             );
                         }
-                        if let Some((dir, ts_ns, bytes, take)) = current {
-                            if take < bytes.len() {
+                        if let Some((dir, ts_ns, bytes, kept)) = current {
+                            if kept < bytes.len() {
                                 let dir = sw(dir);
-                                parser.data(Ctx { ts_ns, dir }, &bytes[take..], out);
+                                parser.data(Ctx { ts_ns, dir }, &bytes[kept..], out);
                             }
                         }
                     }
@@ -390,8 +400,7 @@ impl Inspector {
                     // reserved bit set, say), then this one whole: a parser skips what it
                     // cannot read.
                     (Transport::Udp, Some((dir, ts_ns, bytes, _))) => {
-                        let n = replay.len();
-                        for (d, t, chunk) in replay.into_iter().take(n.saturating_sub(1)) {
+                        for (d, t, chunk) in replay {
                             parser.data(Ctx { ts_ns: t, dir: d }, &chunk, out);
                         }
                         parser.data(Ctx { ts_ns, dir }, bytes, out)

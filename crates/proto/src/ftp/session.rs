@@ -127,7 +127,7 @@ struct LineBuf {
 
 impl LineBuf {
     fn next_line(&mut self, data: &[u8]) -> (Option<Vec<u8>>, usize) {
-        match data.iter().position(|&b| b == b'\n') {
+        match memchr::memchr(b'\n', data) {
             Some(i) => {
                 let room = MAX_LINE.saturating_sub(self.buf.len());
                 self.buf.extend_from_slice(&data[..i.min(room)]);

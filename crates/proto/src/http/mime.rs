@@ -44,7 +44,7 @@ fn shebang(b: &[u8]) -> Option<&'static str> {
         (&[b"php"], "text/x-php"),
     ];
     let rest = b.strip_prefix(b"#!")?;
-    let line = &rest[..rest.iter().position(|&c| c == b'\n').unwrap_or(rest.len())];
+    let line = &rest[..memchr::memchr(b'\n', rest).unwrap_or(rest.len())];
     // The shell signature has the highest priority: try every `bin/` the 1..15 characters
     // allow, and keep the best-ranked interpreter.
     let mut best: Option<usize> = None;

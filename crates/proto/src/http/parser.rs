@@ -25,7 +25,7 @@ pub struct StatusLine {
 /// Where the head ends: the offset after the blank line (CRLF CRLF or LF LF), if complete.
 pub fn head_end(b: &[u8]) -> Option<usize> {
     let mut i = 0;
-    while let Some(p) = b[i..].iter().position(|&c| c == b'\n') {
+    while let Some(p) = memchr::memchr(b'\n', &b[i..]) {
         let nl = i + p;
         // Next line empty (LF or CR LF right after this LF)?
         match &b[nl + 1..] {
@@ -40,7 +40,7 @@ pub fn head_end(b: &[u8]) -> Option<usize> {
 
 /// The first line (without its line ending) and the offset after it.
 pub fn first_line(b: &[u8]) -> Option<(&[u8], usize)> {
-    let nl = b.iter().position(|&c| c == b'\n')?;
+    let nl = memchr::memchr(b'\n', b)?;
     let line = &b[..nl];
     Some((line.strip_suffix(b"\r").unwrap_or(line), nl + 1))
 }
@@ -252,7 +252,7 @@ fn multipart_rec<'a>(body: &'a [u8], boundary: &str, out: &mut Vec<Part<'a>>, de
             return; // closing delimiter
         }
         // Skip the rest of the delimiter line.
-        let Some(nl) = rest.iter().position(|&c| c == b'\n') else {
+        let Some(nl) = memchr::memchr(b'\n', rest) else {
             return;
         };
         rest = &rest[nl + 1..];

@@ -1081,7 +1081,7 @@ impl HttpSession {
                 }
                 State::Chunked(c) => match c {
                     Chunk::Size => {
-                        let Some(nl) = rest.iter().position(|&c| c == b'\n') else {
+                        let Some(nl) = memchr::memchr(b'\n', rest) else {
                             if rest.len() > MAX_CHUNK_LINE {
                                 self.body_done(d);
                                 continue;
@@ -1120,7 +1120,7 @@ impl HttpSession {
                         self.sides[d].state = State::Chunked(Chunk::Size);
                     }
                     Chunk::Trailers => {
-                        let Some(nl) = rest.iter().position(|&c| c == b'\n') else {
+                        let Some(nl) = memchr::memchr(b'\n', rest) else {
                             if rest.len() > MAX_HEAD {
                                 self.body_done(d);
                                 continue;

@@ -44,7 +44,7 @@ impl MessageReader {
                 self.body_bytes += data.len() as u64;
                 return;
             }
-            match data.iter().position(|&b| b == b'\n') {
+            match memchr::memchr(b'\n', data) {
                 Some(i) => {
                     let mut line = std::mem::take(&mut self.partial);
                     line.extend_from_slice(&data[..i]);

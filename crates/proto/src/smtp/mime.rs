@@ -210,7 +210,7 @@ fn walk<'a>(
         if rest.starts_with(b"--") {
             return; // closing delimiter
         }
-        let Some(nl) = rest.iter().position(|&c| c == b'\n') else {
+        let Some(nl) = memchr::memchr(b'\n', rest) else {
             return;
         };
         let part_at = at + nl + 1;

@@ -282,7 +282,7 @@ impl SshSession {
                     }
                     return;
                 }
-                State::SkipLine { then_packets } => match data.iter().position(|&b| b == b'\n') {
+                State::SkipLine { then_packets } => match memchr::memchr(b'\n', data) {
                     Some(i) => {
                         data = &data[i + 1..];
                         self.sides[d].state = if then_packets {
