@@ -545,6 +545,35 @@ impl AppSession {
         })
     }
 
+    /// The session's parser is known beforehand (an expected connection): no detection.
+    pub fn with_parser(mut self: Box<Self>, parser: Box<dyn SessionParser>) -> Box<Self> {
+        let service = parser.service();
+        self.insp.found = Some(service);
+        self.insp.confirmed |= bit(service);
+        self.insp.parser = Some(parser);
+        self.insp.phase = Phase::Parsing;
+        self
+    }
+
+    /// The TCP connection closed (both FINs acknowledged).
+    pub fn closed(&mut self) {
+        if let Some(p) = self.insp.parser.as_mut() {
+            p.closed();
+        }
+    }
+
+    /// News of the file this (data) connection carries, once.
+    pub fn take_data_file(&mut self) -> Option<netloupe_proto::ftp::DataFileNotice> {
+        self.insp.parser.as_mut()?.take_data_file()
+    }
+
+    /// News of the file on a data connection this one announced.
+    pub fn data_file(&mut self, notice: &netloupe_proto::ftp::DataFileNotice) {
+        if let Some(p) = self.insp.parser.as_mut() {
+            p.data_file(notice);
+        }
+    }
+
     /// Runs `op` on the reassembler of `dir` with a sink that feeds this session; the
     /// reassembler's counters are added to the table's. None for a UDP session.
     fn with_stream<R>(

@@ -8,7 +8,7 @@ use crate::record::{ConnRecord, Proto};
 use crate::tcp::{Segment, TcpConn, FIRED, NO_TIME};
 use crate::uid::Uid;
 use hashbrown::HashMap;
-use netloupe_decode::tcpflags::{ACK, SYN};
+use netloupe_decode::tcpflags::{ACK, FIN, SYN};
 use netloupe_proto::{AppRecord, Direction, ExpectedConn, Service};
 use std::net::IpAddr;
 
@@ -131,6 +131,10 @@ impl History {
         }
         v
     }
+    /// Both sides sent a FIN (history `F` and `f`; see `tcp.rs` for the mask bits).
+    pub fn both_fins(&self) -> bool {
+        self.seen & 0x2 != 0 && self.seen & (0x2 << 16) != 0
+    }
     /// Adds `c` unless its mask bit was seen; returns whether it had been seen already.
     pub fn check(&mut self, mask: u32, c: u8) -> bool {
         if self.seen & mask == 0 {
@@ -230,7 +234,10 @@ pub struct FlowTable {
     /// announcements between the announcing connection's own two hosts are kept: workers shard
     /// by host pair, so the data connection is then always seen by this table, whatever the
     /// thread count.
-    expected: HashMap<(IpAddr, IpAddr, u16), (Service, i64)>,
+    expected: HashMap<(IpAddr, IpAddr, u16), (Service, i64, FlowKey)>,
+    /// Data connections (FTP) open now, with the control connection that announced them:
+    /// news of their file goes there. At most [`MAX_EXPECTED_CONNS`].
+    data_links: HashMap<FlowKey, FlowKey>,
     /// Announcements of the packet being processed.
     expect_scratch: Vec<ExpectedConn>,
 }
@@ -253,6 +260,7 @@ impl FlowTable {
             scratch: Vec::new(),
             events: Vec::new(),
             expected: HashMap::new(),
+            data_links: HashMap::new(),
             expect_scratch: Vec::new(),
             stats: FlowStats::default(),
             now_ns: i64::MIN,
@@ -332,7 +340,25 @@ impl FlowTable {
         };
         conn.end_app(key, &mut io);
         queue_events(&mut self.scratch, &mut self.events, key, &conn);
+        if !self.data_links.is_empty() {
+            self.data_links.remove(key);
+        }
         conn.into_record(key, parent, &self.cfg, self.now_ns)
+    }
+
+    /// Gives the control connection of data connection `data` news of its file.
+    fn pass_data_file(&mut self, data: &FlowKey, notice: &netloupe_proto::ftp::DataFileNotice) {
+        let Some(control) = self.data_links.get(data) else {
+            return;
+        };
+        let Some(&i) = self.flows.get(control) else {
+            return;
+        };
+        if let Some(Some(c)) = self.slab.get_mut(i as usize) {
+            if let Some(app) = c.app.as_mut() {
+                app.data_file(notice);
+            }
+        }
     }
 
     /// Processes one packet and its transport payload (TCP segment data or UDP datagram),
@@ -389,13 +415,36 @@ impl FlowTable {
                 let mut conn = Conn::new(pkt, payload, &key, sport, dport);
                 if !self.expected.is_empty() {
                     let ((orig_h, _), (resp_h, resp_p)) = conn.roles(&key);
-                    if let Some((service, until)) = self.expected.remove(&(orig_h, resp_h, resp_p))
+                    if let Some((service, until, control)) =
+                        self.expected.remove(&(orig_h, resp_h, resp_p))
                     {
                         if until >= pkt.ts_ns && conn.proto == 6 {
-                            // Its bytes are a file or a listing: nothing to identify or parse.
+                            // Its bytes are a file or a listing: nothing to identify, one
+                            // file to follow (when inspection is on).
                             conn.services |= crate::app::bit(service);
-                            conn.app_done = true;
                             self.stats.app.expected_matched += 1;
+                            let parser =
+                                (cfg.app.enabled && service == Service::FtpData).then(|| {
+                                    netloupe_proto::ftp::FtpDataSession::new(
+                                        cfg.app.parsers.file_hashes,
+                                    )
+                                });
+                            match parser {
+                                Some(p) if self.data_links.len() < MAX_EXPECTED_CONNS => {
+                                    conn.app = Some(
+                                        AppSession::new(
+                                            true,
+                                            [1, 1],
+                                            (orig_h, resp_h),
+                                            &cfg.app,
+                                            &mut self.stats.app,
+                                        )
+                                        .with_parser(Box::new(p)),
+                                    );
+                                    self.data_links.insert(key, control);
+                                }
+                                _ => conn.app_done = true,
+                            }
                         }
                     }
                 }
@@ -416,6 +465,7 @@ impl FlowTable {
         if let Some(parent) = pkt.tunnel_parent {
             self.tunnel_parents.entry(key).or_insert(parent);
         }
+        let mut notice = None;
         if let Some(conn) = self.slab[idx as usize].as_mut() {
             conn.tunnelled |= pkt.tunnel_parent.is_some();
             let mut io = AppIo {
@@ -444,7 +494,7 @@ impl FlowTable {
                     }
                     if self.expected.len() >= MAX_EXPECTED_CONNS {
                         let now = pkt.ts_ns;
-                        self.expected.retain(|_, (_, until)| *until >= now);
+                        self.expected.retain(|_, (_, until, _)| *until >= now);
                     }
                     if self.expected.len() >= MAX_EXPECTED_CONNS {
                         app_stats.expected_dropped += 1;
@@ -453,13 +503,19 @@ impl FlowTable {
                     app_stats.expected_announced += 1;
                     self.expected.insert(
                         (e.orig_h, e.resp_h, e.resp_p),
-                        (e.service, pkt.ts_ns + EXPECT_FOR_NS),
+                        (e.service, pkt.ts_ns + EXPECT_FOR_NS, key),
                     );
                 }
+            }
+            if !self.data_links.is_empty() {
+                notice = conn.app.as_mut().and_then(|a| a.take_data_file());
             }
             // State only changes when a packet arrives, so the removal time computed now holds
             // until the next packet of this connection.
             conn.expires_ns = conn.removal_time(&cfg);
+        }
+        if let Some(n) = notice {
+            self.pass_data_file(&key, &n);
         }
         let n = self.flows.len() as u64;
         if n > self.stats.peak_flows {
@@ -501,7 +557,12 @@ impl FlowTable {
         let cfg = self.cfg;
         let now_ns = self.now_ns;
         let mut ended = 0;
-        let (slab, free, parents) = (&mut self.slab, &mut self.free, &mut self.tunnel_parents);
+        let (slab, free, parents, data_links) = (
+            &mut self.slab,
+            &mut self.free,
+            &mut self.tunnel_parents,
+            &mut self.data_links,
+        );
         let (budget, app_stats, scratch, events) = (
             &mut self.budget,
             &mut self.stats.app,
@@ -516,6 +577,9 @@ impl FlowTable {
                 Some(c) if pred(c) => {
                     if let Some(mut c) = slot.take() {
                         let parent = if c.tunnelled { parents.remove(k) } else { None };
+                        if !data_links.is_empty() {
+                            data_links.remove(k);
+                        }
                         let mut io = AppIo {
                             cfg: &cfg.app,
                             budget,
@@ -655,6 +719,7 @@ impl Conn {
         // What the session layer gets from this packet.
         let mut tcp_feed = None;
         let mut udp_feed = false;
+        let mut fin = false;
         match (&mut self.kind, pkt.l4) {
             (
                 Kind::Tcp(tcp),
@@ -699,6 +764,7 @@ impl Conn {
                 // processing, with the pre-flip direction).
                 self.count(is_orig, pkt.ip_len, pkt.wire_len);
                 tcp_feed = Some((outcome.sender_is_orig, outcome.data_seq, outcome.peer_acked));
+                fin = flags & FIN != 0;
             }
             (
                 Kind::Datagram {
@@ -780,6 +846,12 @@ impl Conn {
                 udp_feed.then_some(is_orig),
                 io,
             );
+            // The acknowledgement after both FINs closes the connection.
+            if !fin && payload.is_empty() && self.history.both_fins() {
+                if let Some(sess) = self.app.as_mut() {
+                    sess.closed();
+                }
+            }
         }
         false
     }

@@ -153,6 +153,23 @@ impl FileDigests {
     }
 }
 
+/// A file id (files.log `fuid`) derived from `parts`, so runs are reproducible: "F" and 17
+/// base-62 characters of their SHA-256, as Zeek's ids look. Each source hashes what makes its
+/// files distinct (a tag, times, positions).
+pub(crate) fn file_id(parts: &[&[u8]]) -> String {
+    const A: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    let mut h = Sha256::new();
+    for p in parts {
+        h.update(p);
+    }
+    let d = h.finalize();
+    let mut s = String::from("F");
+    for b in d.iter().take(17) {
+        s.push(A[*b as usize % A.len()] as char);
+    }
+    s
+}
+
 /// Digests a hashing thread owes: [`PendingDigests::wait`] blocks until it has hashed every
 /// byte sent before (the log writer calls it just before writing files.log, long after the
 /// flow thread moved on).
@@ -221,8 +238,10 @@ impl HashBatch {
 const BATCH_BYTES: usize = 256 << 10;
 /// A batch's buffer: the threshold plus one typical delivery, so most batches never regrow.
 const BATCH_CAPACITY: usize = BATCH_BYTES + (64 << 10);
-/// Emptied batches a flow thread keeps for reuse; more are freed.
-const SPARE_BATCHES: usize = 4;
+/// Emptied batches a flow thread keeps for reuse; more are freed. Every finished file sends
+/// its batch at once, so many batches are small and in flight together: too few spares and
+/// fresh buffers (and their page faults) come back.
+const SPARE_BATCHES: usize = 16;
 /// Batches queued to the hashing thread before flow threads wait: bounds the bytes in flight.
 const HASH_QUEUE: usize = 64;
 

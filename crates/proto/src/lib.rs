@@ -97,6 +97,17 @@ pub trait SessionParser: Send {
     /// Connections this one announced since the last call (FTP's data channels), for the
     /// flow layer to recognise when they start.
     fn take_expected(&mut self, _out: &mut Vec<ExpectedConn>) {}
+    /// The TCP connection closed: both sides sent their FIN and the last one was
+    /// acknowledged (the connection is still tracked until it times out). What waits for the
+    /// end of the data can be decided now.
+    fn closed(&mut self) {}
+    /// News of the file this connection carries (an FTP data connection), for the flow
+    /// layer to pass to the connection that announced it.
+    fn take_data_file(&mut self) -> Option<ftp::DataFileNotice> {
+        None
+    }
+    /// News of the file on a data connection this one announced (FTP's control connection).
+    fn data_file(&mut self, _notice: &ftp::DataFileNotice) {}
 }
 
 /// A record produced by a protocol parser. The connection fields (ts of the connection, uid,

@@ -7,6 +7,7 @@
 //!   replies (RFC 959 section 4.2), reply-to-command matching when several commands wait,
 //!   working directory tracking, AUTH TLS hand-over.
 //! - [`parse`]: PORT/EPRT arguments, 227/229 replies, paths.
+//! - [`data`]: the data connections' content, a file each ([`FtpDataSession`]).
 //!
 //! Caps: a line keeps at most [`session::MAX_LINE`] bytes; a command word longer than
 //! [`session::MAX_COMMAND_LEN`] is dropped (Zeek's `FTP_max_command_length_exceeded`); at most
@@ -14,9 +15,11 @@
 //! [`session::MAX_EXPECTED`] data channels are remembered; user, password, arg and reply text
 //! are cut as [`FtpConfig`] says.
 
+pub mod data;
 pub mod parse;
 pub mod session;
 
+pub use data::{DataFileNotice, FtpDataSession};
 pub use session::{fuzz, FtpSession};
 
 use netloupe_output::json::JsonObject;
@@ -75,8 +78,7 @@ impl Default for FtpConfig {
     }
 }
 
-/// An ftp.log record with Zeek's fields (`mime_type` and `fuid` excepted: the data connection
-/// is not looked into here).
+/// An ftp.log record with Zeek's fields.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct FtpRecord {
     /// Time the command was sent.
@@ -93,6 +95,10 @@ pub struct FtpRecord {
     pub reply_code: Option<u16>,
     pub reply_msg: Option<String>,
     pub data_channel: Option<DataChannel>,
+    /// MIME type of the file on the data connection, when sniffed before this record.
+    pub mime_type: Option<String>,
+    /// The file on the data connection, when it began before this record.
+    pub fuid: Option<String>,
     /// Zeek writes this command to ftp.log (`FTP::logged_commands`); the others are kept for
     /// EVE, which logs every command.
     pub logged: bool,
@@ -109,6 +115,9 @@ impl FtpRecord {
         o.str("command", &self.command);
         if let Some(a) = &self.arg {
             o.str("arg", a);
+        }
+        if let Some(m) = &self.mime_type {
+            o.str("mime_type", m);
         }
         if let Some(n) = self.file_size {
             o.raw("file_size", n);
@@ -128,6 +137,9 @@ impl FtpRecord {
                 o.display("data_channel.resp_h", h);
             }
             o.raw("data_channel.resp_p", d.resp_p);
+        }
+        if let Some(f) = &self.fuid {
+            o.str("fuid", f);
         }
     }
 }

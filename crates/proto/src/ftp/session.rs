@@ -180,6 +180,9 @@ pub struct FtpSession {
     reply_msg: Option<String>,
     file_size: Option<u64>,
     data_channel: Option<DataChannel>,
+    /// The file on a data connection (fuid, MIME type once sniffed), for the next record, as
+    /// Zeek's connection-wide ftp state carries it.
+    data_file: Option<(String, Option<&'static str>)>,
     expected: Vec<DataChannel>,
     /// Channels announced since the flow layer last asked (`take_expected`), bounded like
     /// `expected`.
@@ -226,6 +229,7 @@ impl FtpSession {
             reply_msg: None,
             file_size: None,
             data_channel: None,
+            data_file: None,
             expected: Vec::new(),
             fresh: Vec::new(),
             multi: None,
@@ -328,12 +332,18 @@ impl FtpSession {
                     .as_ref()
                     .map(|m| cut(m, self.cfg.max_reply_msg_length)),
                 data_channel: self.data_channel,
+                mime_type: self
+                    .data_file
+                    .as_ref()
+                    .and_then(|(_, m)| m.map(str::to_string)),
+                fuid: self.data_file.as_ref().map(|(f, _)| f.clone()),
                 logged: self.cfg.logged_commands.contains(&ca.cmd),
             };
             out.push(AppRecord::Ftp(rec));
         }
         self.file_size = None;
         self.data_channel = None;
+        self.data_file = None;
     }
 
     fn add_channel(&mut self, ch: DataChannel) {
@@ -609,6 +619,15 @@ impl SessionParser for FtpSession {
         FtpSession::handed_to_tls(self)
     }
 
+    fn data_file(&mut self, notice: &crate::ftp::DataFileNotice) {
+        // A MIME type only improves on what is known of the same file.
+        let mime = match &self.data_file {
+            Some((f, m)) if *f == notice.fuid => notice.mime_type.or(*m),
+            _ => notice.mime_type,
+        };
+        self.data_file = Some((notice.fuid.clone(), mime));
+    }
+
     fn take_expected(&mut self, out: &mut Vec<crate::ExpectedConn>) {
         out.extend(self.fresh.drain(..).filter_map(|ch| {
             Some(crate::ExpectedConn {
@@ -674,4 +693,11 @@ pub fn fuzz(data: &[u8]) {
     }
     crate::fuzz_session(&mut s, rest, 3);
     let _ = s.expected_data_channels();
+    // The same bytes as a data connection's content, with its notices passed back.
+    let mut d = crate::ftp::FtpDataSession::new(crate::FileHashes::ALL);
+    crate::fuzz_session(&mut d, rest, 3);
+    d.closed();
+    if let Some(n) = d.take_data_file() {
+        s.data_file(&n);
+    }
 }

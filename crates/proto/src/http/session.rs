@@ -263,18 +263,12 @@ impl Default for HttpSession {
 /// A Zeek-looking file id ("F" + 17 base62 characters), derived from the connection's first
 /// packet time, the transaction and the direction, so runs are reproducible.
 fn make_fuid(ts: i64, depth: u32, is_orig: bool, n: u64) -> String {
-    const A: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut h = Sha256::new();
-    h.update(ts.to_be_bytes());
-    h.update(depth.to_be_bytes());
-    h.update([is_orig as u8]);
-    h.update(n.to_be_bytes());
-    let d = h.finalize();
-    let mut s = String::from("F");
-    for b in d.iter().take(17) {
-        s.push(A[*b as usize % A.len()] as char);
-    }
-    s
+    crate::file_hash::file_id(&[
+        &ts.to_be_bytes(),
+        &depth.to_be_bytes(),
+        &[is_orig as u8],
+        &n.to_be_bytes(),
+    ])
 }
 
 /// The file id of a range-requested file: from its URL, the same in every connection.

@@ -704,17 +704,5 @@ pub fn fuzz(data: &[u8]) {
 
 /// A file id from the handle's first data time, name and direction (reproducible runs).
 fn smb_fuid(ts: i64, name: &str, write: bool) -> String {
-    use sha2::{Digest, Sha256};
-    const A: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut h = Sha256::new();
-    h.update(b"smb");
-    h.update(ts.to_be_bytes());
-    h.update(name.as_bytes());
-    h.update([write as u8]);
-    let d = h.finalize();
-    let mut s = String::from("F");
-    for b in d.iter().take(17) {
-        s.push(A[*b as usize % A.len()] as char);
-    }
-    s
+    crate::file_hash::file_id(&[b"smb", &ts.to_be_bytes(), name.as_bytes(), &[write as u8]])
 }

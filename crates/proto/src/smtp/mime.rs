@@ -17,7 +17,6 @@ use crate::http::parser::{
 };
 use crate::http::{mime, FileRecord};
 use crate::{FileDigestValues, FileDigests, FileHashes, FinishedDigests};
-use sha2::{Digest, Sha256};
 
 /// Longest message split into files.
 pub const MAX_MESSAGE: usize = 4 * 1024 * 1024;
@@ -134,18 +133,12 @@ impl MessageFiles {
 
 /// A file id derived from the message and the entity, so runs are reproducible.
 fn fuid(ts: i64, trans_depth: u32, depth: u32) -> String {
-    const A: &[u8] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
-    let mut h = Sha256::new();
-    h.update(b"smtp");
-    h.update(ts.to_be_bytes());
-    h.update(trans_depth.to_be_bytes());
-    h.update(depth.to_be_bytes());
-    let d = h.finalize();
-    let mut s = String::from("F");
-    for b in d.iter().take(17) {
-        s.push(A[*b as usize % A.len()] as char);
-    }
-    s
+    crate::file_hash::file_id(&[
+        b"smtp",
+        &ts.to_be_bytes(),
+        &trans_depth.to_be_bytes(),
+        &depth.to_be_bytes(),
+    ])
 }
 
 fn find(h: &[u8], n: &[u8]) -> Option<usize> {
