@@ -884,7 +884,8 @@ impl EveWriter {
     /// their angle brackets; Suricata writes the command's argument, `<address>`, so the
     /// brackets are put back), and, when the message's headers were seen, the `email` object:
     /// `from`, `to`, `cc` and `subject` as in the headers and `status` `PARSE_DONE` (the
-    /// record is written once the message ended), when the message (headers or body) was seen. The MIME details Suricata adds (`url`,
+    /// record is written once the message ended), when message content was sent (even empty).
+    /// Transactions Zeek does not log (a DATA attempt without envelope) are events too. The MIME details Suricata adds (`url`,
     /// `attachment`, `received`, ...) are not kept.
     fn smtp(&mut self, e: &AppEvent, uid: &str) -> std::io::Result<()> {
         let AppRecord::Smtp(m) = &e.record else {
@@ -907,7 +908,8 @@ impl EveWriter {
             n.str_array("rcpt_to", &v);
         }
         n.end();
-        let message = m.from.is_some()
+        let message = m.message
+            || m.from.is_some()
             || !m.to.is_empty()
             || !m.cc.is_empty()
             || m.subject.is_some()

@@ -217,11 +217,12 @@ impl AppRecord {
     }
 
     /// Whether the record belongs in its Zeek log (an FTP command Zeek does not log, an SMB
-    /// command transaction, are kept for EVE only).
+    /// command transaction, an SMTP transaction without envelope, are kept for EVE only).
     pub fn in_zeek_log(&self) -> bool {
         match self {
             AppRecord::Ftp(r) => r.logged,
             AppRecord::SmbCmd(_) => false,
+            AppRecord::Smtp(r) => !r.eve_only,
             _ => true,
         }
     }
