@@ -109,6 +109,29 @@ fn transact_nm_pipe(w: &[u8]) -> Option<u16> {
     u16_at(w, 30)
 }
 
+/// The file name of an NT_CREATE_ANDX request (its length at word 5), without leading
+/// backslashes.
+fn nt_create_name(b: &Block, unicode: bool) -> String {
+    let nlen = u16_at(b.words, 5).unwrap_or(0) as usize;
+    let name = if unicode {
+        let pad = b.bytes_off & 1;
+        let raw = b.bytes.get(pad..).unwrap_or(&[]);
+        utf16(&raw[..raw.len().min(nlen)])
+    } else {
+        oem(&b.bytes[..b.bytes.len().min(nlen)])
+    };
+    clean_name(name)
+}
+
+/// The data of a READ_ANDX response (length low and high, offset in its words).
+fn read_andx_data<'a>(m: &'a [u8], w: &[u8]) -> Option<&'a [u8]> {
+    let (lo, o) = (u16_at(w, 10)?, u16_at(w, 12)?);
+    let hi = u16_at(w, 14).unwrap_or(0) as usize;
+    let len = lo as usize | (hi & 0xff) << 16;
+    let d = m.get(o as usize..).unwrap_or(&[]);
+    Some(&d[..d.len().min(len)])
+}
+
 /// Native OS and LAN manager strings at `at` in a session setup's bytes.
 fn native(b: &Block, at: usize, unicode: bool) -> (String, String) {
     let (os, next) = string_at(b, at, unicode);
@@ -282,15 +305,7 @@ impl State {
                 rec.share_pipe = false;
             }
             cmd::NT_CREATE_ANDX => {
-                let nlen = u16_at(w, 5).unwrap_or(0) as usize;
-                let name = if unicode {
-                    let pad = b.bytes_off & 1;
-                    let raw = b.bytes.get(pad..).unwrap_or(&[]);
-                    utf16(&raw[..raw.len().min(nlen)])
-                } else {
-                    oem(&b.bytes[..b.bytes.len().min(nlen)])
-                };
-                let name = clean_name(name);
+                let name = nt_create_name(b, unicode);
                 rec.filename = (!name.is_empty()).then_some(name);
                 rec.disposition = u32_at(w, 35);
                 rec.delete_on_close = u32_at(w, 39).is_some_and(|o| o & FILE_DELETE_ON_CLOSE != 0);
@@ -364,12 +379,7 @@ impl State {
                 r.fuid = u16_at(w, 5).map(u128::from);
             }
             cmd::READ_ANDX => {
-                if let (Some(lo), Some(o)) = (u16_at(w, 10), u16_at(w, 12)) {
-                    let hi = u16_at(w, 14).unwrap_or(0) as usize;
-                    let len = lo as usize | (hi & 0xff) << 16;
-                    let d = m.get(o as usize..).unwrap_or(&[]);
-                    read = Some(&d[..d.len().min(len)]);
-                }
+                read = read_andx_data(m, w);
             }
             cmd::TRANSACTION => {
                 if let Some(rpc) = r.rpc.as_mut() {
@@ -417,20 +427,11 @@ impl State {
             }
             cmd::NT_CREATE_ANDX => {
                 let opts = u32_at(w, 39).unwrap_or(0);
-                let nlen = u16_at(w, 5).unwrap_or(0) as usize;
-                let name = if unicode {
-                    let pad = b.bytes_off & 1;
-                    let raw = b.bytes.get(pad..).unwrap_or(&[]);
-                    utf16(&raw[..raw.len().min(nlen)])
-                } else {
-                    let raw = &b.bytes[..b.bytes.len().min(nlen)];
-                    oem(raw)
-                };
                 self.add_pending(
                     key,
                     Pending::Create {
                         tree: tid as u32,
-                        name: clean_name(name),
+                        name: nt_create_name(b, unicode),
                         delete_on_close: opts & FILE_DELETE_ON_CLOSE != 0,
                     },
                 );
@@ -585,13 +586,9 @@ impl State {
                 );
             }
             (cmd::READ_ANDX, Pending::Read { fid: Some(fid) }) => {
-                let (Some(lo), Some(o)) = (u16_at(w, 10), u16_at(w, 12)) else {
+                let Some(data) = read_andx_data(m, w) else {
                     return;
                 };
-                let hi = u16_at(w, 14).unwrap_or(0) as usize;
-                let len = lo as usize | (hi & 0xff) << 16;
-                let data = m.get(o as usize..).unwrap_or(&[]);
-                let data = &data[..data.len().min(len)];
                 self.pipe_data(ts, (1, fid), dir, data, out);
             }
             (cmd::TRANSACTION, Pending::Trans { fid }) => {
