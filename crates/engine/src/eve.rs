@@ -234,7 +234,7 @@ impl EveWriter {
             AppRecord::Ftp(_) => self.ftp(e, &uid),
             AppRecord::Ldap(_) | AppRecord::LdapSearch(_) => self.ldap(e, &uid),
             AppRecord::DceRpc(_) => self.dcerpc(e, &uid),
-            AppRecord::SmbMapping(_) | AppRecord::SmbFiles(_) => self.smb(e, &uid),
+            AppRecord::SmbCmd(_) => self.smb(e, &uid),
             _ => Ok(()),
         }
     }
@@ -880,7 +880,8 @@ impl EveWriter {
     /// their angle brackets; Suricata writes the command's argument, `<address>`, so the
     /// brackets are put back), and, when the message's headers were seen, the `email` object:
     /// `from`, `to`, `cc` and `subject` as in the headers and `status` `PARSE_DONE` (the
-    /// record is written once the message ended), when the message (headers or body) was seen. The MIME details Suricata adds (`url`,
+    /// record is written once the message ended), when message content was sent (even empty).
+    /// Transactions Zeek does not log (a DATA attempt without envelope) are events too. The MIME details Suricata adds (`url`,
     /// `attachment`, `received`, ...) are not kept.
     fn smtp(&mut self, e: &AppEvent, uid: &str) -> std::io::Result<()> {
         let AppRecord::Smtp(m) = &e.record else {
@@ -903,7 +904,8 @@ impl EveWriter {
             n.str_array("rcpt_to", &v);
         }
         n.end();
-        let message = m.from.is_some()
+        let message = m.message
+            || m.from.is_some()
             || !m.to.is_empty()
             || !m.cc.is_empty()
             || m.subject.is_some()
@@ -1165,96 +1167,108 @@ impl EveWriter {
         self.emit()
     }
 
-    /// An `smb` event per smb_mapping.log or smb_files.log record, as the SMB command that
-    /// produced it (SMB1 or SMB2 names by the dialect the record shows):
-    /// * a tree mapping is a successful tree connect (`STATUS_SUCCESS`) with the UNC path in
-    ///   `share`, or in `named_pipe` for an IPC share, and `share_type` (`FILE`, `PIPE`,
-    ///   `PRINT`); a mapping is SMB1 when it has the SMB1-only service type;
-    /// * a file open is a successful create (`STATUS_SUCCESS`) with `filename`, `size` and the
-    ///   MAC times in seconds; reads, writes and closes are the read, write and close
-    ///   commands with `filename` (their status is not kept); a rename is SMB2's set-info
-    ///   command (SMB1 renames have several commands: none written) with `rename.from`/`to`.
-    ///   Deletes (a disposition flag in Suricata's events) are not written.
-    ///
-    /// Not kept, so not written: `dialect`, `status` of other commands, `tree_id`,
-    /// `session_id`, `fuid`, `disposition`, `access`, `tx_id`.
+    /// An `smb` event per SMB transaction ([`netloupe_proto::smb::SmbCmdRecord`]: a command
+    /// and its response; the reads, or the writes, of one open file; a write to a named pipe
+    /// with the RPC response read after it), as Suricata logs them: `id` (from 1 per
+    /// connection), `dialect` (`unknown` when the negotiation was not seen), `command`,
+    /// `status` and `status_code` (none for a request never answered), `session_id`,
+    /// `tree_id`, and what the command carries: `filename`, `share` or `named_pipe` (the
+    /// tree's UNC path), `share_type` of tree connects, a create's `disposition`, `access`
+    /// (`normal` or `delete on close`, also for a delete disposition set on an open file),
+    /// times in seconds and `size`, `fuid` (SMB2 file ids),
+    /// `rename`, a negotiation's `client_dialects` and `server_guid`, SMB1 session setups'
+    /// native OS and LAN manager (`request`, `response`), and the DCE/RPC PDU types of pipe
+    /// transactions (`dcerpc.request`, `dcerpc.response`, `UNREPLIED` when none, `opnum`,
+    /// `call_id`). Not written: NTLMSSP and Kerberos details, bind interfaces. Tree mappings
+    /// and file actions (the smb_mapping.log and smb_files.log records) have no event of
+    /// their own: their commands do.
     fn smb(&mut self, e: &AppEvent, uid: &str) -> std::io::Result<()> {
+        use netloupe_proto::smb::names;
+        let AppRecord::SmbCmd(r) = &e.record else {
+            return Ok(());
+        };
         let cid = event_community_id(e, self.seed, false);
-        let ts = e.record.ts_ns();
-        let mut o = self.begin(ts, uid, "smb", e, false, "TCP");
+        let mut o = self.begin(r.ts_ns, uid, "smb", e, false, "TCP");
         o.key("smb");
         let mut n = JsonObject::new(o.out());
-        match &e.record {
-            AppRecord::SmbMapping(m) => {
-                let smb1 = m.service.is_some();
-                n.str(
-                    "command",
-                    if smb1 {
-                        "SMB1_COMMAND_TREE_CONNECT_ANDX"
-                    } else {
-                        "SMB2_COMMAND_TREE_CONNECT"
-                    },
-                );
-                n.str("status", "STATUS_SUCCESS");
-                if let Some(p) = &m.path {
-                    let pipe = m.share_type == "PIPE";
-                    n.str(if pipe { "named_pipe" } else { "share" }, p);
-                }
-                let t = match m.share_type.as_str() {
-                    "DISK" => "FILE",
-                    "PRINTER" => "PRINT",
-                    t => t,
-                };
-                n.str("share_type", t);
+        n.raw("id", r.id);
+        n.str("dialect", r.dialect.as_deref().unwrap_or("unknown"));
+        match r.command_name() {
+            Some(c) => n.str("command", c),
+            None => n.str("command", &format!("{:#x}", r.command)),
+        }
+        if let Some(s) = r.status {
+            n.str("status", &s.name());
+            n.str("status_code", &s.code());
+        }
+        n.raw("session_id", r.session_id);
+        n.raw("tree_id", r.tree_id);
+        if let Some(f) = &r.filename {
+            n.str("filename", f);
+        }
+        if let Some(sh) = &r.share {
+            n.str(if r.share_pipe { "named_pipe" } else { "share" }, sh);
+        }
+        if let Some(t) = r.share_type {
+            n.str("share_type", t);
+        }
+        if let Some(d) = r.disposition.and_then(names::disposition) {
+            n.str("disposition", d);
+        }
+        if r.disposition.is_some() || r.delete_on_close {
+            n.str(
+                "access",
+                if r.delete_on_close {
+                    "delete on close"
+                } else {
+                    "normal"
+                },
+            );
+        }
+        if let Some([c, a, m, ch]) = r.times {
+            n.raw("created", c);
+            n.raw("accessed", a);
+            n.raw("modified", m);
+            n.raw("changed", ch);
+        }
+        if let Some(sz) = r.size {
+            n.raw("size", sz);
+        }
+        if let (Some(f), false) = (r.fuid, r.smb1) {
+            n.str("fuid", &names::guid(f));
+        }
+        if let Some((from, to)) = &r.rename {
+            n.key("rename");
+            let mut x = JsonObject::new(n.out());
+            x.str("from", from);
+            x.str("to", to);
+            x.end();
+        }
+        if !r.client_dialects.is_empty() {
+            n.str_array("client_dialects", &r.client_dialects);
+        }
+        if let Some(g) = r.server_guid {
+            n.str("server_guid", &names::guid(g));
+        }
+        for (k, v) in [("request", &r.native[0]), ("response", &r.native[1])] {
+            if let Some((os, lm)) = v {
+                n.key(k);
+                let mut x = JsonObject::new(n.out());
+                x.str("native_os", os);
+                x.str("native_lm", lm);
+                x.end();
             }
-            AppRecord::SmbFiles(f) => {
-                use netloupe_proto::smb::SmbAction;
-                let smb1 = f.version == 1;
-                let cmd = match (f.action, smb1) {
-                    (SmbAction::Open, false) => "SMB2_COMMAND_CREATE",
-                    (SmbAction::Open, true) => "SMB1_COMMAND_NT_CREATE_ANDX",
-                    (SmbAction::Read, false) => "SMB2_COMMAND_READ",
-                    (SmbAction::Read, true) => "SMB1_COMMAND_READ_ANDX",
-                    (SmbAction::Write, false) => "SMB2_COMMAND_WRITE",
-                    (SmbAction::Write, true) => "SMB1_COMMAND_WRITE_ANDX",
-                    (SmbAction::Close, false) => "SMB2_COMMAND_CLOSE",
-                    (SmbAction::Close, true) => "SMB1_COMMAND_CLOSE",
-                    (SmbAction::Rename, false) => "SMB2_COMMAND_SET_INFO",
-                    // SMB1 renames have several commands; deletes are a disposition flag.
-                    (SmbAction::Rename, true) => "",
-                    (SmbAction::Delete, _) => return Ok(()),
-                };
-                if !cmd.is_empty() {
-                    n.str("command", cmd);
-                }
-                if f.action == SmbAction::Rename {
-                    n.key("rename");
-                    let mut r = JsonObject::new(n.out());
-                    if let Some(p) = &f.prev_name {
-                        r.str("from", p);
-                    }
-                    if let Some(p) = &f.name {
-                        r.str("to", p);
-                    }
-                    r.end();
-                }
-                if f.action == SmbAction::Open {
-                    n.str("status", "STATUS_SUCCESS");
-                }
-                if let Some(name) = f.name.as_deref().filter(|n| *n != "<share_root>") {
-                    n.str("filename", name);
-                }
-                if f.action == SmbAction::Open {
-                    if let Some(t) = &f.times {
-                        n.raw("created", t.created.div_euclid(1_000_000_000));
-                        n.raw("accessed", t.accessed.div_euclid(1_000_000_000));
-                        n.raw("modified", t.modified.div_euclid(1_000_000_000));
-                        n.raw("changed", t.changed.div_euclid(1_000_000_000));
-                    }
-                    n.raw("size", f.size);
-                }
+        }
+        if let Some(rpc) = &r.rpc {
+            n.key("dcerpc");
+            let mut x = JsonObject::new(n.out());
+            x.str("request", dcerpc_ptype(rpc.request));
+            x.str("response", rpc.response.map_or("UNREPLIED", dcerpc_ptype));
+            if let Some(op) = rpc.opnum {
+                x.raw("opnum", op);
             }
-            _ => return Ok(()),
+            x.raw("call_id", rpc.call_id);
+            x.end();
         }
         n.end();
         app_event_tail(o, "smb", &cid);
@@ -1263,6 +1277,33 @@ impl EveWriter {
 
     pub(crate) fn finish(mut self) -> std::io::Result<()> {
         self.out.flush()
+    }
+}
+
+/// A DCE/RPC PDU type as Suricata names it (C706 12.6.4).
+fn dcerpc_ptype(t: u8) -> &'static str {
+    match t {
+        0 => "REQUEST",
+        1 => "PING",
+        2 => "RESPONSE",
+        3 => "FAULT",
+        4 => "WORKING",
+        5 => "NOCALL",
+        6 => "REJECT",
+        7 => "ACK",
+        8 => "CL_CANCEL",
+        9 => "FACK",
+        10 => "CANCEL_ACK",
+        11 => "BIND",
+        12 => "BINDACK",
+        13 => "BINDNAK",
+        14 => "ALTER_CONTEXT",
+        15 => "ALTER_CONTEXT_RESP",
+        16 => "AUTH3",
+        17 => "SHUTDOWN",
+        18 => "CO_CANCEL",
+        19 => "ORPHANED",
+        _ => "UNKNOWN",
     }
 }
 
@@ -2479,91 +2520,104 @@ mod tests {
 
     #[test]
     fn smb_events() {
-        use netloupe_proto::smb::{SmbAction, SmbFilesRecord, SmbMappingRecord, SmbTimes};
-        let map = SmbMappingRecord {
+        use netloupe_proto::smb::{SmbCmdRecord, SmbRpc, SmbStatus};
+        // The tree connect and create of suricata-verify's smb2-05 (mimikatz copied).
+        let tree = SmbCmdRecord {
             ts_ns: 1_000_000_000,
-            path: Some("\\\\admin-pc\\c$".into()),
-            share_type: "DISK".into(),
+            id: 3,
+            command: 3,
+            dialect: Some("2.10".into()),
+            status: Some(SmbStatus::Nt(0)),
+            session_id: 4_398_046_511_121,
+            tree_id: 1,
+            share: Some("\\\\admin-pc\\c$".into()),
+            share_type: Some("FILE"),
             ..Default::default()
         };
-        let ipc = SmbMappingRecord {
-            path: Some("\\\\dc1\\IPC$".into()),
-            share_type: "PIPE".into(),
-            service: Some("IPC".into()),
-            ..map.clone()
+        let create = SmbCmdRecord {
+            id: 4,
+            command: 5,
+            share_type: None,
+            filename: Some("temp\\mimikatz.exe".into()),
+            disposition: Some(1),
+            times: Some([1_512_585_399, 1_512_585_399, 1_512_171_135, 1_512_585_399]),
+            size: Some(804_352),
+            fuid: Some(u128::from_le_bytes([
+                0x49, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0xff, 0xff, 0xff, 0xff,
+            ])),
+            ..tree.clone()
         };
-        let open = SmbFilesRecord {
-            ts_ns: 2_000_000_000,
-            action: SmbAction::Open,
-            name: Some("temp\\mimikatz.exe".into()),
-            size: 804_352,
-            times: Some(SmbTimes {
-                modified: 1_512_171_135_500_000_000,
-                accessed: 1_512_585_399_000_000_000,
-                created: 1_512_585_399_000_000_000,
-                changed: 1_512_585_399_000_000_000,
+        // An SMB1 logoff refused with a DOS error (smb1-02), a pipe write never answered.
+        let logoff = SmbCmdRecord {
+            id: 3,
+            smb1: true,
+            command: 0x74,
+            dialect: None,
+            status: Some(SmbStatus::Dos {
+                class: 2,
+                code: 0x5b,
             }),
-            version: 2,
+            tree_id: 65535,
             ..Default::default()
         };
-        let read = SmbFilesRecord {
-            action: SmbAction::Read,
-            version: 1,
-            ..open.clone()
-        };
-        let rename = SmbFilesRecord {
-            action: SmbAction::Rename,
-            prev_name: Some("a.txt".into()),
-            name: Some("b.txt".into()),
-            ..open.clone()
-        };
-        let delete = SmbFilesRecord {
-            action: SmbAction::Delete,
-            ..open.clone()
+        let bind = SmbCmdRecord {
+            id: 5,
+            command: 9,
+            share: Some("\\\\dc1\\IPC$".into()),
+            share_pipe: true,
+            rpc: Some(SmbRpc {
+                request: 11,
+                response: None,
+                opnum: None,
+                call_id: 2,
+            }),
+            ..Default::default()
         };
         let ev = events_for(
             "smb",
             ("10.0.0.1", 50000, "10.0.0.2", 445, 6),
             vec![
-                AppRecord::SmbMapping(map),
-                AppRecord::SmbMapping(ipc),
-                AppRecord::SmbFiles(open),
-                AppRecord::SmbFiles(read),
-                AppRecord::SmbFiles(rename),
-                AppRecord::SmbFiles(delete),
+                AppRecord::SmbCmd(tree),
+                AppRecord::SmbCmd(create),
+                AppRecord::SmbCmd(logoff),
+                AppRecord::SmbCmd(bind),
             ],
         );
-        assert_eq!(ev.len(), 5);
+        assert_eq!(ev.len(), 4);
         assert_eq!(ev[0]["event_type"].as_str(), Some("smb"));
         assert_eq!(ev[0]["app_proto"].as_str(), Some("smb"));
         let s = &ev[0]["smb"];
+        assert_eq!(s["id"].as_u64(), Some(3));
+        assert_eq!(s["dialect"].as_str(), Some("2.10"));
         assert_eq!(s["command"].as_str(), Some("SMB2_COMMAND_TREE_CONNECT"));
         assert_eq!(s["status"].as_str(), Some("STATUS_SUCCESS"));
+        assert_eq!(s["status_code"].as_str(), Some("0x0"));
+        assert_eq!(s["session_id"].as_u64(), Some(4_398_046_511_121));
+        assert_eq!(s["tree_id"].as_u64(), Some(1));
         assert_eq!(s["share"].as_str(), Some("\\\\admin-pc\\c$"));
         assert_eq!(s["share_type"].as_str(), Some("FILE"));
         let s = &ev[1]["smb"];
-        assert_eq!(
-            s["command"].as_str(),
-            Some("SMB1_COMMAND_TREE_CONNECT_ANDX")
-        );
-        assert_eq!(s["named_pipe"].as_str(), Some("\\\\dc1\\IPC$"));
-        assert!(s.get("share").is_none());
-        assert_eq!(s["share_type"].as_str(), Some("PIPE"));
-        let s = &ev[2]["smb"];
         assert_eq!(s["command"].as_str(), Some("SMB2_COMMAND_CREATE"));
-        assert_eq!(s["status"].as_str(), Some("STATUS_SUCCESS"));
         assert_eq!(s["filename"].as_str(), Some("temp\\mimikatz.exe"));
+        assert_eq!(s["disposition"].as_str(), Some("FILE_OPEN"));
+        assert_eq!(s["access"].as_str(), Some("normal"));
         assert_eq!(s["size"].as_u64(), Some(804_352));
         assert_eq!(s["modified"].as_i64(), Some(1_512_171_135));
         assert_eq!(s["created"].as_i64(), Some(1_512_585_399));
+        assert_eq!(
+            s["fuid"].as_str(),
+            Some("00000049-0000-0000-0001-0000ffffffff")
+        );
+        let s = &ev[2]["smb"];
+        assert_eq!(s["dialect"].as_str(), Some("unknown"));
+        assert_eq!(s["command"].as_str(), Some("SMB1_COMMAND_LOGOFF_ANDX"));
+        assert_eq!(s["status"].as_str(), Some("SRV_BADUID"));
+        assert_eq!(s["status_code"].as_str(), Some("0x005b"));
         let s = &ev[3]["smb"];
-        assert_eq!(s["command"].as_str(), Some("SMB1_COMMAND_READ_ANDX"));
         assert!(s.get("status").is_none());
-        assert!(s.get("size").is_none());
-        let s = &ev[4]["smb"];
-        assert_eq!(s["command"].as_str(), Some("SMB2_COMMAND_SET_INFO"));
-        assert_eq!(s["rename"]["from"].as_str(), Some("a.txt"));
-        assert_eq!(s["rename"]["to"].as_str(), Some("b.txt"));
+        assert_eq!(s["named_pipe"].as_str(), Some("\\\\dc1\\IPC$"));
+        assert_eq!(s["dcerpc"]["request"].as_str(), Some("BIND"));
+        assert_eq!(s["dcerpc"]["response"].as_str(), Some("UNREPLIED"));
     }
 
     #[test]

@@ -130,6 +130,8 @@ pub enum AppRecord {
     LdapSearch(ldap::LdapSearchRecord),
     SmbMapping(smb::SmbMappingRecord),
     SmbFiles(smb::SmbFilesRecord),
+    /// An SMB command transaction, for EVE only (Zeek's smb_cmd.log is not loaded by default).
+    SmbCmd(smb::SmbCmdRecord),
     DceRpc(dcerpc::DceRpcRecord),
     /// A file seen on its own (files.log), outside an HTTP or SMTP record: SMB reads and
     /// writes.
@@ -225,11 +227,13 @@ impl AppRecord {
         }
     }
 
-    /// Whether the record belongs in its Zeek log (an FTP command Zeek does not log is kept
-    /// for EVE only).
+    /// Whether the record belongs in its Zeek log (an FTP command Zeek does not log, an SMB
+    /// command transaction, an SMTP transaction without envelope, are kept for EVE only).
     pub fn in_zeek_log(&self) -> bool {
         match self {
             AppRecord::Ftp(r) => r.logged,
+            AppRecord::SmbCmd(_) => false,
+            AppRecord::Smtp(r) => !r.eve_only,
             _ => true,
         }
     }
@@ -253,6 +257,7 @@ impl AppRecord {
             AppRecord::LdapSearch(r) => r.ts_ns,
             AppRecord::SmbMapping(r) => r.ts_ns,
             AppRecord::SmbFiles(r) => r.ts_ns,
+            AppRecord::SmbCmd(r) => r.ts_ns,
             AppRecord::DceRpc(r) => r.ts_ns,
             AppRecord::File(r) => r.ts_ns,
         }
@@ -277,6 +282,7 @@ impl AppRecord {
             AppRecord::LdapSearch(r) => r.write_json(o),
             AppRecord::SmbMapping(r) => r.write_json(o),
             AppRecord::SmbFiles(r) => r.write_json(o),
+            AppRecord::SmbCmd(r) => r.write_json(o),
             AppRecord::DceRpc(r) => r.write_json(o),
             AppRecord::File(r) => r.write_json(o),
         }
@@ -301,6 +307,7 @@ impl AppRecord {
             AppRecord::LdapSearch(_) => "ldap_search",
             AppRecord::SmbMapping(_) => "smb_mapping",
             AppRecord::SmbFiles(_) => "smb_files",
+            AppRecord::SmbCmd(_) => "smb_cmd",
             AppRecord::DceRpc(_) => "dce_rpc",
             AppRecord::File(_) => "files",
         }

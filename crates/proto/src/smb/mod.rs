@@ -14,9 +14,11 @@
 //! file data, is skipped); 256 trees, 1024 open files, 64 pipes with RPC state, 4096
 //! outstanding requests, 16 NTLM tokens of ≤ 16 KiB; names are cut at 1024 characters.
 
+pub mod names;
 pub mod session;
 pub mod smb1;
 pub mod smb2;
+mod tx;
 pub mod util;
 
 pub use session::{fuzz, NtlmBlob, SmbSession};
@@ -126,6 +128,118 @@ impl SmbFilesRecord {
             o.ts("times.accessed", t.accessed);
             o.ts("times.created", t.created);
             o.ts("times.changed", t.changed);
+        }
+    }
+}
+
+/// The status of an SMB response: an NTSTATUS, or an SMB1 DOS error class and code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum SmbStatus {
+    Nt(u32),
+    Dos { class: u8, code: u16 },
+}
+
+impl SmbStatus {
+    /// Its name (`STATUS_SUCCESS`, `SRV_BADUID`), or its code when it has none here.
+    pub fn name(self) -> String {
+        match self {
+            SmbStatus::Nt(s) => names::nt_status(s).map_or_else(|| self.code(), str::to_string),
+            SmbStatus::Dos { class, code } => {
+                names::dos_error(class, code).unwrap_or_else(|| self.code())
+            }
+        }
+    }
+
+    /// Its code as Suricata's `status_code`: NTSTATUS in hex (`0x0`, `0xc0000016`), a DOS
+    /// error's code in four hex digits (`0x005b`).
+    pub fn code(self) -> String {
+        match self {
+            SmbStatus::Nt(s) => format!("{s:#x}"),
+            SmbStatus::Dos { code, .. } => format!("0x{code:04x}"),
+        }
+    }
+
+    pub fn is_success(self) -> bool {
+        matches!(self, SmbStatus::Nt(0) | SmbStatus::Dos { class: 0, .. })
+    }
+}
+
+/// DCE/RPC carried by one SMB transaction on a named pipe.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct SmbRpc {
+    /// PDU type of the request (`dcerpc::pdu::ptype`).
+    pub request: u8,
+    /// PDU type of the response, when seen.
+    pub response: Option<u8>,
+    pub opnum: Option<u16>,
+    pub call_id: u32,
+}
+
+/// One SMB transaction, as Suricata logs them (an EVE `smb` event; not in Zeek's logs): a
+/// command and its response; for file data, all the reads (or all the writes) of one open
+/// file; for a named pipe, one write with the RPC response read after it. A request never
+/// answered is kept with no status.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SmbCmdRecord {
+    /// Time of the response (of the request when none was seen).
+    pub ts_ns: i64,
+    /// Transactions of the connection numbered from 1 in the order they began.
+    pub id: u64,
+    /// SMB1 (true) or SMB2/3.
+    pub smb1: bool,
+    /// SMB1 or SMB2 command code.
+    pub command: u16,
+    /// Dialect negotiated (SMB2 revision as `3.00`, SMB1 dialect string), when the
+    /// negotiation was seen.
+    pub dialect: Option<String>,
+    pub status: Option<SmbStatus>,
+    pub session_id: u64,
+    pub tree_id: u32,
+    pub filename: Option<String>,
+    /// UNC path of the tree, and whether it is a named pipe share (IPC).
+    pub share: Option<String>,
+    pub share_pipe: bool,
+    /// Tree connects: `FILE`, `PIPE` or `PRINT`.
+    pub share_type: Option<&'static str>,
+    pub disposition: Option<u32>,
+    pub delete_on_close: bool,
+    /// Creates: created, accessed, modified, changed (seconds since the epoch, 0 when unset).
+    pub times: Option<[i64; 4]>,
+    pub size: Option<u64>,
+    pub fuid: Option<u128>,
+    /// Renames: (from, to).
+    pub rename: Option<(String, String)>,
+    /// Negotiation: the dialects the client offered, the server's GUID.
+    pub client_dialects: Vec<String>,
+    pub server_guid: Option<u128>,
+    /// SMB1 session setups: native OS and LAN manager of the request and of the response.
+    pub native: [Option<(String, String)>; 2],
+    pub rpc: Option<SmbRpc>,
+}
+
+impl SmbCmdRecord {
+    /// Writes the command, its status and the names it carries (the record is not in a Zeek
+    /// log; the EVE writer builds its own event).
+    pub fn write_json(&self, o: &mut JsonObject) {
+        if let Some(c) = self.command_name() {
+            o.str("command", c);
+        }
+        if let Some(s) = self.status {
+            o.str("status", &s.name());
+        }
+        for (k, v) in [("filename", &self.filename), ("share", &self.share)] {
+            if let Some(v) = v {
+                o.str(k, v);
+            }
+        }
+    }
+
+    /// The command's name (`SMB2_COMMAND_CREATE`, `SMB1_COMMAND_ECHO`).
+    pub fn command_name(&self) -> Option<&'static str> {
+        if self.smb1 {
+            names::smb1_command(self.command as u8)
+        } else {
+            names::smb2_command(self.command)
         }
     }
 }

@@ -1,8 +1,9 @@
 //! [`SmbSession`]: message framing (NetBIOS session service / direct TCP 4-byte header) and
 //! the per-connection state shared by the SMB1 and SMB2 command handlers.
 
+use super::tx::OpenTx;
 use super::util::{self, MAX_NAME};
-use super::{SmbAction, SmbFilesRecord, SmbMappingRecord, SmbTimes};
+use super::{SmbAction, SmbCmdRecord, SmbFilesRecord, SmbMappingRecord, SmbTimes};
 use crate::dcerpc::DceRpcConn;
 use crate::kerberos::{find_gssapi_krb5, KerberosTracker};
 use crate::ntlm::{parse_ntlmssp, NtlmMessage, NtlmTracker};
@@ -64,6 +65,10 @@ pub(crate) struct File {
     pub version: u8,
     /// Bytes written (0) and read (1) through this handle: files.log entries at close.
     pub xfer: [Option<Xfer>; 2],
+    /// The EVE transactions of its writes (0) and reads (1), logged at close.
+    pub data_tx: [Option<SmbCmdRecord>; 2],
+    /// A pipe write waiting for the read that brings its response.
+    pub rpc_tx: Option<SmbCmdRecord>,
 }
 
 /// Data moved through one file handle in one direction.
@@ -113,6 +118,9 @@ pub(crate) enum Pending {
     Other,
 }
 
+/// The name Zeek gives a create of the share itself (an empty name).
+pub(crate) const SHARE_ROOT: &str = "<share_root>";
+
 /// Key of trees and files: dialect (1 or 2) and id.
 pub(crate) type Key = (u8, u128);
 
@@ -132,6 +140,14 @@ pub(crate) struct State {
     krb_tracker: KerberosTracker,
     pub pipes: usize,
     pub smb_msgs: u64,
+    /// EVE transactions waiting for their response (see [`super::tx`]).
+    pub(crate) txs: HashMap<(u8, u64), OpenTx>,
+    /// Transactions numbered so far.
+    pub(crate) next_tx: u64,
+    /// Transactions logged unanswered because too many waited.
+    pub tx_evicted: u64,
+    /// The dialect negotiated, when the negotiation was seen.
+    pub(crate) dialect: Option<String>,
 }
 
 /// SMB over one TCP connection.
@@ -163,6 +179,10 @@ impl SmbSession {
                 krb_tracker: KerberosTracker::new(),
                 pipes: 0,
                 smb_msgs: 0,
+                txs: HashMap::new(),
+                next_tx: 0,
+                tx_evicted: 0,
+                dialect: None,
             },
             violated: false,
         }
@@ -171,6 +191,11 @@ impl SmbSession {
     /// NTLMSSP messages seen so far (session setups, RPC binds over pipes).
     pub fn ntlm_blobs(&self) -> &[NtlmBlob] {
         &self.st.ntlm
+    }
+
+    /// SMB transactions logged unanswered because too many requests waited.
+    pub fn tx_evicted(&self) -> u64 {
+        self.st.tx_evicted
     }
 
     /// Takes the NTLMSSP messages seen so far, for the NTLM parser.
@@ -364,7 +389,7 @@ impl State {
             None => is_pipe_name(&name),
         };
         let name = if name.is_empty() {
-            "<share_root>".to_string()
+            SHARE_ROOT.to_string()
         } else {
             name
         };
@@ -397,6 +422,8 @@ impl State {
             delete_on_close,
             version: key.0,
             xfer: [None, None],
+            data_tx: [None, None],
+            rpc_tx: None,
         };
         if !pipe {
             self.log_file(ts, SmbAction::Open, &f, None, None, out);
@@ -517,6 +544,7 @@ impl State {
     /// moved through it is logged as files (files.log, source SMB), writes first: Zeek ends an
     /// SMB file when its handle closes. The file's size is the total of what was read.
     pub(crate) fn closed(&mut self, f: &mut File, out: &mut Vec<AppRecord>) {
+        f.take_txs(out);
         if let Some(mut d) = f.dce.take() {
             d.end(out);
             self.pipes = self.pipes.saturating_sub(1);
@@ -602,6 +630,7 @@ impl State {
         let mut o = Vec::new();
         self.krb_tracker.flush(&mut o);
         out.extend(o.into_iter().map(AppRecord::Kerberos));
+        self.tx_flush(out);
         let mut keys: Vec<Key> = self.files.keys().copied().collect();
         keys.sort();
         for k in keys {

@@ -3,9 +3,12 @@
 //! transaction TransactNmPipe (RPC over pipes); AndX chains are followed (at most 16 links,
 //! each further on).
 
-use super::session::{Pending, State, Tree};
-use super::util::{filetime_ns, oem, slice, u16_at, u32_at, u64_at, u8_at, utf16, utf16_len};
-use super::SmbTimes;
+use super::session::{File, Pending, State, Tree};
+use super::tx::{data_kind, rpc_of, TxHead, TxKind};
+use super::util::{
+    filetime_ns, filetime_s, oem, slice, u16_at, u32_at, u64_at, u8_at, utf16, utf16_len,
+};
+use super::{SmbStatus, SmbTimes};
 use crate::{AppRecord, Direction};
 
 pub const HEADER_LEN: usize = 32;
@@ -76,6 +79,66 @@ fn string_at(b: &Block, at: usize, unicode: bool) -> (String, usize) {
     }
 }
 
+/// The data of a WRITE_ANDX request (its words give mode, length high and low, offset).
+fn write_andx_data(m: &[u8], mode: u16, hi: u16, lo: u16, o: u16) -> &[u8] {
+    let len = (hi as usize) << 16 | lo as usize;
+    let data = m.get(o as usize..).unwrap_or(&[]);
+    let data = &data[..data.len().min(len)];
+    // Message-mode pipe writes starting a message carry a 2-byte length first
+    // (MS-CIFS 2.2.4.43.1, WriteMode MSG_START).
+    if mode & 0x0008 != 0 && data.len() > 2 && data[0] != 5 && data[2] == 5 {
+        return &data[2..];
+    }
+    data
+}
+
+/// The data of a TransactNmPipe request or response (count and offset at `dc`/`doff` words).
+fn trans_data<'a>(m: &'a [u8], w: &[u8], dc: usize, doff: usize) -> &'a [u8] {
+    match (u16_at(w, dc), u16_at(w, doff)) {
+        (Some(c), Some(o)) => slice(m, o as usize, c as usize).unwrap_or(&[]),
+        _ => &[],
+    }
+}
+
+/// A TRANSACTION request's named pipe function and file id (TransactNmPipe: setup 0x0026).
+fn transact_nm_pipe(w: &[u8]) -> Option<u16> {
+    let setup_count = u8_at(w, 26)?;
+    if setup_count < 2 || u16_at(w, 28) != Some(0x0026) {
+        return None;
+    }
+    u16_at(w, 30)
+}
+
+/// The file name of an NT_CREATE_ANDX request (its length at word 5), without leading
+/// backslashes.
+fn nt_create_name(b: &Block, unicode: bool) -> String {
+    let nlen = u16_at(b.words, 5).unwrap_or(0) as usize;
+    let name = if unicode {
+        let pad = b.bytes_off & 1;
+        let raw = b.bytes.get(pad..).unwrap_or(&[]);
+        utf16(&raw[..raw.len().min(nlen)])
+    } else {
+        oem(&b.bytes[..b.bytes.len().min(nlen)])
+    };
+    clean_name(name)
+}
+
+/// The data of a READ_ANDX response (length low and high, offset in its words).
+fn read_andx_data<'a>(m: &'a [u8], w: &[u8]) -> Option<&'a [u8]> {
+    let (lo, o) = (u16_at(w, 10)?, u16_at(w, 12)?);
+    let hi = u16_at(w, 14).unwrap_or(0) as usize;
+    let len = lo as usize | (hi & 0xff) << 16;
+    let d = m.get(o as usize..).unwrap_or(&[]);
+    Some(&d[..d.len().min(len)])
+}
+
+/// Native OS and LAN manager strings at `at` in a session setup's bytes.
+fn native(b: &Block, at: usize, unicode: bool) -> (String, String) {
+    let (os, next) = string_at(b, at, unicode);
+    let (lm, _) = string_at(b, next, unicode);
+    (os, lm)
+}
+
 fn clean_name(n: String) -> String {
     n.trim_start_matches('\\').to_string()
 }
@@ -98,6 +161,7 @@ impl State {
         let flags2 = u16_at(m, 10).unwrap_or(0);
         let tid = u16_at(m, 24).unwrap_or(0);
         let pid = u16_at(m, 26).unwrap_or(0);
+        let uid = u16_at(m, 28).unwrap_or(0);
         let mid = u16_at(m, 30).unwrap_or(0);
         let reply = flags & FLAGS_REPLY != 0;
         let unicode = flags2 & FLAGS2_UNICODE != 0;
@@ -113,7 +177,23 @@ impl State {
                 return;
             };
             let key = (1u8, (mid as u64) | (pid as u64) << 16 | (c as u64) << 32);
+            let head = TxHead {
+                ts,
+                smb1: true,
+                command: c as u16,
+                session_id: uid as u64,
+                tree_id: tid as u32,
+            };
             if reply {
+                let st = if flags2 & FLAGS2_NT_STATUS != 0 || status == 0 {
+                    SmbStatus::Nt(status)
+                } else {
+                    SmbStatus::Dos {
+                        class: status as u8,
+                        code: (status >> 16) as u16,
+                    }
+                };
+                self.smb1_tx_response(&head, st, unicode, m, &b, key, out);
                 if let Some(p) = self.pending.remove(&key) {
                     let setup = matches!(p, Pending::SessionSetup);
                     if !error || status == STATUS_MORE_PROCESSING_REQUIRED {
@@ -131,6 +211,8 @@ impl State {
                     }
                 }
             } else {
+                // Before the request's own handling, which may forget the file it closes.
+                self.smb1_tx_request(&head, unicode, m, &b, key, out);
                 self.smb1_request(ts, dir, c, tid, unicode, m, &b, key, out);
             }
             if !is_andx(c) || b.words.len() < 4 {
@@ -144,6 +226,170 @@ impl State {
             c = next;
             off = next_off;
         }
+    }
+
+    /// The EVE transaction a request begins (see [`super::tx`]).
+    fn smb1_tx_request(
+        &mut self,
+        head: &TxHead,
+        unicode: bool,
+        m: &[u8],
+        b: &Block,
+        key: (u8, u64),
+        out: &mut Vec<AppRecord>,
+    ) {
+        let w = b.words;
+        let c = head.command as u8;
+        if c == cmd::READ_ANDX || c == cmd::WRITE_ANDX {
+            let write = c == cmd::WRITE_ANDX;
+            let Some(fid) = u16_at(w, 4) else {
+                return;
+            };
+            let data = match (u16_at(w, 14), u16_at(w, 18), u16_at(w, 20), u16_at(w, 22)) {
+                (Some(mode), Some(hi), Some(lo), Some(o)) if write => {
+                    write_andx_data(m, mode, hi, lo, o)
+                }
+                _ => &[],
+            };
+            let Some(kind) = data_kind(self, (1, fid as u128), write, data) else {
+                return;
+            };
+            let rec = &mut self.tx_begin(key, head, kind, out).rec;
+            if matches!(kind, TxKind::PipeWrite { .. }) {
+                rec.rpc = rpc_of(data);
+            }
+            return;
+        }
+        let fid = match c {
+            cmd::CLOSE => u16_at(w, 0),
+            cmd::TRANSACTION => transact_nm_pipe(w),
+            _ => None,
+        }
+        .map(u128::from);
+        let name = fid.and_then(|f| self.files.get(&(1, f)).and_then(File::eve_name));
+        let rec = &mut self.tx_begin(key, head, TxKind::Cmd, out).rec;
+        rec.fuid = fid;
+        rec.filename = name;
+        match c {
+            cmd::NEGOTIATE => {
+                // Dialects: each a buffer format 0x02 and a NUL-terminated string.
+                rec.client_dialects = b
+                    .bytes
+                    .split(|&x| x == 0)
+                    .filter_map(|d| d.strip_prefix(&[2]))
+                    .take(64)
+                    .map(oem)
+                    .collect();
+            }
+            cmd::SESSION_SETUP_ANDX => {
+                let at = match w.len() {
+                    // Extended security: the security blob, then the strings.
+                    24 => u16_at(w, 14).map(usize::from),
+                    // Passwords, account name and primary domain, then the strings.
+                    26 => {
+                        let pw = u16_at(w, 14).unwrap_or(0) as usize
+                            + u16_at(w, 16).unwrap_or(0) as usize;
+                        let (_, next) = string_at(b, pw, unicode);
+                        let (_, next) = string_at(b, next, unicode);
+                        Some(next)
+                    }
+                    _ => None,
+                };
+                if let Some(at) = at {
+                    rec.native[0] = Some(native(b, at, unicode));
+                }
+            }
+            cmd::TREE_CONNECT_ANDX => {
+                let pwlen = u16_at(w, 6).unwrap_or(0) as usize;
+                rec.share = Some(string_at(b, pwlen, unicode).0);
+                rec.share_pipe = false;
+            }
+            cmd::NT_CREATE_ANDX => {
+                let name = nt_create_name(b, unicode);
+                rec.filename = (!name.is_empty()).then_some(name);
+                rec.disposition = u32_at(w, 35);
+                rec.delete_on_close = u32_at(w, 39).is_some_and(|o| o & FILE_DELETE_ON_CLOSE != 0);
+            }
+            cmd::TRANSACTION if fid.is_some() => rec.rpc = rpc_of(trans_data(m, w, 22, 24)),
+            _ => {}
+        }
+    }
+
+    /// The EVE transaction a response ends.
+    #[allow(clippy::too_many_arguments)]
+    fn smb1_tx_response(
+        &mut self,
+        head: &TxHead,
+        status: SmbStatus,
+        unicode: bool,
+        m: &[u8],
+        b: &Block,
+        key: (u8, u64),
+        out: &mut Vec<AppRecord>,
+    ) {
+        let Some(mut t) = self.tx_answer(key, head.ts, status, head.session_id) else {
+            return;
+        };
+        let w = b.words;
+        let ok = status.is_success() || status == SmbStatus::Nt(STATUS_MORE_PROCESSING_REQUIRED);
+        let r = &mut t.rec;
+        let mut read = None;
+        match head.command as u8 {
+            cmd::NEGOTIATE if ok => {
+                let idx = u16_at(w, 0).unwrap_or(u16::MAX) as usize;
+                if let Some(d) = r.client_dialects.get(idx).cloned() {
+                    self.dialect = Some(d.clone());
+                    r.dialect = Some(d);
+                }
+                // Extended security (CAP_EXTENDED_SECURITY): the server GUID leads the bytes.
+                if w.len() == 34 && u32_at(w, 19).is_some_and(|c| c & 0x8000_0000 != 0) {
+                    r.server_guid = b.bytes.get(..16).map(|g| {
+                        let mut a = [0u8; 16];
+                        a.copy_from_slice(g);
+                        u128::from_le_bytes(a)
+                    });
+                }
+            }
+            cmd::SESSION_SETUP_ANDX if ok => {
+                let at = match w.len() {
+                    8 => u16_at(w, 6).map(usize::from),
+                    6 => Some(0),
+                    _ => None,
+                };
+                if let Some(at) = at {
+                    r.native[1] = Some(native(b, at, unicode));
+                }
+            }
+            cmd::TREE_CONNECT_ANDX if ok => {
+                r.tree_id = head.tree_id;
+                let (service, _) = string_at(b, 0, false);
+                r.share_pipe = service == "IPC";
+                r.share_type = Some(match service.as_str() {
+                    "IPC" => "PIPE",
+                    "LPT1:" => "PRINT",
+                    _ => "FILE",
+                });
+            }
+            cmd::NT_CREATE_ANDX if ok => {
+                let t = |at: usize| u64_at(w, at).map(filetime_s);
+                if let (Some(c), Some(a), Some(wr), Some(ch)) = (t(11), t(19), t(27), t(35)) {
+                    r.times = Some([c, a, wr, ch]);
+                }
+                r.size = u64_at(w, 55);
+                r.fuid = u16_at(w, 5).map(u128::from);
+            }
+            cmd::READ_ANDX => {
+                read = read_andx_data(m, w);
+            }
+            cmd::TRANSACTION => {
+                if let Some(rpc) = r.rpc.as_mut() {
+                    rpc.response =
+                        crate::dcerpc::pdu::parse_header(trans_data(m, w, 12, 14)).map(|h| h.ptype);
+                }
+            }
+            _ => {}
+        }
+        self.tx_done(t, read, out);
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -181,20 +427,11 @@ impl State {
             }
             cmd::NT_CREATE_ANDX => {
                 let opts = u32_at(w, 39).unwrap_or(0);
-                let nlen = u16_at(w, 5).unwrap_or(0) as usize;
-                let name = if unicode {
-                    let pad = b.bytes_off & 1;
-                    let raw = b.bytes.get(pad..).unwrap_or(&[]);
-                    utf16(&raw[..raw.len().min(nlen)])
-                } else {
-                    let raw = &b.bytes[..b.bytes.len().min(nlen)];
-                    oem(raw)
-                };
                 self.add_pending(
                     key,
                     Pending::Create {
                         tree: tid as u32,
-                        name: clean_name(name),
+                        name: nt_create_name(b, unicode),
                         delete_on_close: opts & FILE_DELETE_ON_CLOSE != 0,
                     },
                 );
@@ -222,14 +459,8 @@ impl State {
                 ) else {
                     return;
                 };
+                let data = write_andx_data(m, mode, hi, lo, o);
                 let len = (hi as usize) << 16 | lo as usize;
-                let data = m.get(o as usize..).unwrap_or(&[]);
-                let mut data = &data[..data.len().min(len)];
-                // Message-mode pipe writes starting a message carry a 2-byte length first
-                // (MS-CIFS 2.2.4.43.1, WriteMode MSG_START).
-                if mode & 0x0008 != 0 && data.len() > 2 && data[0] != 5 && data[2] == 5 {
-                    data = &data[2..];
-                }
                 self.file_data(ts, (1, fid as u128), dir, true, data, len as u64, out);
             }
             cmd::CLOSE => {
@@ -239,17 +470,12 @@ impl State {
             }
             cmd::TRANSACTION => {
                 // TransactNmPipe (setup 0x0026, FID): the data is an RPC PDU stream chunk.
-                let setup_count = u8_at(w, 26).unwrap_or(0);
-                if setup_count < 2 || u16_at(w, 28) != Some(0x0026) {
-                    return;
-                }
-                let (Some(fid), Some(dc), Some(doff)) =
-                    (u16_at(w, 30), u16_at(w, 22), u16_at(w, 24))
-                else {
+                let Some(fid) = transact_nm_pipe(w) else {
                     return;
                 };
-                let data = slice(m, doff as usize, dc as usize).unwrap_or(&[]);
-                self.file_data(ts, (1, fid as u128), dir, true, data, dc as u64, out);
+                let data = trans_data(m, w, 22, 24);
+                let dc = data.len() as u64;
+                self.file_data(ts, (1, fid as u128), dir, true, data, dc, out);
                 self.add_pending(key, Pending::Trans { fid: fid as u128 });
             }
             cmd::DELETE => {
@@ -273,6 +499,8 @@ impl State {
                         delete_on_close: false,
                         version: 1,
                         xfer: [None, None],
+                        data_tx: [None, None],
+                        rpc_tx: None,
                     };
                     self.log_file(ts, super::SmbAction::Delete, &f, None, None, out);
                 }
@@ -358,20 +586,13 @@ impl State {
                 );
             }
             (cmd::READ_ANDX, Pending::Read { fid: Some(fid) }) => {
-                let (Some(lo), Some(o)) = (u16_at(w, 10), u16_at(w, 12)) else {
+                let Some(data) = read_andx_data(m, w) else {
                     return;
                 };
-                let hi = u16_at(w, 14).unwrap_or(0) as usize;
-                let len = lo as usize | (hi & 0xff) << 16;
-                let data = m.get(o as usize..).unwrap_or(&[]);
-                let data = &data[..data.len().min(len)];
                 self.pipe_data(ts, (1, fid), dir, data, out);
             }
             (cmd::TRANSACTION, Pending::Trans { fid }) => {
-                let (Some(dc), Some(doff)) = (u16_at(w, 12), u16_at(w, 14)) else {
-                    return;
-                };
-                let data = slice(m, doff as usize, dc as usize).unwrap_or(&[]);
+                let data = trans_data(m, w, 12, 14);
                 self.pipe_data(ts, (1, fid), dir, data, out);
             }
             _ => {}

@@ -2,9 +2,11 @@
 //! tree connect/disconnect, create, close, read, write, ioctl (pipe transceive), set info
 //! (rename, delete), over compounded messages.
 
-use super::session::{name_at, Key, Pending, State, Tree};
-use super::util::{filetime_ns, slice, u128_at, u16_at, u32_at, u64_at, u8_at, utf16};
-use super::SmbTimes;
+use super::names;
+use super::session::{name_at, File, Key, Pending, State, Tree};
+use super::tx::{data_kind, rpc_of, TxHead, TxKind};
+use super::util::{filetime_ns, filetime_s, slice, u128_at, u16_at, u32_at, u64_at, u8_at, utf16};
+use super::{SmbStatus, SmbTimes};
 use crate::{AppRecord, Direction};
 
 pub const HEADER_LEN: usize = 64;
@@ -20,6 +22,7 @@ pub mod cmd {
     pub const READ: u16 = 8;
     pub const WRITE: u16 = 9;
     pub const IOCTL: u16 = 11;
+    pub const GET_INFO: u16 = 16;
     pub const SET_INFO: u16 = 17;
 }
 
@@ -38,6 +41,12 @@ const FILE_DELETE_ON_CLOSE: u32 = 0x0000_1000;
 
 /// A file id meaning "the file of the previous create in this compound".
 const RELATED_FID: u128 = u128::MAX;
+
+/// Up to `len` bytes of `m` from `at` (what the message kept of a longer buffer).
+fn slice_to(m: &[u8], at: usize, len: usize) -> &[u8] {
+    let d = m.get(at..).unwrap_or(&[]);
+    &d[..d.len().min(len)]
+}
 
 /// The fixed fields of an SMB2 header.
 #[derive(Debug, Clone, Copy)]
@@ -104,7 +113,10 @@ impl State {
             };
             if h.flags & FLAG_RESPONSE != 0 {
                 self.smb2_response(ts, dir, &h, this, &mut comp, out);
+                self.smb2_tx_response(ts, &h, this, &comp, out);
             } else {
+                // Before the request's own handling, which may forget the file it closes.
+                self.smb2_tx_request(ts, &h, this, &comp, out);
                 self.smb2_request(ts, dir, &h, this, &mut comp, out);
             }
             if next < HEADER_LEN || next > m.len() {
@@ -122,6 +134,15 @@ impl State {
         }
     }
 
+    /// The tree of a request (a related request of a compound may name the previous one's).
+    fn tree_of(h: &Header, comp: &Compound) -> u32 {
+        if h.flags & FLAG_RELATED != 0 && h.tree_id == u32::MAX {
+            comp.tree.unwrap_or(h.tree_id)
+        } else {
+            h.tree_id
+        }
+    }
+
     fn smb2_request(
         &mut self,
         ts: i64,
@@ -133,11 +154,7 @@ impl State {
     ) {
         let b = HEADER_LEN;
         let key = (2u8, h.message_id);
-        let tree = if h.flags & FLAG_RELATED != 0 && h.tree_id == u32::MAX {
-            comp.tree.unwrap_or(h.tree_id)
-        } else {
-            h.tree_id
-        };
+        let tree = Self::tree_of(h, comp);
         comp.tree = Some(tree);
         match h.command {
             cmd::SESSION_SETUP => {
@@ -363,6 +380,212 @@ impl State {
             }
             _ => {}
         }
+    }
+
+    /// The EVE transaction a request begins (see [`super::tx`]).
+    fn smb2_tx_request(
+        &mut self,
+        ts: i64,
+        h: &Header,
+        m: &[u8],
+        comp: &Compound,
+        out: &mut Vec<AppRecord>,
+    ) {
+        let b = HEADER_LEN;
+        let key = (2u8, h.message_id);
+        let head = TxHead {
+            ts,
+            smb1: false,
+            command: h.command,
+            session_id: h.session_id,
+            tree_id: Self::tree_of(h, comp),
+        };
+        let fid_at = |at: usize| Self::fid(h, u128_at(m, b + at), comp);
+        let related =
+            |at: usize| h.flags & FLAG_RELATED != 0 && u128_at(m, b + at) == Some(RELATED_FID);
+        let name_of = |st: &State, fid: Option<u128>| {
+            fid.and_then(|f| st.files.get(&(2, f)).and_then(File::eve_name))
+        };
+        match h.command {
+            cmd::READ | cmd::WRITE => {
+                let write = h.command == cmd::WRITE;
+                let Some(fid) = fid_at(16) else {
+                    return;
+                };
+                let data = match (u16_at(m, b + 2), u32_at(m, b + 4)) {
+                    (Some(o), Some(l)) if write => slice_to(m, o as usize, l as usize),
+                    _ => &[],
+                };
+                let Some(kind) = data_kind(self, (2, fid), write, data) else {
+                    return;
+                };
+                let rec = &mut self.tx_begin(key, &head, kind, out).rec;
+                if matches!(kind, TxKind::PipeWrite { .. }) {
+                    rec.rpc = rpc_of(data);
+                }
+            }
+            cmd::GET_INFO => {}
+            cmd::SET_INFO => {
+                // Renames and delete dispositions of files only.
+                if u8_at(m, b + 2) != Some(1) {
+                    return;
+                }
+                let (Some(l), Some(o)) = (u32_at(m, b + 4), u16_at(m, b + 8)) else {
+                    return;
+                };
+                let Some(buf) = slice(m, o as usize, l as usize) else {
+                    return;
+                };
+                let rename = match u8_at(m, b + 3).unwrap_or(0) {
+                    10 => {
+                        let nl = u32_at(buf, 16).unwrap_or(0) as usize;
+                        match buf.get(20..) {
+                            Some(n) => Some(utf16(&n[..n.len().min(nl)])),
+                            None => return,
+                        }
+                    }
+                    13 if buf.first().is_some_and(|&d| d != 0) => None,
+                    64 if u32_at(buf, 0).is_some_and(|f| f & 1 != 0) => None,
+                    _ => return,
+                };
+                let fid = fid_at(16);
+                let name = name_of(self, fid);
+                let tx = self.tx_begin(key, &head, TxKind::Cmd, out);
+                tx.related_fid = fid.is_none() && related(16);
+                let rec = &mut tx.rec;
+                rec.fuid = fid;
+                rec.filename.clone_from(&name);
+                // A delete disposition: the file goes when closed.
+                rec.delete_on_close = rename.is_none();
+                rec.rename = rename.map(|to| (name.unwrap_or_default(), to));
+            }
+            _ => {
+                let fid = match h.command {
+                    cmd::CLOSE | cmd::IOCTL => fid_at(8),
+                    _ => None,
+                };
+                let name = name_of(self, fid);
+                let tx = self.tx_begin(key, &head, TxKind::Cmd, out);
+                tx.related_fid = fid.is_none() && matches!(h.command, cmd::CLOSE) && related(8);
+                let rec = &mut tx.rec;
+                rec.fuid = fid;
+                rec.filename = name;
+                match h.command {
+                    cmd::NEGOTIATE => {
+                        let n = u16_at(m, b + 2).unwrap_or(0).min(64) as usize;
+                        rec.client_dialects = (0..n)
+                            .map_while(|i| u16_at(m, b + 36 + 2 * i))
+                            .map(names::smb2_dialect)
+                            .collect();
+                    }
+                    cmd::TREE_CONNECT => {
+                        if let (Some(o), Some(l)) = (u16_at(m, b + 4), u16_at(m, b + 6)) {
+                            rec.share = Some(name_at(m, o as usize, l as usize));
+                            rec.share_pipe = false;
+                        }
+                    }
+                    cmd::CREATE => {
+                        if let (Some(o), Some(l)) = (u16_at(m, b + 44), u16_at(m, b + 46)) {
+                            let name = name_at(m, o as usize, l as usize);
+                            rec.filename = (!name.is_empty()).then_some(name);
+                        }
+                        rec.disposition = u32_at(m, b + 36);
+                        rec.delete_on_close =
+                            u32_at(m, b + 40).is_some_and(|o| o & FILE_DELETE_ON_CLOSE != 0);
+                    }
+                    cmd::IOCTL if u32_at(m, b + 4) == Some(FSCTL_PIPE_TRANSCEIVE) => {
+                        if let (Some(o), Some(l)) = (u32_at(m, b + 24), u32_at(m, b + 28)) {
+                            rec.rpc = rpc_of(slice_to(m, o as usize, l as usize));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+    }
+
+    /// The EVE transaction a response ends (interim STATUS_PENDING responses end none).
+    fn smb2_tx_response(
+        &mut self,
+        ts: i64,
+        h: &Header,
+        m: &[u8],
+        comp: &Compound,
+        out: &mut Vec<AppRecord>,
+    ) {
+        if h.status == STATUS_PENDING && h.flags & FLAG_ASYNC != 0 {
+            return;
+        }
+        let b = HEADER_LEN;
+        let status = SmbStatus::Nt(h.status);
+        let mut key = (2, h.message_id);
+        if h.command == cmd::NEGOTIATE && !self.txs.contains_key(&key) {
+            // The answer to an SMB1 negotiate offering SMB2 dialects (MS-SMB2 3.3.5.3.1).
+            if let Some(k) = self.txs.iter().find_map(|(k, t)| {
+                (t.rec.smb1 && t.rec.command == u16::from(super::smb1::cmd::NEGOTIATE))
+                    .then_some(*k)
+            }) {
+                key = k;
+            }
+        }
+        let Some(mut t) = self.tx_answer(key, ts, status, h.session_id) else {
+            return;
+        };
+        if t.related_fid {
+            // The file of the compound's create, answered before.
+            t.rec.fuid = comp.fid;
+            t.rec.filename = comp
+                .fid
+                .and_then(|f| self.files.get(&(2, f)))
+                .and_then(File::eve_name);
+        }
+        let ok = h.status == 0 || h.status == STATUS_BUFFER_OVERFLOW;
+        let mut read = None;
+        let r = &mut t.rec;
+        match h.command {
+            cmd::NEGOTIATE if ok => {
+                if let Some(d) = u16_at(m, b + 4) {
+                    let d = names::smb2_dialect(d);
+                    self.dialect = Some(d.clone());
+                    r.dialect = Some(d);
+                }
+                r.server_guid = u128_at(m, b + 8);
+            }
+            cmd::TREE_CONNECT if ok => {
+                r.tree_id = h.tree_id;
+                let t = u8_at(m, b + 2);
+                r.share_pipe = t == Some(2);
+                r.share_type = Some(match t {
+                    Some(2) => "PIPE",
+                    Some(3) => "PRINT",
+                    _ => "FILE",
+                });
+            }
+            cmd::CREATE if ok => {
+                let t = |at: usize| u64_at(m, b + at).map(filetime_s);
+                if let (Some(c), Some(a), Some(w), Some(ch)) = (t(8), t(16), t(24), t(32)) {
+                    r.times = Some([c, a, w, ch]);
+                }
+                r.size = u64_at(m, b + 48);
+                r.fuid = u128_at(m, b + 64);
+            }
+            cmd::READ => {
+                if let (Some(o), Some(l)) = (u8_at(m, b + 2), u32_at(m, b + 4)) {
+                    read = Some(slice_to(m, o as usize, l as usize));
+                }
+            }
+            cmd::IOCTL => {
+                if let (Some(rpc), Some(o), Some(l)) =
+                    (r.rpc.as_mut(), u32_at(m, b + 32), u32_at(m, b + 36))
+                {
+                    rpc.response =
+                        crate::dcerpc::pdu::parse_header(slice_to(m, o as usize, l as usize))
+                            .map(|h| h.ptype);
+                }
+            }
+            _ => {}
+        }
+        self.tx_done(t, read, out);
     }
 
     fn session_setup_response(

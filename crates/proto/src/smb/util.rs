@@ -67,3 +67,12 @@ pub fn filetime_ns(ft: u64) -> i64 {
     let ns = (ft as i128 - EPOCH_DIFF) * 100;
     ns.clamp(i64::MIN as i128, i64::MAX as i128) as i64
 }
+
+/// FILETIME (100 ns since 1601) to whole seconds since the Unix epoch, 0 staying 0 (a time
+/// the server did not set, such as a named pipe's).
+pub fn filetime_s(ft: u64) -> i64 {
+    if ft == 0 {
+        return 0;
+    }
+    (ft / 10_000_000) as i64 - 11_644_473_600
+}

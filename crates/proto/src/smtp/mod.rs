@@ -62,6 +62,11 @@ pub struct SmtpRecord {
     pub body_bytes: u64,
     /// The message's MIME entities with content, as files (files.log, source SMTP).
     pub files: Vec<crate::http::FileRecord>,
+    /// Message content was sent (after DATA, or BDAT chunks), even empty or header-less.
+    pub message: bool,
+    /// A transaction Zeek does not log (no MAIL, RCPT or STARTTLS: a DATA or BDAT attempt
+    /// alone, ended by the reply to its content or by RSET/HELO/EHLO), kept for EVE only.
+    pub eve_only: bool,
 }
 
 impl SmtpRecord {

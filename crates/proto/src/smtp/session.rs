@@ -11,6 +11,10 @@
 //! was not ended (its replies were not seen, say), when STARTTLS is accepted (the rest is TLS:
 //! the session stops reading and [`SmtpSession::handed_to_tls`] says so), and at the end of
 //! the connection, in each case only when the client did something (MAIL, RCPT, STARTTLS).
+//! The reply to a message's end ends that message's transaction only: when a pipelined MAIL
+//! FROM began the next one before the reply, the next one goes on. A transaction with a DATA
+//! or BDAT attempt but no envelope (which Zeek does not log) is written for EVE only
+//! ([`SmtpRecord::eve_only`]), when its content is answered or a RSET, HELO or EHLO resets it.
 //!
 //! Confirmation needs a known command and a well-formed reply, or two known commands (for
 //! captures of the client side only). Before confirmation, a reply line without a 3-digit code
@@ -33,8 +37,10 @@ pub const MAX_PENDING: usize = 100;
 enum Pending {
     /// DATA: 354 lets content follow.
     Data,
-    /// The dot ending DATA content, or BDAT ... LAST: the reply ends the message.
-    MessageEnd,
+    /// The dot ending DATA content, or BDAT ... LAST: the reply ends the message of that
+    /// transaction (numbered by [`SmtpSession::txs`]), unless a pipelined MAIL FROM already
+    /// wrote it.
+    MessageEnd(u64),
     StartTls,
     Other,
 }
@@ -103,7 +109,12 @@ pub struct SmtpSession {
     helo: Option<String>,
     /// Messages ended by a reply so far.
     messages: u32,
+    /// Transactions begun so far (the current one's number).
+    txs: u64,
     has_client_activity: bool,
+    /// The current transaction had a DATA or BDAT command (Suricata logs it even without an
+    /// envelope; Zeek does not).
+    data_attempt: bool,
     known_commands: u32,
     good_replies: u32,
     confirmed: bool,
@@ -139,7 +150,9 @@ impl SmtpSession {
             files: MessageFiles::new(),
             helo: None,
             messages: 0,
+            txs: 0,
             has_client_activity: false,
+            data_attempt: false,
             known_commands: 0,
             good_replies: 0,
             confirmed: false,
@@ -188,6 +201,7 @@ impl SmtpSession {
 
     fn rec(&mut self, ts_ns: i64) -> &mut SmtpRecord {
         if self.rec.is_none() {
+            self.txs += 1;
             self.rec = Some(self.new_record(ts_ns));
             self.reader = MessageReader::new();
             self.files = MessageFiles::new();
@@ -195,23 +209,34 @@ impl SmtpSession {
         self.rec.as_mut().unwrap()
     }
 
-    /// Writes the current transaction when the client did something in it, and starts the
-    /// next one.
+    /// Writes the current transaction when the client did something in it (for EVE only when
+    /// that was a DATA or BDAT attempt alone), and starts the next one.
     fn flush(&mut self, ts_ns: i64, out: &mut Vec<AppRecord>) {
-        if !self.has_client_activity {
+        if !self.write_current(out) {
             return;
+        }
+        self.txs += 1;
+        self.rec = Some(self.new_record(ts_ns));
+        self.reader = MessageReader::new();
+        self.files = MessageFiles::new();
+    }
+
+    /// Writes the current transaction if the client did something in it; whether it did.
+    fn write_current(&mut self, out: &mut Vec<AppRecord>) -> bool {
+        if !self.has_client_activity && !self.data_attempt {
+            return false;
         }
         if let Some(mut r) = self.rec.take() {
             self.reader.finish(&mut r);
             r.files
                 .extend(self.files.finish(r.trans_depth, self.hashes));
             r.body_bytes = self.reader.body_bytes;
+            r.eve_only = !self.has_client_activity;
             out.push(AppRecord::Smtp(r));
         }
         self.has_client_activity = false;
-        self.rec = Some(self.new_record(ts_ns));
-        self.reader = MessageReader::new();
-        self.files = MessageFiles::new();
+        self.data_attempt = false;
+        true
     }
 
     fn client_bytes(&mut self, ts: i64, mut data: &[u8], out: &mut Vec<AppRecord>) {
@@ -251,12 +276,13 @@ impl SmtpSession {
     fn client_line(&mut self, ts: i64, line: &[u8], out: &mut Vec<AppRecord>) {
         if self.cstate == ClientState::Data {
             let mut r = std::mem::take(self.rec(ts));
+            r.message = true;
             if line == b"." {
                 self.reader.finish(&mut r);
                 r.files
                     .extend(self.files.finish(r.trans_depth, self.hashes));
                 self.cstate = ClientState::Command;
-                self.push_pending(Pending::MessageEnd);
+                self.push_pending(Pending::MessageEnd(self.txs));
             } else {
                 let l = line.strip_prefix(b".").unwrap_or(line);
                 self.reader.line(l, &mut r);
@@ -287,6 +313,14 @@ impl SmtpSession {
         self.rec(ts);
         let mut kind = Pending::Other;
         match verb.as_str() {
+            "HELO" | "EHLO" | "RSET" if self.data_attempt && !self.has_client_activity => {
+                // A reset (RFC 5321 4.1.4) ends a transaction that had only a DATA attempt.
+                self.flush(ts, out);
+                if verb != "RSET" {
+                    self.helo = Some(arg.to_string());
+                    self.rec(ts).helo = Some(arg.to_string());
+                }
+            }
             "HELO" | "EHLO" => {
                 self.helo = Some(arg.to_string());
                 self.rec(ts).helo = Some(arg.to_string());
@@ -313,9 +347,12 @@ impl SmtpSession {
             "DATA" => {
                 self.cstate = ClientState::Data;
                 kind = Pending::Data;
+                self.data_attempt = true;
             }
             "BDAT" => match parse_bdat(arg) {
                 Some((size, last)) => {
+                    self.data_attempt = true;
+                    self.rec(ts).message = true;
                     self.cstate = ClientState::Bdat {
                         remaining: size,
                         last,
@@ -331,7 +368,7 @@ impl SmtpSession {
                         self.cstate = ClientState::Command;
                     }
                     if last {
-                        kind = Pending::MessageEnd;
+                        kind = Pending::MessageEnd(self.txs);
                     }
                 }
                 None => self.last_weird = Some("smtp_invalid_bdat_command"),
@@ -383,9 +420,13 @@ impl SmtpSession {
             return;
         }
         match self.pending.pop_front() {
-            Some(Pending::MessageEnd) => {
+            Some(Pending::MessageEnd(tx)) => {
                 self.messages += 1;
-                self.flush(ts, out);
+                // A pipelined MAIL FROM may have begun the next transaction already (and
+                // written this one): that one is not ended by this reply.
+                if tx == self.txs {
+                    self.flush(ts, out);
+                }
             }
             Some(Pending::Data) if code != 354 && self.cstate == ClientState::Data => {
                 self.cstate = ClientState::Command;
@@ -498,16 +539,7 @@ impl SessionParser for SmtpSession {
         if self.handed {
             return;
         }
-        if self.has_client_activity {
-            if let Some(mut r) = self.rec.take() {
-                self.reader.finish(&mut r);
-                r.files
-                    .extend(self.files.finish(r.trans_depth, self.hashes));
-                r.body_bytes = self.reader.body_bytes;
-                out.push(AppRecord::Smtp(r));
-            }
-            self.has_client_activity = false;
-        }
+        self.write_current(out);
     }
 
     fn confirmed(&self) -> bool {

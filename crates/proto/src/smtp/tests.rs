@@ -235,3 +235,75 @@ fn fuzz_pseudo_random() {
         fuzz(&v);
     }
 }
+
+/// suricata-verify's smtp-pipelined-post-data-rset-sequence: after the first message's dot
+/// the client pipelines RSET, a second envelope and DATA before the server's replies.
+const PIPELINED_RSET: &str = include_str!("testdata/smtp-pipelined-post-data-rset-sequence.txt");
+/// suricata-verify's smtp-ehlo-reset-after-rejected-data: HELO, a DATA refused (503), EHLO,
+/// then a complete transaction.
+const EHLO_RESET: &str = include_str!("testdata/smtp-ehlo-reset-after-rejected-data.txt");
+/// suricata-verify's smtp-pipelined-rset-data-replies: EHLO, then RSET, DATA and an empty
+/// message pipelined, no envelope.
+const RSET_DATA: &str = include_str!("testdata/smtp-pipelined-rset-data-replies.txt");
+
+#[test]
+fn pipelined_envelope_after_the_dot_keeps_its_message() {
+    for chunk in [1, 7, 1500] {
+        let (_, recs) = run(PIPELINED_RSET, chunk);
+        let got: Vec<_> = recs
+            .iter()
+            .map(|r| {
+                (
+                    r.mailfrom.as_deref(),
+                    r.subject.as_deref(),
+                    r.message,
+                    r.eve_only,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    Some("alice@example.com"),
+                    Some("pipelined first before rset"),
+                    true,
+                    false
+                ),
+                (
+                    Some("bob@example.com"),
+                    Some("pipelined second after rset"),
+                    true,
+                    false
+                ),
+            ],
+            "chunk {chunk}"
+        );
+    }
+}
+
+#[test]
+fn a_reset_ends_a_transaction_of_a_refused_data_alone() {
+    let (_, recs) = run(EHLO_RESET, 1500);
+    assert_eq!(recs.len(), 2);
+    // The HELO and the refused DATA: no envelope, so not in smtp.log; for EVE only.
+    let (a, b) = (&recs[0], &recs[1]);
+    assert!(a.eve_only && !a.message && a.mailfrom.is_none());
+    assert_eq!(a.helo.as_deref(), Some("client.example.com"));
+    assert!(!b.eve_only && b.message);
+    assert_eq!(b.mailfrom.as_deref(), Some("bob@example.com"));
+    assert_eq!(b.from.as_deref(), Some("bob@example.com"));
+    assert_eq!(b.to, ["alice@example.com"]);
+    assert!(AppRecord::Smtp(b.clone()).in_zeek_log());
+    assert!(!AppRecord::Smtp(a.clone()).in_zeek_log());
+}
+
+#[test]
+fn an_empty_message_without_envelope_is_for_eve_only() {
+    let (_, recs) = run(RSET_DATA, 1500);
+    assert_eq!(recs.len(), 1);
+    let r = &recs[0];
+    assert!(r.eve_only && r.message);
+    assert_eq!(r.helo.as_deref(), Some("client.example"));
+    assert!(r.mailfrom.is_none() && r.from.is_none());
+}
