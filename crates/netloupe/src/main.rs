@@ -44,8 +44,8 @@ OUTPUT (in OUTDIR):
   stats.json   packet accounting (read = to_flows + arp + non_ip + fragments_held + dropped),
                anomaly counts, flow-table, defragmentation and tunnel counters, timing
   zeek/*.log   the same logs in Zeek's TSV layout, with --format zeek-tsv
-  eve.json     Suricata EVE JSON events (flow, dns, http, tls, ssh, krb5, anomaly), with
-               --format eve
+  eve.json     Suricata EVE JSON events (flow, dns, http, tls, quic, ssh, smb, dcerpc, krb5,
+               rdp, dhcp, smtp, ftp, ldap, anomaly), with --format eve
 
 EXIT CODES:
   0  success (a capture that merely ends mid-record is reported as a warning)
@@ -73,8 +73,7 @@ enum FormatArg {
     Json,
     /// Also Zeek's tab-separated layout under OUTDIR/zeek/ (for zeek-cut, RITA, ...).
     ZeekTsv,
-    /// Also Suricata's EVE JSON (flow, dns, http, tls, ssh, krb5, anomaly events) in
-    /// OUTDIR/eve.json.
+    /// Also Suricata's EVE JSON (flow, dns, http, tls, quic, ssh, smb, dcerpc, krb5, rdp, dhcp, smtp, ftp, ldap, anomaly events) in OUTDIR/eve.json.
     Eve,
 }
 
