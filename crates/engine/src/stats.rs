@@ -126,6 +126,10 @@ impl RunStats {
                     "matched": f.app.expected_matched,
                     "dropped": f.app.expected_dropped,
                 },
+                "port_use": {
+                    "off_port": f.app.off_port,
+                    "port_mismatch": f.app.port_mismatch,
+                },
                 "records": map(&self.app_records),
                 "file_hashing": {
                     "files": self.file_hashing.files,

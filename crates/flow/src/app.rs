@@ -61,6 +61,10 @@ pub struct AppStats {
     /// Announcements not remembered: the table of expected connections was full, or the
     /// announced hosts were not the announcing connection's (see `FlowTable`).
     pub expected_dropped: u64,
+    /// Connections with a service on a port registered to none of their services.
+    pub off_port: u64,
+    /// Connections that carried data on a registered port but not its service.
+    pub port_mismatch: u64,
 }
 
 impl AppStats {
@@ -74,6 +78,8 @@ impl AppStats {
         self.overlap_conflicts += o.overlap_conflicts;
         self.peak_buffered_bytes += o.peak_buffered_bytes;
         self.expected_announced += o.expected_announced;
+        self.off_port += o.off_port;
+        self.port_mismatch += o.port_mismatch;
         self.expected_matched += o.expected_matched;
         self.expected_dropped += o.expected_dropped;
         self.reassembly.add(&o.reassembly);
@@ -723,46 +729,109 @@ impl AppSession {
     }
 }
 
-/// The services of a bit set, in `ALL_SERVICES` order, by the names Zeek gives them on this
+/// The services of a bit set, in `Service::ALL` order, by the names Zeek gives them on this
 /// transport. (Zeek lists them in the order its analyzers confirmed; QUIC comes before the
 /// TLS read from its CRYPTO frames, "quic,ssl".)
+/// Counts a finished connection's port use (see [`port_use`]).
+pub(crate) fn count_port_use(stats: &mut AppStats, r: &crate::ConnRecord) {
+    stats.off_port += u64::from(!r.off_port_services.is_empty());
+    stats.port_mismatch += u64::from(!r.port_expected_services.is_empty());
+}
+
+/// How a finished connection's services relate to its responder port, for detectors of
+/// unexpected protocol use: (services confirmed on a port registered to none of them,
+/// services the port is registered for when the connection carried none of them). Neither is
+/// set when one of the connection's services owns the port (TLS after STARTTLS on 25, say),
+/// and `carried_data` says whether there was anything to judge.
+pub(crate) fn port_use(
+    bits: u32,
+    ip_proto: u8,
+    resp_p: u16,
+    carried_data: bool,
+) -> (Vec<&'static str>, Vec<&'static str>) {
+    let udp = ip_proto == 17;
+    let has = |s: Service| bits & (1 << (s as u32)) != 0;
+    let owners: Vec<Service> = Service::registered_on(ip_proto, resp_p).collect();
+    if owners.iter().any(|&o| has(o)) || (bits == 0 && !carried_data) {
+        return (Vec::new(), Vec::new());
+    }
+    let off_port = |s: Service| has(s) && !s.any_port() && !s.registered_ports().is_empty();
+    // TLS beside another service was carried by it (QUIC's handshake, a STARTTLS upgrade):
+    // only the outer protocol is off its port.
+    let carried_tls = Service::ALL
+        .iter()
+        .any(|&s| s != Service::Tls && off_port(s));
+    let off: Vec<&'static str> = Service::ALL
+        .iter()
+        .filter(|&&s| off_port(s) && !(s == Service::Tls && carried_tls))
+        .map(|s| s.zeek_name_on(udp))
+        .collect();
+    let expected = if carried_data {
+        owners.iter().map(|s| s.zeek_name_on(udp)).collect()
+    } else {
+        Vec::new()
+    };
+    (off, expected)
+}
+
 pub(crate) fn service_names(bits: u32, udp: bool) -> Vec<&'static str> {
-    ALL_SERVICES
+    Service::ALL
         .iter()
         .filter(|s| bits & (1 << (**s as u32)) != 0)
         .map(|s| s.zeek_name_on(udp))
         .collect()
 }
 
-const ALL_SERVICES: &[Service] = &[
-    Service::Dns,
-    Service::Http,
-    Service::Quic,
-    Service::Tls,
-    Service::Ssh,
-    Service::Smb,
-    Service::DceRpc,
-    Service::Kerberos,
-    Service::Ntlm,
-    Service::Rdp,
-    Service::Ldap,
-    Service::Dhcp,
-    Service::Smtp,
-    Service::Ftp,
-    Service::Pop3,
-    Service::Imap,
-    Service::Snmp,
-    Service::Ntp,
-    Service::Sip,
-    Service::Mdns,
-    Service::Llmnr,
-    Service::Nbns,
-    Service::Mysql,
-    Service::Postgresql,
-    Service::Dnp3,
-    Service::Mqtt,
-    Service::Rfb,
-    Service::Telnet,
-    Service::BittorrentDht,
-    Service::FtpData,
-];
+#[cfg(test)]
+mod port_use_tests {
+    use super::*;
+
+    fn bits(s: &[Service]) -> u32 {
+        s.iter().fold(0, |b, &s| b | bit(s))
+    }
+
+    #[test]
+    fn a_service_on_its_own_port_is_not_reported() {
+        assert_eq!(
+            port_use(bits(&[Service::Ssh]), 6, 22, true),
+            (vec![], vec![])
+        );
+        // STARTTLS: TLS on SMTP's port is carried by SMTP.
+        let smtp_tls = bits(&[Service::Smtp, Service::Tls]);
+        assert_eq!(port_use(smtp_tls, 6, 25, true), (vec![], vec![]));
+    }
+
+    #[test]
+    fn a_service_off_its_port_and_the_port_owner_missing() {
+        // SSH on 443: off-port, and 443 did not carry TLS.
+        assert_eq!(
+            port_use(bits(&[Service::Ssh]), 6, 443, true),
+            (vec!["ssh"], vec!["ssl"])
+        );
+        // HTTP on an unregistered port: off-port, no owner to miss.
+        assert_eq!(
+            port_use(bits(&[Service::Http]), 6, 4444, true),
+            (vec!["http"], vec![])
+        );
+        // Unidentified data on 53/udp.
+        assert_eq!(port_use(0, 17, 53, true), (vec![], vec!["dns"]));
+        // No data at all: nothing to judge.
+        assert_eq!(port_use(0, 6, 443, false), (vec![], vec![]));
+    }
+
+    #[test]
+    fn carried_and_any_port_services_are_not_off_port() {
+        // QUIC (with its TLS handshake) on a test port: only QUIC is off its port.
+        let quic = bits(&[Service::Quic, Service::Tls]);
+        assert_eq!(port_use(quic, 17, 4433, true), (vec!["quic"], vec![]));
+        // DCE-RPC on a port the endpoint mapper handed out.
+        assert_eq!(
+            port_use(bits(&[Service::DceRpc, Service::Ntlm]), 6, 49667, true),
+            (vec![], vec![])
+        );
+        assert_eq!(
+            port_use(bits(&[Service::FtpData]), 6, 56666, true),
+            (vec![], vec![])
+        );
+    }
+}

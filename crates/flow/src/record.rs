@@ -63,6 +63,14 @@ pub struct ConnRecord {
     pub tunnel_parents: Vec<Uid>,
     pub vlan: Option<u16>,
     pub inner_vlan: Option<u16>,
+    /// Services confirmed on a responder port registered to none of them (SSH on 443, HTTP on
+    /// 4444); empty when one of the connection's services owns the port. Not a Zeek field
+    /// (conn.log JSON `off_port_services`); for detectors of unexpected protocol use.
+    pub off_port_services: Vec<&'static str>,
+    /// Services the responder port is registered for, when the connection carried data but
+    /// none of them (a registered port carrying something else, or nothing identifiable).
+    /// conn.log JSON `port_expected_services`.
+    pub port_expected_services: Vec<&'static str>,
     /// Seed for [`ConnRecord::community_id`].
     pub community_id_seed: u16,
     /// Packet time at which the flow table ended the connection (a timeout sweep, port reuse,
@@ -171,6 +179,12 @@ impl ConnRecord {
         }
         if let Some(v) = r.inner_vlan {
             o.int("inner_vlan", v);
+        }
+        if !r.off_port_services.is_empty() {
+            o.str_array("off_port_services", &r.off_port_services);
+        }
+        if !r.port_expected_services.is_empty() {
+            o.str_array("port_expected_services", &r.port_expected_services);
         }
         o.str("community_id", &r.community_id());
         o.end();

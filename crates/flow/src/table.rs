@@ -343,7 +343,9 @@ impl FlowTable {
         if !self.data_links.is_empty() {
             self.data_links.remove(key);
         }
-        conn.into_record(key, parent, &self.cfg, self.now_ns)
+        let rec = conn.into_record(key, parent, &self.cfg, self.now_ns);
+        crate::app::count_port_use(&mut self.stats.app, &rec);
+        rec
     }
 
     /// Gives the control connection of data connection `data` news of its file.
@@ -588,7 +590,9 @@ impl FlowTable {
                         };
                         c.end_app(k, &mut io);
                         queue_events(scratch, events, k, &c);
-                        out.push(c.into_record(k, parent, &cfg, now_ns));
+                        let rec = c.into_record(k, parent, &cfg, now_ns);
+                        crate::app::count_port_use(app_stats, &rec);
+                        out.push(rec);
                         free.push(i);
                         ended += 1;
                         if out.len() >= 256 {
@@ -1031,6 +1035,20 @@ impl Conn {
         } else {
             (None, None, None)
         };
+        let history = String::from_utf8_lossy(&self.history.letters()).into_owned();
+        // Judged only with inspection on, and for TCP only from the connection's start: a
+        // capture that begins mid-stream cannot identify much.
+        let (off_port_services, port_expected_services) =
+            if cfg.app.enabled && (self.proto != 6 || history.starts_with('S')) {
+                crate::app::port_use(
+                    self.services,
+                    self.proto,
+                    resp_p,
+                    orig_size > 0 || resp_size > 0,
+                )
+            } else {
+                (Vec::new(), Vec::new())
+            };
         ConnRecord {
             ts_ns: self.start_ns,
             uid,
@@ -1046,7 +1064,7 @@ impl Conn {
             resp_bytes,
             conn_state: state,
             missed_bytes: missed,
-            history: String::from_utf8_lossy(&self.history.letters()).into_owned(),
+            history,
             orig_pkts: self.orig_pkts,
             orig_ip_bytes: self.orig_ip_bytes,
             resp_pkts: self.resp_pkts,
@@ -1056,6 +1074,8 @@ impl Conn {
             tunnel_parents: tunnel_parent.into_iter().collect(),
             vlan: Some(self.vlan).filter(|&v| v != 0),
             inner_vlan: Some(self.inner_vlan).filter(|&v| v != 0),
+            off_port_services,
+            port_expected_services,
             community_id_seed: cfg.community_id_seed,
             ended_ns: now_ns.max(self.last_ns),
         }

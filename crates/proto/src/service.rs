@@ -96,6 +96,58 @@ impl Service {
             || name == self.zeek_name_on(true)
     }
 
+    /// Whether the protocol customarily runs on ports chosen at run time (DCE-RPC services
+    /// behind the endpoint mapper, FTP data channels, BitTorrent peers) or only inside others
+    /// (NTLM): never "on a port that is not its own", whatever its registered ports.
+    pub fn any_port(self) -> bool {
+        matches!(
+            self,
+            Service::DceRpc | Service::Ntlm | Service::FtpData | Service::BittorrentDht
+        )
+    }
+
+    /// The services registered on `port` of IP protocol `ip_proto`.
+    pub fn registered_on(ip_proto: u8, port: u16) -> impl Iterator<Item = Service> {
+        Service::ALL
+            .iter()
+            .copied()
+            .filter(move |s| s.registered_ports().contains(&(ip_proto, port)))
+    }
+
+    /// Every service, in the order conn.log's `service` lists them (`quic,ssl`).
+    pub const ALL: &'static [Service] = &[
+        Service::Dns,
+        Service::Http,
+        Service::Quic,
+        Service::Tls,
+        Service::Ssh,
+        Service::Smb,
+        Service::DceRpc,
+        Service::Kerberos,
+        Service::Ntlm,
+        Service::Rdp,
+        Service::Ldap,
+        Service::Dhcp,
+        Service::Smtp,
+        Service::Ftp,
+        Service::Pop3,
+        Service::Imap,
+        Service::Snmp,
+        Service::Ntp,
+        Service::Sip,
+        Service::Mdns,
+        Service::Llmnr,
+        Service::Nbns,
+        Service::Mysql,
+        Service::Postgresql,
+        Service::Dnp3,
+        Service::Mqtt,
+        Service::Rfb,
+        Service::Telnet,
+        Service::BittorrentDht,
+        Service::FtpData,
+    ];
+
     /// IANA-registered (or customary) ports of the protocol, to tell "protocol on a port that is
     /// not its own" and "registered port carrying something else".
     pub fn registered_ports(self) -> &'static [(u8, u16)] {
@@ -129,7 +181,8 @@ impl Service {
             DceRpc => &[(TCP, 135)],
             Kerberos => &[(TCP, 88), (UDP, 88)],
             Ntlm => &[],
-            Rdp => &[(TCP, 3389)],
+            // RDP's UDP transport (MS-RDPEUDP) shares the port.
+            Rdp => &[(TCP, 3389), (UDP, 3389)],
             Ldap => &[(TCP, 389), (UDP, 389), (TCP, 3268)],
             Dhcp => &[(UDP, 67), (UDP, 68)],
             Smtp => &[(TCP, 25), (TCP, 587)],

@@ -66,6 +66,8 @@ pub struct Expected {
     /// Services that agree with the label (empty: a protocol we do not support).
     pub accept: Vec<Service>,
     pub by_content: bool,
+    /// nDPI flagged the flow with its "Known Proto on Non Std Port" risk.
+    pub non_std_port: bool,
 }
 
 pub fn parse_endpoint(s: &str) -> Option<Endpoint> {
@@ -123,6 +125,7 @@ pub fn parse_results(text: &str) -> Vec<Expected> {
             key: key(tcp, a, b),
             accept,
             by_content,
+            non_std_port: line.contains("Known Proto on Non Std Port"),
         });
     }
     out
