@@ -239,9 +239,10 @@ impl EveWriter {
         }
     }
 
-    /// An `anomaly` event for a weird record. netloupe's weirds all come from packet decoding
-    /// (`type: decode`); the event is Suricata's decoder event name where one corresponds to the
-    /// weird (IPv4 or IPv6 chosen by the addresses), else the weird's own name.
+    /// An `anomaly` event for a weird record: `type: decode` for weirds of packet decoding, with
+    /// Suricata's decoder event name where one corresponds (IPv4 or IPv6 chosen by the
+    /// addresses), else the weird's own name; `type: stream` for TCP reassembly's
+    /// (`rexmit_inconsistency`: data differing in overlapping segments).
     pub(crate) fn weird(&mut self, w: &WeirdRecord) -> std::io::Result<()> {
         // Suricata does not log checksum errors as anomalies.
         if w.name.starts_with("bad_") && w.name.ends_with("_checksum") {
@@ -273,11 +274,13 @@ impl EveWriter {
         }
         o.key("anomaly");
         let mut a = JsonObject::new(o.out());
-        a.str("type", "decode");
-        match suricata_decoder_event(w.name, v6) {
-            Some(ev) => a.str("event", ev),
-            None => a.str("event", w.name),
-        }
+        // Weirds of TCP reassembly are Suricata's stream events; the others come from decoding.
+        let (kind, event) = match w.name {
+            "rexmit_inconsistency" => ("stream", Some("stream.reassembly_overlap_different_data")),
+            name => ("decode", suricata_decoder_event(name, v6)),
+        };
+        a.str("type", kind);
+        a.str("event", event.unwrap_or(w.name));
         a.end();
         o.end();
         self.emit()

@@ -407,6 +407,7 @@ impl FlowBackend {
                     send_records(sink, out)?;
                 }
                 table.drain_app_events(events);
+                send_table_weirds(sink, table)?;
                 if events.len() >= RECORD_BATCH {
                     send_events(sink, events)?;
                 }
@@ -443,6 +444,7 @@ impl FlowBackend {
                     send_records(sink, out)?;
                 }
                 table.drain_app_events(events);
+                send_table_weirds(sink, table)?;
                 send_events(sink, events)?;
             }
             FlowBackend::Sharded { workers, .. } => {
@@ -473,6 +475,7 @@ impl FlowBackend {
                 table.flush(&mut out, &mut |o| failed |= send_records(&sink, o).is_err());
                 send_records(&sink, &mut out)?;
                 table.drain_app_events(&mut events);
+                send_table_weirds(&sink, &mut table)?;
                 send_events(&sink, &mut events)?;
                 if failed {
                     return Err("log writer stopped (see its error)".into());
@@ -511,6 +514,17 @@ fn send_records(sink: &Sender<SinkMsg>, out: &mut Vec<ConnRecord>) -> Result<(),
     .map_err(|_| "log writer stopped (see its error)".to_string())
 }
 
+/// Sends the flow table's weirds (session-layer anomalies) to the log writer, if any.
+fn send_table_weirds(sink: &Sender<SinkMsg>, table: &mut FlowTable) -> Result<(), String> {
+    let mut weirds = Vec::new();
+    table.drain_weirds(&mut weirds);
+    if weirds.is_empty() {
+        return Ok(());
+    }
+    sink.send(SinkMsg::Weirds(weirds))
+        .map_err(|_| "log writer stopped (see its error)".to_string())
+}
+
 fn send_events(sink: &Sender<SinkMsg>, events: &mut Vec<AppEvent>) -> Result<(), String> {
     if events.is_empty() {
         return Ok(());
@@ -544,6 +558,7 @@ fn worker(
             WorkerMsg::Tick(now) => {
                 table.sweep(now, &mut out);
                 table.drain_app_events(&mut events);
+                let _ = send_table_weirds(&sink, &mut table);
                 let _ = send_events(&sink, &mut events);
             }
         }
@@ -551,6 +566,7 @@ fn worker(
             let _ = send_records(&sink, &mut out);
         }
         table.drain_app_events(&mut events);
+        let _ = send_table_weirds(&sink, &mut table);
         if events.len() >= RECORD_BATCH {
             let _ = send_events(&sink, &mut events);
         }
@@ -560,6 +576,7 @@ fn worker(
     });
     let _ = send_records(&sink, &mut out);
     table.drain_app_events(&mut events);
+    let _ = send_table_weirds(&sink, &mut table);
     let _ = send_events(&sink, &mut events);
     table.stats()
 }

@@ -208,6 +208,9 @@ struct Conn {
     services: u32,
     /// The session layer has nothing more to learn from this connection.
     app_done: bool,
+    /// Retransmitted bytes differing from the first copy: 1 once seen, 2 once reported (one
+    /// weird per connection).
+    overlap_conflict: u8,
     /// The session layer, from the first payload byte until it has nothing more to learn.
     app: Option<Box<AppSession>>,
 }
@@ -229,6 +232,8 @@ pub struct FlowTable {
     scratch: Vec<AppRecord>,
     /// Protocol records waiting for the caller ([`FlowTable::take_app_events`]).
     events: Vec<AppEvent>,
+    /// Anomalies of the session layer (weird.log), drained with the protocol records.
+    weirds: Vec<netloupe_output::WeirdRecord>,
     /// Connections announced by others (FTP data channels): (originator, responder,
     /// responder port) → (service, time after which the announcement lapses). Only
     /// announcements between the announcing connection's own two hosts are kept: workers shard
@@ -259,6 +264,7 @@ impl FlowTable {
             budget: ReassemblyBudget::new(cfg.app.max_buffered_total),
             scratch: Vec::new(),
             events: Vec::new(),
+            weirds: Vec::new(),
             expected: HashMap::new(),
             data_links: HashMap::new(),
             expect_scratch: Vec::new(),
@@ -317,6 +323,11 @@ impl FlowTable {
     /// Protocol records produced so far, each with its connection (drains them).
     pub fn take_app_events(&mut self) -> Vec<AppEvent> {
         std::mem::take(&mut self.events)
+    }
+
+    /// Moves the session layer's anomalies produced so far to the end of `into`.
+    pub fn drain_weirds(&mut self, into: &mut Vec<netloupe_output::WeirdRecord>) {
+        into.append(&mut self.weirds);
     }
 
     /// Moves the protocol records produced so far to the end of `into`.
@@ -479,6 +490,23 @@ impl FlowTable {
             let bad_tcp = conn.update(pkt, payload, &key, sport, &cfg, &mut io);
             self.stats.tcp_bad_checksum += u64::from(bad_tcp);
             queue_events(&mut self.scratch, &mut self.events, &key, conn);
+            if conn.overlap_conflict == 1 {
+                // Zeek's name for it: a retransmission whose bytes differ from what was
+                // delivered (an evasion attempt, or a broken stack). Suricata's:
+                // REASSEMBLY_OVERLAP_DIFFERENT_DATA.
+                conn.overlap_conflict = 2;
+                let ((orig_h, orig_p), (resp_h, resp_p)) = conn.roles(&key);
+                self.weirds.push(netloupe_output::WeirdRecord {
+                    ts_ns: pkt.ts_ns,
+                    uid: Some(Uid::for_flow(&key, conn.start_ns).to_conn_string()),
+                    id: Some((orig_h, orig_p, resp_h, resp_p)),
+                    src: None,
+                    dst: None,
+                    name: "rexmit_inconsistency",
+                    addl: None,
+                    source: "TCP",
+                });
+            }
             if let Some(app) = conn.app.as_mut() {
                 app.take_expected(&mut self.expect_scratch);
             }
@@ -693,6 +721,7 @@ impl Conn {
             inner_vlan: pkt.inner_vlan.unwrap_or(0),
             services: 0,
             app_done: false,
+            overlap_conflict: 0,
             app: None,
         }
     }
@@ -887,6 +916,7 @@ impl Conn {
                 let conflict = sess.tcp_data(dir(sender_is_orig), seq, payload, ts_ns, ports, io);
                 if conflict {
                     io.stats.overlap_conflicts += 1;
+                    self.overlap_conflict = self.overlap_conflict.max(1);
                 }
             }
             if let (Some(up_to), Some(sess)) = (peer_acked, self.app.as_mut()) {
