@@ -126,6 +126,7 @@ impl RunStats {
                     "matched": f.app.expected_matched,
                     "dropped": f.app.expected_dropped,
                 },
+                "parser_evictions": parser_evictions(&f.app),
                 "port_use": {
                     "off_port": f.app.off_port,
                     "port_mismatch": f.app.port_mismatch,
@@ -162,4 +163,20 @@ impl RunStats {
             "threads": self.threads,
         })
     }
+}
+
+/// Parser evictions by log name (mDNS and LLMNR are counted with DNS, as Zeek logs them).
+fn parser_evictions(
+    app: &netloupe_flow::AppStats,
+) -> std::collections::BTreeMap<&'static str, u64> {
+    let mut m = std::collections::BTreeMap::new();
+    for (s, n) in netloupe_proto::Service::ALL
+        .iter()
+        .zip(app.parser_evictions)
+    {
+        if n > 0 {
+            *m.entry(s.zeek_name()).or_default() += n;
+        }
+    }
+    m
 }

@@ -61,6 +61,8 @@ pub struct AppStats {
     /// Announcements not remembered: the table of expected connections was full, or the
     /// announced hosts were not the announcing connection's (see `FlowTable`).
     pub expected_dropped: u64,
+    /// Pending state parsers let go of at their caps, by service (`Service as usize`).
+    pub parser_evictions: [u64; SERVICES],
     /// Connections with a service on a port registered to none of their services.
     pub off_port: u64,
     /// Connections that carried data on a registered port but not its service.
@@ -79,6 +81,9 @@ impl AppStats {
         self.peak_buffered_bytes += o.peak_buffered_bytes;
         self.expected_announced += o.expected_announced;
         self.off_port += o.off_port;
+        for (a, b) in self.parser_evictions.iter_mut().zip(o.parser_evictions) {
+            *a += b;
+        }
         self.port_mismatch += o.port_mismatch;
         self.expected_matched += o.expected_matched;
         self.expected_dropped += o.expected_dropped;
@@ -452,7 +457,7 @@ impl Inspector {
         }
         if p.violated() && !self.finished {
             stats.parser_violations += 1;
-            stats.encrypted_bytes += p.encrypted_bytes();
+            count_parser_end(stats, p.as_ref());
             p.end(ts_ns, out);
             if p.confirmed() {
                 self.confirmed |= bit(p.service());
@@ -461,7 +466,7 @@ impl Inspector {
             }
             self.finish();
         } else if p.handed_to_tls() && !self.upgraded {
-            stats.encrypted_bytes += p.encrypted_bytes();
+            count_parser_end(stats, p.as_ref());
             p.end(ts_ns, out);
             self.parser = None;
             self.phase = Phase::AwaitingTls;
@@ -721,7 +726,7 @@ impl AppSession {
         }
         if !self.insp.finished {
             if let Some(p) = self.insp.parser.as_mut() {
-                io.stats.encrypted_bytes += p.encrypted_bytes();
+                count_parser_end(io.stats, p.as_ref());
                 p.end(ts_ns, io.out);
             }
         }
@@ -732,6 +737,18 @@ impl AppSession {
 /// The services of a bit set, in `Service::ALL` order, by the names Zeek gives them on this
 /// transport. (Zeek lists them in the order its analyzers confirmed; QUIC comes before the
 /// TLS read from its CRYPTO frames, "quic,ssl".)
+/// Number of services (the size of per-service counters).
+pub const SERVICES: usize = Service::ALL.len();
+
+/// Counts what a parser reports about itself when it stops (encrypted bytes skipped, pending
+/// state evicted at its caps).
+fn count_parser_end(stats: &mut AppStats, p: &dyn netloupe_proto::SessionParser) {
+    stats.encrypted_bytes += p.encrypted_bytes();
+    if let Some(n) = stats.parser_evictions.get_mut(p.service() as usize) {
+        *n += p.evicted();
+    }
+}
+
 /// Counts a finished connection's port use (see [`port_use`]).
 pub(crate) fn count_port_use(stats: &mut AppStats, r: &crate::ConnRecord) {
     stats.off_port += u64::from(!r.off_port_services.is_empty());

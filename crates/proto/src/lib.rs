@@ -88,6 +88,12 @@ pub trait SessionParser: Send {
     fn encrypted_bytes(&self) -> u64 {
         0
     }
+    /// Pending state (requests waiting for their answer, open transactions) the parser let go
+    /// of early because its cap was reached, for stats.json: its records are written
+    /// unanswered rather than lost, but the pairing is.
+    fn evicted(&self) -> u64 {
+        0
+    }
     /// The connection became a tunnel (HTTP CONNECT answered with 200): what follows is
     /// another protocol, to be identified from its own first bytes. Returns, once, the bytes
     /// the parser received after the switch (originator's, responder's).

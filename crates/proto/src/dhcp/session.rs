@@ -173,6 +173,10 @@ impl DhcpSession {
 }
 
 impl SessionParser for DhcpSession {
+    fn evicted(&self) -> u64 {
+        self.join.evicted
+    }
+
     fn service(&self) -> Service {
         Service::Dhcp
     }

@@ -358,6 +358,10 @@ fn apply_reply(rec: &mut DnsRecord, msg: &Message, ts_ns: i64) {
 }
 
 impl SessionParser for DnsSession {
+    fn evicted(&self) -> u64 {
+        self.stats.evicted
+    }
+
     fn service(&self) -> Service {
         Service::Dns
     }

@@ -215,6 +215,10 @@ impl KerberosSession {
 }
 
 impl SessionParser for KerberosSession {
+    fn evicted(&self) -> u64 {
+        self.tracker.evicted
+    }
+
     fn service(&self) -> Service {
         Service::Kerberos
     }

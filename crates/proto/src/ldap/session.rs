@@ -562,6 +562,10 @@ impl LdapSession {
 }
 
 impl SessionParser for LdapSession {
+    fn evicted(&self) -> u64 {
+        self.stats.evicted
+    }
+
     fn service(&self) -> Service {
         Service::Ldap
     }

@@ -690,6 +690,10 @@ pub(crate) fn name_at(b: &[u8], off: usize, len: usize) -> String {
 }
 
 impl SessionParser for SmbSession {
+    fn evicted(&self) -> u64 {
+        self.tx_evicted()
+    }
+
     fn service(&self) -> Service {
         Service::Smb
     }
