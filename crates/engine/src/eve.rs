@@ -543,8 +543,9 @@ impl EveWriter {
         let AppRecord::Ssl(s) = &e.record else {
             return Ok(());
         };
-        if s.over_quic {
-            // Suricata logs QUIC's hellos in its `quic` events, not as TLS sessions.
+        if s.over_quic || s.over_dtls {
+            // Suricata logs QUIC's hellos in its `quic` events, not as TLS sessions, and has
+            // no DTLS parser.
             return Ok(());
         }
         let cert = match cert {

@@ -48,7 +48,9 @@ const TARGET: f64 = 0.97;
 /// assertion keeps it from regressing. Most of the gap to the target is TLS seen mid-stream
 /// (application data only): the detector recognises the records but the TLS parser confirms only
 /// on a ClientHello or ServerHello, so conn.log lists no service (as Zeek would not).
-const FLOOR: f64 = 0.979;
+/// 2747/2806 = 97.90% since DTLS is identified (20 more flows in the comparison, 19 agreeing;
+/// it was 2728/2786 = 97.92% without them).
+const FLOOR: f64 = 0.9789;
 /// False positives reached at the time of writing (two fuzzed NetBIOS name-service datagrams
 /// read as DNS).
 const MAX_FALSE_POSITIVES: usize = 2;

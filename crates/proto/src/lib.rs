@@ -202,6 +202,7 @@ pub fn new_parser(service: Service, udp: bool) -> Option<Box<dyn SessionParser>>
         }
         Service::Http if !udp => Box::new(http::HttpSession::new()),
         Service::Tls if !udp => Box::new(tls::TlsSession::new()),
+        Service::Dtls if udp => Box::new(tls::TlsSession::for_dtls()),
         Service::Ssh if !udp => Box::new(ssh::SshSession::new()),
         Service::Quic if udp => Box::new(quic::QuicSession::new()),
         Service::Dhcp if udp => Box::new(dhcp::DhcpSession::new()),

@@ -5,6 +5,9 @@ pub enum Service {
     Dns,
     Http,
     Tls,
+    /// TLS over datagrams (RFC 6347, RFC 9147): WebRTC media keys, VPNs (AnyConnect,
+    /// OpenConnect), CoAP/IoT.
+    Dtls,
     Quic,
     Ssh,
     Smb,
@@ -44,6 +47,7 @@ impl Service {
             Dns => "dns",
             Http => "http",
             Tls => "ssl",
+            Dtls => "dtls",
             Quic => "quic",
             Ssh => "ssh",
             Smb => "smb",
@@ -102,7 +106,11 @@ impl Service {
     pub fn any_port(self) -> bool {
         matches!(
             self,
-            Service::DceRpc | Service::Ntlm | Service::FtpData | Service::BittorrentDht
+            Service::DceRpc
+                | Service::Ntlm
+                | Service::FtpData
+                | Service::BittorrentDht
+                | Service::Dtls
         )
     }
 
@@ -120,6 +128,7 @@ impl Service {
         Service::Http,
         Service::Quic,
         Service::Tls,
+        Service::Dtls,
         Service::Ssh,
         Service::Smb,
         Service::DceRpc,
@@ -176,6 +185,8 @@ impl Service {
                 (TCP, 853),
             ],
             Quic => &[(UDP, 443)],
+            // Negotiated per session (WebRTC) or shared with others (UDP 443 of VPNs).
+            Dtls => &[],
             Ssh => &[(TCP, 22)],
             Smb => &[(TCP, 445), (TCP, 139)],
             DceRpc => &[(TCP, 135)],

@@ -109,9 +109,10 @@ struct Cands {
 }
 
 /// Preference among content matches when no port breaks the tie.
-const PRIORITY: [Service; 29] = [
+const PRIORITY: [Service; 30] = [
     Service::Dhcp,
     Service::Quic,
+    Service::Dtls,
     Service::Tls,
     Service::Ssh,
     Service::Smb,
@@ -311,6 +312,17 @@ fn eval_tcp(d: &[u8], simple_http: bool, c: &mut Cands) -> (bool, u16) {
     (short, hints)
 }
 
+/// Whether `d` is made exactly of DTLS records (for the DTLS parser's mid-session
+/// confirmation).
+pub(crate) fn dtls_records_ok(d: &[u8]) -> bool {
+    rules::dtls_records(d).is_ok()
+}
+
+/// Whether `v` is a DTLS version (see the detector's rule).
+pub(crate) fn is_dtls_version(v: u16) -> bool {
+    rules::is_dtls_version(v)
+}
+
 /// All UDP rules over one datagram.
 /// `quic_port`: the datagram goes to or comes from QUIC's registered port, which admits a
 /// long header of an unknown version (weak content).
@@ -321,6 +333,9 @@ fn eval_udp(d: &[u8], quic_port: bool, c: &mut Cands) {
     }
     if ok(rules::quic(d)) {
         c.add(Service::Quic);
+    }
+    if ok(rules::dtls_hello(d)) || ok(rules::dtls_records(d)) {
+        c.add(Service::Dtls);
     }
     if ok(rules::krb_udp(d)) {
         c.add(Service::Kerberos);
@@ -395,6 +410,15 @@ impl Detector {
         let mut c = Cands::default();
         match t {
             Transport::Udp => {
+                // STUN multiplexed on the same 5-tuple (WebRTC, RFC 7983) precedes the
+                // protocol that matters (DTLS): it is passed over, within MAX_FEEDS.
+                if rules::stun(data).is_ok() {
+                    if self.feeds >= MAX_FEEDS {
+                        self.gave_up = true;
+                        return Verdict::NoMatch;
+                    }
+                    return Verdict::NeedMore;
+                }
                 let quic_port = orig_port == QUIC_PORT || resp_port == QUIC_PORT;
                 eval_udp(data, quic_port, &mut c);
                 self.datagrams = self.datagrams.saturating_add(1);

@@ -538,6 +538,66 @@ pub(super) fn tls_hello(d: &[u8]) -> Chk<()> {
     Ok(())
 }
 
+/// DTLS 1.0, 1.2 and 1.3 record versions, and OpenSSL's pre-standard DTLS (0x0100, still
+/// spoken by old VPN gateways).
+pub(crate) fn is_dtls_version(v: u16) -> bool {
+    matches!(v, 0xfeff | 0xfefd | 0xfefc | 0x0100)
+}
+
+/// A DTLS record (RFC 6347 4.1) of epoch 0 carrying a ClientHello, ServerHello or
+/// HelloVerifyRequest (RFC 6347 4.2.2) with consistent lengths.
+pub(super) fn dtls_hello(d: &[u8]) -> Chk<()> {
+    let mut r = Rd::new(d);
+    ensure(r.u8()? == 22)?;
+    ensure(is_dtls_version(r.be16()?))?;
+    ensure(r.be16()? == 0)?; // epoch
+    r.skip(6)?; // sequence number
+    let rec_len = usize::from(r.be16()?);
+    ensure(rec_len >= 12 && 13 + rec_len <= d.len())?;
+    let hs = r.u8()?;
+    ensure(matches!(hs, 1..=3))?;
+    let msg_len = r.be24()? as usize;
+    r.skip(2)?; // message_seq
+    let frag_off = r.be24()? as usize;
+    let frag_len = r.be24()? as usize;
+    ensure(frag_off + frag_len <= msg_len && 12 + frag_len <= rec_len && msg_len <= 0x1_0000)?;
+    if frag_off == 0 {
+        // The hello's own version is DTLS too.
+        ensure(is_dtls_version(r.be16()?))?;
+    }
+    Ok(())
+}
+
+/// A datagram made exactly of DTLS records (any epoch: a session seen after its handshake):
+/// each has a content type of 20-23, a DTLS version and a length that the next record, or the
+/// datagram's end, follows exactly.
+pub(super) fn dtls_records(d: &[u8]) -> Chk<()> {
+    let mut rest = d;
+    ensure(!rest.is_empty())?;
+    while !rest.is_empty() {
+        let mut r = Rd::new(rest);
+        ensure((20..=23).contains(&r.u8()?))?;
+        ensure(is_dtls_version(r.be16()?))?;
+        r.skip(8)?; // epoch, sequence number
+        let len = usize::from(r.be16()?);
+        ensure(len >= 1 && 13 + len <= rest.len())?;
+        rest = &rest[13 + len..];
+    }
+    Ok(())
+}
+
+/// A STUN message (RFC 5389 6): the two top bits clear, the magic cookie, a length that is a
+/// multiple of four and fits the datagram.
+pub(super) fn stun(d: &[u8]) -> Chk<()> {
+    let mut r = Rd::new(d);
+    ensure(r.u8()? & 0xc0 == 0)?;
+    r.skip(1)?;
+    let len = usize::from(r.be16()?);
+    ensure(r.be32()? == 0x2112_a442)?;
+    ensure(len.is_multiple_of(4) && 20 + len == d.len())?;
+    Ok(())
+}
+
 fn sslv2_client_hello(d: &[u8]) -> Chk<()> {
     let mut r = Rd::new(d);
     let len = usize::from(r.be16()? & 0x7fff);

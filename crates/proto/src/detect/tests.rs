@@ -933,3 +933,38 @@ fn detect_bittorrent_dht() {
     let deep = [b'l'; 200];
     assert_ne!(udp(&deep, 1, 2), Match(Service::BittorrentDht));
 }
+
+/// Zeek's `Traces/tls/webrtc-stun.pcap`: frame 9 is a DTLS 1.0 ClientHello, frame 10 a STUN
+/// binding request on the same ports (`tls/testdata/webrtc_dtls_flights.hex`). STUN is passed
+/// over without using up the datagram budget; the ClientHello decides DTLS; later datagrams of
+/// application data alone (epoch 1, content type 23) are DTLS too.
+#[test]
+fn dtls_after_stun_and_mid_session() {
+    let lines: Vec<&str> = include_str!("../tls/testdata/webrtc_dtls_flights.hex")
+        .lines()
+        .collect();
+    let hello = crate::test_util::unhex(lines[1]);
+    let stun = crate::test_util::unhex(lines[3]);
+    assert!(rules::stun(&stun).is_ok());
+    assert!(rules::dtls_hello(&hello).is_ok());
+    assert!(rules::stun(&hello).is_err());
+    let mut d = Detector::default();
+    for _ in 0..(MAX_DATAGRAMS + 2) {
+        assert_eq!(d.feed(Transport::Udp, Orig, &stun, 51462, 43044), NeedMore);
+    }
+    assert_eq!(
+        d.feed(Transport::Udp, Resp, &hello, 51462, 43044),
+        Match(Service::Dtls)
+    );
+    // A record of application data, epoch 1, 24 bytes of ciphertext.
+    let mut app = vec![23, 0xfe, 0xfd, 0, 1, 0, 0, 0, 0, 0, 7, 0, 24];
+    app.extend_from_slice(&[0x5a; 24]);
+    assert!(rules::dtls_records(&app).is_ok());
+    let mut d = Detector::default();
+    assert_eq!(
+        d.feed(Transport::Udp, Orig, &app, 40000, 443),
+        Match(Service::Dtls)
+    );
+    // One byte short of its length: not DTLS.
+    assert!(rules::dtls_records(&app[..app.len() - 1]).is_err());
+}

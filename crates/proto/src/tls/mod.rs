@@ -56,6 +56,8 @@ pub fn looks_like_tls_start(data: &[u8]) -> bool {
 #[doc(hidden)]
 pub fn fuzz(data: &[u8]) {
     crate::fuzz_session(&mut TlsSession::new(), data, 37);
+    // The same bytes as DTLS datagrams (each delivery one datagram).
+    crate::fuzz_session(&mut TlsSession::for_dtls(), data, 37);
 }
 
 #[cfg(test)]

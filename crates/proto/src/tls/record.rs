@@ -42,6 +42,9 @@ pub struct SslRecord {
     /// records over TCP. Not part of ssl.log; Suricata logs QUIC in `quic` events, not `tls`
     /// ones, so EVE writes no `tls` event for such a record.
     pub over_quic: bool,
+    /// The session was DTLS (over UDP). Not part of ssl.log (its `version` says DTLS);
+    /// Suricata has no DTLS parser, so EVE writes no `tls` event for it either.
+    pub over_dtls: bool,
 }
 
 impl SslRecord {

@@ -89,6 +89,8 @@ pub struct TlsSession {
     /// The client's direction, fixed by the first hello (None: not known yet, the
     /// originator is taken for the client).
     client_dir: Option<Direction>,
+    /// DTLS: per-direction handshake reassembly (None for TLS over TCP).
+    dtls: Option<Box<[DtlsDir; 2]>>,
 }
 
 impl Default for TlsSession {
@@ -119,7 +121,38 @@ fn other(d: Direction) -> Direction {
 /// the version, random and session id length, and a 3.x version (or, for a ServerHello, a
 /// TLS 1.3 draft 0x7fXX or Google experiment 0x7eXX version).
 fn hello_plausible(t: u8, msg: &[u8]) -> bool {
-    msg.len() >= 35 && (msg[0] == 3 || (t == 2 && matches!(msg[0], 0x7e | 0x7f)))
+    msg.len() >= 35
+        && (msg[0] == 3
+            || (t == 2 && matches!(msg[0], 0x7e | 0x7f))
+            || crate::detect::is_dtls_version(be16(&msg[..2])))
+}
+
+/// A DTLS ClientHello body as TLS's: without the cookie that DTLS adds after the session id
+/// (RFC 6347 4.2.1), so the TLS readers and fingerprints apply unchanged.
+fn dtls_client_hello_as_tls(msg: &[u8]) -> Option<Vec<u8>> {
+    let sid = usize::from(*msg.get(34)?);
+    let cookie_at = 35 + sid;
+    let cookie = usize::from(*msg.get(cookie_at)?);
+    let rest = msg.get(cookie_at + 1 + cookie..)?;
+    let mut v = Vec::with_capacity(msg.len());
+    v.extend_from_slice(&msg[..cookie_at]);
+    v.extend_from_slice(rest);
+    Some(v)
+}
+
+/// DTLS header of a record (RFC 6347 4.1): type, version, epoch, sequence number, length.
+const DTLS_RECORD_HEADER: usize = 13;
+/// DTLS handshake header (RFC 6347 4.2.2): type, length, message_seq, fragment offset and
+/// length.
+const DTLS_HANDSHAKE_HEADER: usize = 12;
+
+/// Reassembly of one direction's DTLS handshake messages from their fragments.
+#[derive(Default)]
+struct DtlsDir {
+    /// The next message_seq to read; lower ones are retransmissions.
+    next_seq: u16,
+    /// The message being gathered: (message_seq, type, length, bytes so far, in order).
+    partial: Option<(u16, u8, usize, Vec<u8>)>,
 }
 
 /// For the unit tests: (version, ciphers, complete) of a lenient read.
@@ -230,6 +263,7 @@ impl TlsSession {
             host_cert: None,
             proto: 't',
             client_dir: None,
+            dtls: None,
         }
     }
 
@@ -598,18 +632,136 @@ impl TlsSession {
     fn emit(&mut self, out: &mut Vec<AppRecord>) {
         if !self.emitted && self.started && (self.client_hello.is_some() || self.server_hello) {
             self.emitted = true;
-            out.push(AppRecord::Ssl(self.finish_record()));
+            let mut r = self.finish_record();
+            r.over_dtls = self.dtls.is_some();
+            out.push(AppRecord::Ssl(r));
+        }
+    }
+}
+
+impl TlsSession {
+    /// A session reading DTLS (one datagram per call): JA4 gets the 'd' protocol letter.
+    pub fn for_dtls() -> Self {
+        TlsSession {
+            proto: 'd',
+            dtls: Some(Box::default()),
+            ..Self::new()
+        }
+    }
+
+    /// The records of one datagram. Datagrams that are not DTLS (STUN or RTP multiplexed on
+    /// the same ports, RFC 7983) are passed over; handshake fragments are gathered into
+    /// messages, retransmitted ones skipped, and each message goes to the TLS handshake
+    /// reader in TLS's framing.
+    fn dtls_datagram(&mut self, ctx: Ctx, mut data: &[u8], out: &mut Vec<AppRecord>) {
+        if !data.first().is_some_and(|b| (20..=63).contains(b)) {
+            return;
+        }
+        let d = idx(ctx.dir);
+        // Mid-session (no handshake seen): datagrams tiled exactly by well-formed records
+        // confirm, two in a row, as TCP's record streak does.
+        if crate::detect::dtls_records_ok(data) {
+            let st = &mut self.dirs[d].streak;
+            *st = st.saturating_add(1);
+            if self.dirs[0].streak.saturating_add(self.dirs[1].streak) >= 2 {
+                self.confirmed = true;
+            }
+        }
+        while data.len() >= DTLS_RECORD_HEADER {
+            let ctype = data[0];
+            let version = be16(&data[1..3]);
+            let epoch = be16(&data[3..5]);
+            let len = be16(&data[11..13]) as usize;
+            if !(20..=24).contains(&ctype)
+                || !crate::detect::is_dtls_version(version)
+                || data.len() - DTLS_RECORD_HEADER < len
+            {
+                if !self.confirmed {
+                    self.violated = true;
+                }
+                return;
+            }
+            let body = &data[DTLS_RECORD_HEADER..DTLS_RECORD_HEADER + len];
+            data = &data[DTLS_RECORD_HEADER + len..];
+            if !self.started {
+                self.started = true;
+                self.rec.ts_ns = ctx.ts_ns;
+            }
+            if ctype == 22 && epoch == 0 {
+                self.dtls_handshake(ctx, body, out);
+            } else if ctype == 22 {
+                // Epoch > 0: encrypted (Finished).
+                self.dirs[d].encrypted = true;
+            } else {
+                self.record(ctx, ctype, body, out);
+            }
+            if self.rec.established && self.dirs[0].app_data && self.dirs[1].app_data {
+                self.emit(out);
+                self.stopped = true;
+                return;
+            }
+        }
+    }
+
+    fn dtls_handshake(&mut self, ctx: Ctx, mut body: &[u8], out: &mut Vec<AppRecord>) {
+        let d = idx(ctx.dir);
+        while body.len() >= DTLS_HANDSHAKE_HEADER {
+            let t = body[0];
+            let msg_len = u32::from_be_bytes([0, body[1], body[2], body[3]]) as usize;
+            let seq = be16(&body[4..6]);
+            let off = u32::from_be_bytes([0, body[6], body[7], body[8]]) as usize;
+            let frag_len = u32::from_be_bytes([0, body[9], body[10], body[11]]) as usize;
+            let Some(frag) = body.get(DTLS_HANDSHAKE_HEADER..DTLS_HANDSHAKE_HEADER + frag_len)
+            else {
+                return;
+            };
+            body = &body[DTLS_HANDSHAKE_HEADER + frag_len..];
+            let Some(st) = self.dtls.as_mut().map(|b| &mut b[d]) else {
+                return;
+            };
+            if seq < st.next_seq || msg_len > MAX_HANDSHAKE || off + frag_len > msg_len {
+                continue; // a retransmission, or impossible
+            }
+            let partial = match st.partial.take() {
+                Some(p) if p.0 == seq => Some(p),
+                _ => None,
+            };
+            let (_, _, _, mut bytes) = partial.unwrap_or((seq, t, msg_len, Vec::new()));
+            // Fragments are taken in order; one out of order (rare) drops the message.
+            if off != bytes.len() {
+                continue;
+            }
+            bytes.extend_from_slice(frag);
+            if bytes.len() < msg_len {
+                st.partial = Some((seq, t, msg_len, bytes));
+                continue;
+            }
+            st.next_seq = seq.wrapping_add(1);
+            let msg = if t == 1 {
+                dtls_client_hello_as_tls(&bytes).unwrap_or(bytes)
+            } else {
+                bytes
+            };
+            self.handshake_message(ctx, t, &msg, out);
         }
     }
 }
 
 impl SessionParser for TlsSession {
     fn service(&self) -> Service {
-        Service::Tls
+        if self.dtls.is_some() {
+            Service::Dtls
+        } else {
+            Service::Tls
+        }
     }
 
     fn data(&mut self, ctx: Ctx, data: &[u8], out: &mut Vec<AppRecord>) {
         if self.stopped || self.violated {
+            return;
+        }
+        if self.dtls.is_some() {
+            self.dtls_datagram(ctx, data, out);
             return;
         }
         let d = idx(ctx.dir);
@@ -661,6 +813,9 @@ impl SessionParser for TlsSession {
     }
 
     fn gap(&mut self, dir: Direction, _len: u64) {
+        if self.dtls.is_some() {
+            return; // datagrams: nothing to resynchronise
+        }
         // Framing is lost for this direction: keep what was learnt, look no further.
         let d = idx(dir);
         self.dirs[d].buf.clear();

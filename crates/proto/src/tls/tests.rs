@@ -16,6 +16,9 @@
 //!   line: the same ClientHello with cipher-suite lengths 72 (right), 134 (past the list), 133
 //!   (odd), 132 and 0.
 //!
+//! * `testdata/webrtc_dtls_flights.hex`: Traces/tls/webrtc-stun.pcap, frames 9-14 (DTLS 1.0
+//!   flights and a STUN exchange between them), one datagram a line after its frame line.
+//!
 //! From suricata-verify's corpus: `testdata/draft14_client_hello.hex`:
 //! tests/tls/tls13-draft14/input.pcap, packet 4 (a ClientHello offering TLS 1.3 draft 14 with
 //! the draft_version extension 0xff02).
@@ -588,4 +591,95 @@ fn tls13_pre16_draft_offer() {
         panic!("no ssl record");
     };
     assert!(!r.client_tls13_pre16_draft);
+}
+
+/// Zeek's `Traces/tls/webrtc-stun.pcap`, frames 9-14 (`testdata/webrtc_dtls_flights.hex`, one
+/// datagram per line after its `# frame N from port P` line): a DTLS 1.0 handshake between two
+/// WebRTC peers, the ClientHello from the UDP responder (port 43044), a STUN binding request
+/// and response multiplexed between the flights. Zeek's ssl.log row for it
+/// (`scripts.base.protocols.ssl.dtls-stun-dpd`): DTLSv10,
+/// TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA, secp256r1, established, history `^CsxkrnXGYIi`, a
+/// server and a client certificate.
+#[test]
+fn dtls_handshake_between_stun_messages() {
+    let mut lines = include_str!("testdata/webrtc_dtls_flights.hex").lines();
+    let mut datagrams = Vec::new();
+    while let (Some(head), Some(hex)) = (lines.next(), lines.next()) {
+        let port: u16 = head.rsplit(' ').next().unwrap().parse().unwrap();
+        // The UDP originator is port 51462 (its STUN request came first).
+        let dir = if port == 51462 {
+            Direction::Orig
+        } else {
+            Direction::Resp
+        };
+        datagrams.push((dir, unhex(hex)));
+    }
+    assert_eq!(datagrams.len(), 6);
+    let mut s = TlsSession::for_dtls();
+    assert_eq!(s.service(), crate::Service::Dtls);
+    let mut out = vec![];
+    for (i, (dir, d)) in datagrams.iter().enumerate() {
+        let ctx = Ctx {
+            ts_ns: 1_000 + i as i64,
+            dir: *dir,
+        };
+        s.data(ctx, d, &mut out);
+        assert!(!s.violated(), "datagram {i}");
+    }
+    s.end(2_000, &mut out);
+    assert!(s.confirmed());
+    let ssl: Vec<&SslRecord> = out
+        .iter()
+        .filter_map(|r| match r {
+            AppRecord::Ssl(r) => Some(r),
+            _ => None,
+        })
+        .collect();
+    let [r] = ssl[..] else {
+        panic!("one ssl record: {out:?}")
+    };
+    assert_eq!(r.version.as_deref(), Some("DTLSv10"));
+    assert_eq!(
+        r.cipher.as_deref(),
+        Some("TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA")
+    );
+    assert_eq!(r.curve.as_deref(), Some("secp256r1"));
+    assert!(r.established);
+    assert_eq!(r.ssl_history, "^CsxkrnXGYIi");
+    assert_eq!(r.cert_chain_fps.as_ref().map(Vec::len), Some(1));
+    assert_eq!(r.client_cert_chain_fps.as_ref().map(Vec::len), Some(1));
+    assert!(r.over_dtls);
+    // JA4 of a DTLS 1.0 ClientHello: the 'd' protocol letter and version.
+    assert!(
+        r.ja4.as_deref().is_some_and(|j| j.starts_with("dd1")),
+        "{:?}",
+        r.ja4
+    );
+}
+
+/// Retransmitted flights (the same message_seq again) are read once; a datagram that is not
+/// DTLS (RTP, STUN) is passed over without a violation.
+#[test]
+fn dtls_retransmissions_and_foreign_datagrams() {
+    let mut lines = include_str!("testdata/webrtc_dtls_flights.hex").lines();
+    let _ = lines.next();
+    let client_hello = unhex(lines.next().unwrap());
+    let mut s = TlsSession::for_dtls();
+    let mut out = vec![];
+    let c = Ctx {
+        ts_ns: 1,
+        dir: Direction::Resp,
+    };
+    s.data(c, &client_hello, &mut out);
+    s.data(c, &client_hello, &mut out);
+    s.data(c, &[0x80, 0x60, 0, 1, 0, 0, 0, 0], &mut out); // an RTP header
+    assert!(!s.violated());
+    s.end(2, &mut out);
+    let Some(AppRecord::Ssl(r)) = out.first() else {
+        panic!("an ssl record: {out:?}")
+    };
+    assert_eq!(
+        r.ssl_history, "^C",
+        "the retransmitted ClientHello counted once"
+    );
 }

@@ -27,6 +27,7 @@ pub fn map_name(name: &str, tcp: bool, ports: (u16, u16)) -> &'static [Service] 
         "HTTP" | "HTTP_Proxy" | "HTTP_Connect" => &[Http],
         "TLS" | "DoH_DoT" => &[Tls],
         "QUIC" => &[Quic],
+        "DTLS" => &[Dtls],
         "SSH" => &[Ssh],
         // SMB over TCP; nDPI also names the SMB browser datagrams of the NetBIOS datagram
         // service (UDP 138), which are not an SMB session.
