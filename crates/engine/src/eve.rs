@@ -242,7 +242,8 @@ impl EveWriter {
     /// An `anomaly` event for a weird record: `type: decode` for weirds of packet decoding, with
     /// Suricata's decoder event name where one corresponds (IPv4 or IPv6 chosen by the
     /// addresses), else the weird's own name; `type: stream` for TCP reassembly's
-    /// (`rexmit_inconsistency`: data differing in overlapping segments).
+    /// (`rexmit_inconsistency`: data differing in overlapping segments); `type: applayer` with
+    /// `app_proto` for a protocol parser's (named as in weird.log).
     pub(crate) fn weird(&mut self, w: &WeirdRecord) -> std::io::Result<()> {
         // Suricata does not log checksum errors as anomalies.
         if w.name.starts_with("bad_") && w.name.ends_with("_checksum") {
@@ -274,14 +275,24 @@ impl EveWriter {
         }
         o.key("anomaly");
         let mut a = JsonObject::new(o.out());
-        // Weirds of TCP reassembly are Suricata's stream events; the others come from decoding.
-        let (kind, event) = match w.name {
-            "rexmit_inconsistency" => ("stream", Some("stream.reassembly_overlap_different_data")),
-            name => ("decode", suricata_decoder_event(name, v6)),
+        // Weirds of TCP reassembly are Suricata's stream events, a parser's are app-layer
+        // events (named as netloupe's weird), the others come from decoding.
+        let (kind, event) = match (w.name, w.source) {
+            ("rexmit_inconsistency", _) => {
+                ("stream", Some("stream.reassembly_overlap_different_data"))
+            }
+            (_, "decoder") => ("decode", suricata_decoder_event(w.name, v6)),
+            _ => ("applayer", None),
         };
         a.str("type", kind);
         a.str("event", event.unwrap_or(w.name));
+        if kind == "applayer" {
+            a.str("layer", "proto_parser");
+        }
         a.end();
+        if kind == "applayer" {
+            o.str("app_proto", &w.source.to_ascii_lowercase());
+        }
         o.end();
         self.emit()
     }

@@ -573,6 +573,22 @@ impl AppSession {
         }
     }
 
+    /// The protocol anomaly the parser saw since the last call, with weird.log's `source`
+    /// (Zeek's analyzer tag).
+    pub fn take_weird(&mut self) -> Option<(&'static str, &'static str)> {
+        let p = self.insp.parser.as_mut()?;
+        let name = p.take_weird()?;
+        let source = match p.service() {
+            Service::Ftp => "FTP",
+            Service::Ssh => "SSH",
+            Service::Smtp => "SMTP",
+            Service::Dns | Service::Mdns | Service::Llmnr => "DNS",
+            Service::Rdp => "RDP",
+            _ => "session",
+        };
+        Some((name, source))
+    }
+
     /// News of the file this (data) connection carries, once.
     pub fn take_data_file(&mut self) -> Option<netloupe_proto::ftp::DataFileNotice> {
         self.insp.parser.as_mut()?.take_data_file()

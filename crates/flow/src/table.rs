@@ -490,22 +490,22 @@ impl FlowTable {
             let bad_tcp = conn.update(pkt, payload, &key, sport, &cfg, &mut io);
             self.stats.tcp_bad_checksum += u64::from(bad_tcp);
             queue_events(&mut self.scratch, &mut self.events, &key, conn);
+            if let Some((name, source)) = conn.app.as_mut().and_then(|a| a.take_weird()) {
+                push_weird(&mut self.weirds, &key, conn, pkt.ts_ns, name, source);
+            }
             if conn.overlap_conflict == 1 {
                 // Zeek's name for it: a retransmission whose bytes differ from what was
                 // delivered (an evasion attempt, or a broken stack). Suricata's:
                 // REASSEMBLY_OVERLAP_DIFFERENT_DATA.
                 conn.overlap_conflict = 2;
-                let ((orig_h, orig_p), (resp_h, resp_p)) = conn.roles(&key);
-                self.weirds.push(netloupe_output::WeirdRecord {
-                    ts_ns: pkt.ts_ns,
-                    uid: Some(Uid::for_flow(&key, conn.start_ns).to_conn_string()),
-                    id: Some((orig_h, orig_p, resp_h, resp_p)),
-                    src: None,
-                    dst: None,
-                    name: "rexmit_inconsistency",
-                    addl: None,
-                    source: "TCP",
-                });
+                push_weird(
+                    &mut self.weirds,
+                    &key,
+                    conn,
+                    pkt.ts_ns,
+                    "rexmit_inconsistency",
+                    "TCP",
+                );
             }
             if let Some(app) = conn.app.as_mut() {
                 app.take_expected(&mut self.expect_scratch);
@@ -1110,6 +1110,30 @@ impl Conn {
             ended_ns: now_ns.max(self.last_ns),
         }
     }
+}
+
+/// Queues a weird of connection `conn` (session layer: reassembly or a parser).
+fn push_weird(
+    weirds: &mut Vec<netloupe_output::WeirdRecord>,
+    key: &FlowKey,
+    conn: &Conn,
+    ts_ns: i64,
+    name: &'static str,
+    source: &'static str,
+) {
+    // At most two a packet (a parser's and the reassembler's), and the pipeline drains the
+    // queue after every packet or batch: bounded by the batch size.
+    let ((orig_h, orig_p), (resp_h, resp_p)) = conn.roles(key);
+    weirds.push(netloupe_output::WeirdRecord {
+        ts_ns,
+        uid: Some(Uid::for_flow(key, conn.start_ns).to_conn_string()),
+        id: Some((orig_h, orig_p, resp_h, resp_p)),
+        src: None,
+        dst: None,
+        name,
+        addl: None,
+        source,
+    });
 }
 
 /// First time `first + k * period` (k >= 0) strictly after `threshold`.

@@ -94,6 +94,12 @@ pub trait SessionParser: Send {
     fn evicted(&self) -> u64 {
         0
     }
+    /// The protocol anomaly seen since the last call (Zeek's weird name: `FTP_too_many_pending
+    /// _commands`, `SSH_bad_kexinit`, ...), for weird.log. Polled after each delivery: when one
+    /// delivery shows several, the last is reported.
+    fn take_weird(&mut self) -> Option<&'static str> {
+        None
+    }
     /// The connection became a tunnel (HTTP CONNECT answered with 200): what follows is
     /// another protocol, to be identified from its own first bytes. Returns, once, the bytes
     /// the parser received after the switch (originator's, responder's).

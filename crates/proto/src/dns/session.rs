@@ -358,6 +358,10 @@ fn apply_reply(rec: &mut DnsRecord, msg: &Message, ts_ns: i64) {
 }
 
 impl SessionParser for DnsSession {
+    fn take_weird(&mut self) -> Option<&'static str> {
+        self.stats.last_weird.take()
+    }
+
     fn evicted(&self) -> u64 {
         self.stats.evicted
     }

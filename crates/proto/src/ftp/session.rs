@@ -615,6 +615,10 @@ fn looks_like_reply(msg: &str) -> bool {
 }
 
 impl SessionParser for FtpSession {
+    fn take_weird(&mut self) -> Option<&'static str> {
+        self.last_weird.take()
+    }
+
     fn handed_to_tls(&self) -> bool {
         FtpSession::handed_to_tls(self)
     }

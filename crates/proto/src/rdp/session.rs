@@ -255,6 +255,10 @@ impl RdpSession {
 }
 
 impl SessionParser for RdpSession {
+    fn take_weird(&mut self) -> Option<&'static str> {
+        self.last_weird.take()
+    }
+
     fn handed_to_tls(&self) -> bool {
         RdpSession::handed_to_tls(self)
     }

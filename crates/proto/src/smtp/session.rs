@@ -494,6 +494,10 @@ fn parse_bdat(arg: &str) -> Option<(u64, bool)> {
 }
 
 impl SessionParser for SmtpSession {
+    fn take_weird(&mut self) -> Option<&'static str> {
+        self.last_weird.take()
+    }
+
     fn handed_to_tls(&self) -> bool {
         SmtpSession::handed_to_tls(self)
     }

@@ -464,6 +464,10 @@ impl SshSession {
 }
 
 impl SessionParser for SshSession {
+    fn take_weird(&mut self) -> Option<&'static str> {
+        self.last_weird.take()
+    }
+
     fn service(&self) -> Service {
         Service::Ssh
     }
