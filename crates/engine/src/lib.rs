@@ -16,6 +16,7 @@
 
 mod config;
 mod convert;
+mod dhcp_join;
 mod eve;
 mod pipeline;
 mod range_files;

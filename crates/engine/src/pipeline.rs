@@ -231,6 +231,7 @@ pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutc
     stats.conn_records = summary.conn_records;
     stats.app_records = summary.app_records;
     stats.weird_records_written = summary.weird_records;
+    stats.dhcp_transactions_evicted = summary.dhcp_evicted;
     stats.by_proto = summary.by_proto;
     stats.top_ports = summary.top_ports;
     stats.defrag = decoder.defrag_stats();

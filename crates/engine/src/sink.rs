@@ -21,6 +21,8 @@ pub(crate) struct SinkSummary {
     /// Records written per protocol log (dns, http, ssl, x509, ssh, files).
     pub app_records: BTreeMap<&'static str, u64>,
     pub weird_records: u64,
+    /// DHCP transactions written before their connections ended (too many held at once).
+    pub dhcp_evicted: u64,
     pub by_proto: BTreeMap<&'static str, u64>,
     pub top_ports: Vec<(String, u64)>,
 }
@@ -82,6 +84,8 @@ pub(crate) fn run_sink(
     let mut line = String::with_capacity(512);
     let mut app_logs: HashMap<&'static str, LogWriter> = HashMap::new();
     let mut range_files = RangeFiles::default();
+    let mut dhcp = crate::dhcp_join::DhcpTransactions::default();
+    let mut dhcp_done = Vec::new();
     for msg in rx {
         match msg {
             SinkMsg::Conns(v) => {
@@ -110,6 +114,15 @@ pub(crate) fn run_sink(
                         eve.app(e)?;
                     }
                     if !e.record.in_zeek_log() {
+                        continue;
+                    }
+                    if let AppRecord::Dhcp(r) = &e.record {
+                        // One record per transaction, across connections (dhcp_join.rs).
+                        dhcp.add(ConnId::of(e), r.clone(), &mut dhcp_done);
+                        for (conn, r) in dhcp_done.drain(..) {
+                            write_dhcp(&mut app_logs, dir, &mut line, &conn, &r)?;
+                            *s.app_records.entry("dhcp").or_default() += 1;
+                        }
                         continue;
                     }
                     let name = e.record.log_name();
@@ -160,6 +173,11 @@ pub(crate) fn run_sink(
             }
         }
     }
+    for (conn, r) in dhcp.finish() {
+        write_dhcp(&mut app_logs, dir, &mut line, &conn, &r)?;
+        *s.app_records.entry("dhcp").or_default() += 1;
+    }
+    s.dhcp_evicted = dhcp.evicted;
     for (conn, f) in range_files.finish() {
         line.clear();
         let mut o = JsonObject::new(&mut line);
@@ -206,6 +224,24 @@ fn conn_id(o: &mut JsonObject<'_>, c: &ConnId) {
     o.int("id.orig_p", c.orig_p);
     o.ip("id.resp_h", c.resp_h);
     o.int("id.resp_p", c.resp_p);
+}
+
+/// A dhcp.log line: the transaction's first connection (uid, id), then Zeek's fields (`uids`
+/// lists every connection of the transaction).
+fn write_dhcp(
+    logs: &mut HashMap<&'static str, LogWriter>,
+    dir: &Path,
+    line: &mut String,
+    conn: &ConnId,
+    r: &netloupe_proto::dhcp::DhcpRecord,
+) -> std::io::Result<()> {
+    line.clear();
+    let mut o = JsonObject::new(line);
+    o.ts("ts", r.ts_ns);
+    conn_id(&mut o, conn);
+    r.write_json(&mut o);
+    o.end();
+    app_log(logs, dir, "dhcp")?.write_line(line)
 }
 
 /// The writer of a protocol log, created when its first record arrives.

@@ -46,6 +46,9 @@ pub struct RunStats {
     /// The file-hashing thread's work (files.log digests computed off the packet path).
     pub file_hashing: netloupe_proto::HashStats,
     pub weird_records_written: u64,
+    /// DHCP transactions the log writer wrote before all their connections ended (it holds
+    /// at most `dhcp_join::MAX_OPEN`).
+    pub dhcp_transactions_evicted: u64,
     pub weird_records_suppressed: u64,
     pub inputs: Vec<InputStats>,
     pub elapsed_s: f64,
@@ -127,6 +130,7 @@ impl RunStats {
                     "dropped": f.app.expected_dropped,
                 },
                 "parser_evictions": parser_evictions(&f.app),
+                "dhcp_transactions_evicted": self.dhcp_transactions_evicted,
                 "port_use": {
                     "off_port": f.app.off_port,
                     "port_mismatch": f.app.port_mismatch,

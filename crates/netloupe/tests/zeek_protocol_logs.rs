@@ -29,9 +29,9 @@
 //! equal on every compared field, then by key, then by agreement. Baselines made with
 //! non-default Zeek settings (NON_DEFAULT: FTP logged commands and limits, DHCP limits) are
 //! skipped for that log and listed. Zeek quirks: smb FILETIMEs are compared within 4 us (Zeek's
-//! double-precision conversion); smb_files rows Zeek logs again once a file has a fuid, and
-//! dhcp rows Zeek joins across connections (our dhcp.log is per connection), count against the
-//! overall share but not the in-scope one. Not compared: smtp fuids, ftp fuid, kerberos cert
+//! double-precision conversion); smb_files rows Zeek logs again once a file has a fuid count
+//! against the overall share but not the in-scope one. dhcp.log joins a transaction across
+//! connections as Zeek's does (the log writer's `dhcp_join`). Not compared: smtp fuids, ftp fuid, kerberos cert
 //! fuids, smb_files fuid, dhcp uids (random in Zeek).
 //!
 //! A second test checks conn.log's `service` of the QUIC baselines that have a conn.log
@@ -90,7 +90,7 @@ const FLOORS: [(&str, f64, f64); 15] = [
     ("dce_rpc", 16.0 / 17.0, 16.0 / 17.0),
     ("kerberos", 88.0 / 89.0, 88.0 / 89.0),
     // Zeek joins a DHCP transaction across connections; ours is per connection.
-    ("dhcp", 56.0 / 57.0, 1.0),
+    ("dhcp", 1.0, 1.0),
 ];
 
 /// Baselines made with non-default Zeek settings (the baseline's test script redefines options
@@ -679,19 +679,9 @@ impl Outcome {
     }
 }
 
-/// Why a Zeek row is out of scope whatever we produce: Zeek's dhcp.log joins a DHCP
-/// transaction (xid) across connections (`uids` lists them), netloupe's dhcp.log has one record
-/// per connection, so a row with several uids cannot be equal to one of our records.
-fn row_out_of_scope(log: &str, z: &HashMap<&str, &str>) -> Option<String> {
-    if log == "dhcp" {
-        let n = z.get("uids").map_or(1, |u| u.split(',').count());
-        if n > 1 {
-            return Some(
-                "Zeek joins the transaction across several connections (uids); ours is per connection"
-                    .into(),
-            );
-        }
-    }
+/// Why a Zeek row is out of scope whatever we produce (none at present: dhcp.log joins a
+/// transaction across connections as Zeek's does since 2026-11-28).
+fn row_out_of_scope(_log: &str, _z: &HashMap<&str, &str>) -> Option<String> {
     None
 }
 
@@ -1102,8 +1092,7 @@ fn protocol_logs_agree_with_zeek() {
     println!(
         "(share: Zeek records we produce with every compared field equal; in-scope leaves out"
     );
-    println!(" SMB/SMTP files, RDP certificates, dhcp rows Zeek joined across");
-    println!(" connections; extra: our records no Zeek row took)");
+    println!(" SMB/SMTP files, RDP certificates; extra: our records no Zeek row took)");
     let below: Vec<String> = LOGS
         .iter()
         .filter_map(|l| {

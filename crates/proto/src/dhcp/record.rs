@@ -29,6 +29,10 @@ pub struct DhcpRecord {
     /// Transaction id (not a dhcp.log field).
     pub trans_id: u32,
     pub client_addr: Option<IpAddr>,
+    /// Where `client_addr` came from (not a dhcp.log field: joining records across
+    /// connections needs it): (from a client message, that message's time); a server reply's
+    /// yiaddr is `(false, time)`.
+    pub client_addr_from: Option<(bool, i64)>,
     pub server_addr: Option<IpAddr>,
     pub mac: Option<String>,
     pub host_name: Option<String>,
@@ -41,6 +45,9 @@ pub struct DhcpRecord {
     pub client_message: Option<String>,
     pub server_message: Option<String>,
     pub msg_types: Vec<String>,
+    /// Time of each of `msg_types` (not a dhcp.log field): records of one transaction from
+    /// several connections are joined in time order.
+    pub msg_ts: Vec<i64>,
     /// Last message time minus first.
     pub duration_ns: i64,
     /// Relay agent circuit id (Zeek's optional sub-opts fields).
@@ -89,6 +96,7 @@ impl DhcpRecord {
         };
         if let Some(t) = o.msg_type {
             self.msg_types.push(msg_type_name(t));
+            self.msg_ts.push(ts_ns);
         }
         if let Some(m) = msg.mac() {
             self.mac = Some(m);
@@ -99,11 +107,15 @@ impl DhcpRecord {
         set(&mut self.subscriber_id, &o.subscriber_id);
         if msg.from_client() {
             match src {
-                Some(a) if real(a) => self.client_addr = Some(a),
+                Some(a) if real(a) => {
+                    self.client_addr = Some(a);
+                    self.client_addr_from = Some((true, ts_ns));
+                }
                 Some(_) => {}
                 None => {
                     if !msg.ciaddr.is_unspecified() {
                         self.client_addr = Some(IpAddr::V4(msg.ciaddr));
+                        self.client_addr_from = Some((true, ts_ns));
                     }
                 }
             }
@@ -122,6 +134,7 @@ impl DhcpRecord {
             let yi = !msg.yiaddr.is_unspecified();
             if yi && self.client_addr.is_none() {
                 self.client_addr = Some(IpAddr::V4(msg.yiaddr));
+                self.client_addr_from = Some((false, ts_ns));
             }
             if o.msg_type == Some(5) && yi {
                 self.assigned_addr = Some(msg.yiaddr);
