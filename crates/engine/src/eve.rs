@@ -950,7 +950,8 @@ impl EveWriter {
     }
 
     /// An `ftp` event per client command (the FTP parser keeps a record of each, marking the
-    /// ones Zeek writes to ftp.log; the server's greeting, `<init>`, is no command):
+    /// ones Zeek writes to ftp.log), and one for the server's greeting (Zeek's `<init>`,
+    /// written without `command`, as Suricata 8's connection-open transaction):
     /// `command`; `command_data`, the argument (a hidden password stays hidden), except for
     /// commands naming a file, whose argument the record keeps only as an `ftp://` URL built
     /// with the working directory; `reply` and `completion_code` from the final reply line
@@ -961,15 +962,15 @@ impl EveWriter {
         let AppRecord::Ftp(f) = &e.record else {
             return Ok(());
         };
-        if f.command.starts_with('<') {
-            // Zeek's pseudo-command for the server's greeting ("<init>"): no client command.
-            return Ok(());
-        }
         let cid = event_community_id(e, self.seed, false);
         let mut o = self.begin(f.ts_ns, uid, "ftp", e, false, "TCP");
         o.key("ftp");
         let mut n = JsonObject::new(o.out());
-        n.str("command", &f.command);
+        // Zeek's pseudo-command for the server's greeting ("<init>") is no client command:
+        // Suricata 8 logs the greeting as a transaction of its own, with its reply only.
+        if !f.command.starts_with('<') {
+            n.str("command", &f.command);
+        }
         if let Some(a) = &f.arg {
             if !a.starts_with("ftp://") && !a.is_empty() {
                 n.str("command_data", a);

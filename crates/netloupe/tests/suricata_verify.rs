@@ -33,7 +33,7 @@ const OURS: &[&str] = &[
     "ldap", "dcerpc", "smb",
 ];
 /// Checks passed must not fall below this (raise it as eve.json improves).
-const FLOOR_PASSED: usize = 346;
+const FLOOR_PASSED: usize = 347;
 /// The target: share of evaluated checks passing.
 const TARGET: f64 = 0.90;
 
