@@ -63,17 +63,7 @@ fn data_channels_are_ftp_data_as_in_zeek() {
         );
         for threads in ["1", "2"] {
             let out = common::tmp_dir(&format!("ftp-data-{threads}-{}", want.len()));
-            let st = common::netloupe()
-                .args(["analyze", "-C", "--threads", threads, "-o"])
-                .arg(&out)
-                .arg(&input)
-                .output()
-                .expect("netloupe runs");
-            assert!(
-                st.status.success(),
-                "{}",
-                String::from_utf8_lossy(&st.stderr)
-            );
+            common::analyze_ok(&["-C", "--threads", threads], &out, &input);
             assert_eq!(ours(&out), want, "{trace} with {threads} thread(s)");
             let stats = common::read_json(&out.join("stats.json"));
             let e = &stats["inspection"]["expected_connections"];
@@ -109,17 +99,7 @@ fn data_connection_content_is_a_file_tied_to_its_command() {
             .map(|r| r[mime].clone())
             .collect();
         let out = common::tmp_dir(&format!("ftp-files-{}", want_mimes.len() + trace.len()));
-        let st = common::netloupe()
-            .args(["analyze", "-C", "-o"])
-            .arg(&out)
-            .arg(&input)
-            .output()
-            .expect("netloupe runs");
-        assert!(
-            st.status.success(),
-            "{}",
-            String::from_utf8_lossy(&st.stderr)
-        );
+        common::analyze_ok(&["-C"], &out, &input);
         let files = common::read_jsonl(&out.join("files.log"));
         let ftp_files: Vec<_> = files.iter().filter(|f| f["source"] == "FTP_DATA").collect();
         let data_conns = ours(&out).values().filter(|s| *s == "ftp-data").count();

@@ -17,17 +17,7 @@ fn run(name: &str, capture: &str) -> Option<std::path::PathBuf> {
         return None;
     }
     let out = common::tmp_dir(name);
-    let st = common::netloupe()
-        .args(["analyze", "-C", "-o"])
-        .arg(&out)
-        .arg(&input)
-        .output()
-        .expect("netloupe runs");
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    common::analyze_ok(&["-C"], &out, &input);
     Some(out)
 }
 

@@ -36,17 +36,7 @@ fn unanswered_dns_queries_beyond_the_cap_are_counted() {
     }
     drop(w);
     let out = dir.join("out");
-    let st = common::netloupe()
-        .args(["analyze", "-o"])
-        .arg(&out)
-        .arg(&path)
-        .output()
-        .expect("netloupe runs");
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    common::analyze_ok(&[], &out, &path);
     let dns = common::read_jsonl(&out.join("dns.log"));
     assert_eq!(dns.len(), usize::from(queries), "every query is logged");
     let stats = common::read_json(&out.join("stats.json"));

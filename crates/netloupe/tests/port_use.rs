@@ -14,17 +14,7 @@ fn run(capture: &str) -> Option<(Vec<serde_json::Value>, serde_json::Value)> {
         return None;
     }
     let out = common::tmp_dir(&format!("port-use-{capture}"));
-    let st = common::netloupe()
-        .args(["analyze", "-C", "-o"])
-        .arg(&out)
-        .arg(&pcap)
-        .output()
-        .expect("netloupe runs");
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    common::analyze_ok(&["-C"], &out, &pcap);
     Some((
         common::read_jsonl(&out.join("conn.log")),
         common::read_json(&out.join("stats.json")),

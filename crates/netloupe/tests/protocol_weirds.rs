@@ -51,17 +51,7 @@ fn protocol_weirds_as_in_zeek() {
         };
         let want = counts(log.rows.iter().map(|r| r[col].as_str()));
         let out = common::tmp_dir(&format!("weirds-{name}"));
-        let st = common::netloupe()
-            .args(["analyze", "-C", "-o"])
-            .arg(&out)
-            .arg(zeek.join(&e.trace))
-            .output()
-            .expect("netloupe runs");
-        assert!(
-            st.status.success(),
-            "{}",
-            String::from_utf8_lossy(&st.stderr)
-        );
+        common::analyze_ok(&["-C"], &out, &zeek.join(&e.trace));
         let ours_rows = common::read_jsonl(&out.join("weird.log"));
         let protocol: Vec<_> = ours_rows
             .iter()

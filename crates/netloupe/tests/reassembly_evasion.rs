@@ -87,17 +87,7 @@ fn differing_overlap_is_a_weird_and_an_eve_anomaly() {
     }
     drop(w);
     let out = dir.join("out");
-    let st = common::netloupe()
-        .args(["analyze", "--format", "eve", "-o"])
-        .arg(&out)
-        .arg(&path)
-        .output()
-        .expect("netloupe runs");
-    assert!(
-        st.status.success(),
-        "{}",
-        String::from_utf8_lossy(&st.stderr)
-    );
+    common::analyze_ok(&["--format", "eve"], &out, &path);
 
     let conns = common::read_jsonl(&out.join("conn.log"));
     assert_eq!(conns.len(), 1);

@@ -23,6 +23,26 @@ pub fn netloupe() -> Command {
     Command::new(env!("CARGO_BIN_EXE_netloupe"))
 }
 
+/// Runs `netloupe analyze ARGS -o OUT INPUT` and fails the test, with its stderr, unless it
+/// succeeds.
+#[allow(dead_code)] // not every test binary uses every helper
+pub fn analyze_ok(args: &[&str], out: &Path, input: &Path) {
+    let st = netloupe()
+        .arg("analyze")
+        .args(args)
+        .arg("-o")
+        .arg(out)
+        .arg(input)
+        .output()
+        .expect("netloupe runs");
+    assert!(
+        st.status.success(),
+        "netloupe analyze {args:?} {}: {}",
+        input.display(),
+        String::from_utf8_lossy(&st.stderr)
+    );
+}
+
 pub fn tmp_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("netloupe-test-{}-{name}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
