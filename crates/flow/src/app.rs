@@ -578,15 +578,7 @@ impl AppSession {
     pub fn take_weird(&mut self) -> Option<(&'static str, &'static str)> {
         let p = self.insp.parser.as_mut()?;
         let name = p.take_weird()?;
-        let source = match p.service() {
-            Service::Ftp => "FTP",
-            Service::Ssh => "SSH",
-            Service::Smtp => "SMTP",
-            Service::Dns | Service::Mdns | Service::Llmnr => "DNS",
-            Service::Rdp => "RDP",
-            _ => "session",
-        };
-        Some((name, source))
+        Some((name, p.service().analyzer_tag()))
     }
 
     /// News of the file this (data) connection carries, once.

@@ -80,6 +80,41 @@ impl Service {
         }
     }
 
+    /// Zeek's analyzer tag, as weird.log's `source` names it ("FTP", "SMTP", "SSL", ...).
+    pub fn analyzer_tag(self) -> &'static str {
+        use Service::*;
+        match self {
+            Dns | Mdns | Llmnr => "DNS",
+            Http => "HTTP",
+            Tls | Quic => "SSL",
+            Dtls => "DTLS",
+            Ssh => "SSH",
+            Smb => "SMB",
+            DceRpc => "DCE_RPC",
+            Kerberos => "KRB",
+            Ntlm => "NTLM",
+            Rdp => "RDP",
+            Ldap => "LDAP",
+            Dhcp => "DHCP",
+            Smtp => "SMTP",
+            Ftp => "FTP",
+            Pop3 => "POP3",
+            Imap => "IMAP",
+            Snmp => "SNMP",
+            Ntp => "NTP",
+            Sip => "SIP",
+            Nbns => "NETBIOS",
+            Mysql => "MYSQL",
+            Postgresql => "POSTGRESQL",
+            Dnp3 => "DNP3",
+            Mqtt => "MQTT",
+            Rfb => "RFB",
+            Telnet => "TELNET",
+            BittorrentDht => "BITTORRENT",
+            FtpData => "FTP_DATA",
+        }
+    }
+
     /// The name Zeek writes in conn.log's `service` on this transport: Zeek 7 names its LDAP
     /// analyzers per transport (`ldap_tcp`, `ldap_udp`) and Kerberos over TCP `krb_tcp`; the
     /// others as [`Service::zeek_name`].

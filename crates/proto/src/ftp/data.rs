@@ -82,7 +82,9 @@ impl SessionParser for FtpDataSession {
         if self.ended || data.is_empty() {
             return;
         }
-        let first_ts = *self.first_ts.get_or_insert_with(|| {
+        if self.first_ts.is_none() {
+            // The first bytes start the file, in the direction they flow.
+            self.first_ts = Some(ctx.ts_ns);
             self.dir = ctx.dir;
             self.fuid = file_id(&[b"ftp-data", &ctx.ts_ns.to_be_bytes(), &[ctx.dir as u8]]);
             self.digests = Some(FileDigests::new(self.hashes));
@@ -90,9 +92,7 @@ impl SessionParser for FtpDataSession {
                 fuid: self.fuid.clone(),
                 mime_type: None,
             });
-            ctx.ts_ns
-        });
-        let _ = first_ts;
+        }
         // A transfer flows one way; bytes the other way (none in practice) are not the file.
         if ctx.dir != self.dir {
             return;
