@@ -1,0 +1,19 @@
+//! Threat intelligence for netloupe: indicators from the feed formats analysts use (plain
+//! lists, abuse.ch CSVs, Zeek intel files, STIX 2.1, MISP, TAXII 2.1), normalised and indexed
+//! so that every record of a run can be checked against millions of them at line rate.
+//!
+//! * [`indicator`]: the model (type, value, source feed, confidence, severity, tags, validity,
+//!   reference).
+//! * [`normalize`]: one canonical form per value, for feeds and traffic alike.
+//! * [`feed`]: the format parsers; a bad line never stops a feed from loading.
+//! * [`set`]: [`IntelSet`], the indexed, immutable set that records are matched against.
+#![forbid(unsafe_code)]
+
+pub mod feed;
+pub mod indicator;
+pub mod normalize;
+pub mod set;
+
+pub use feed::{FeedFormat, FeedOptions};
+pub use indicator::{Indicator, IndicatorMeta, IndicatorType, Severity};
+pub use set::{FeedInfo, IntelSet, Seen};

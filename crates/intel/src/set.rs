@@ -1,0 +1,484 @@
+//! [`IntelSet`]: every loaded indicator, indexed for lookups that cost a hash probe or two when
+//! nothing matches (the common case: almost no traffic is listed).
+//!
+//! * Addresses: a hash map (exact addresses are most of any address feed).
+//! * Subnets: per address family, the prefix lengths present and one hash table keyed by
+//!   (length, masked address), as Linux ipset's `hash:net` does, which finds *every* covering
+//!   block (several feeds may list nested blocks); a sorted array of the merged blocks rejects
+//!   an address covered by none with one binary search before any probe.
+//! * Domains, URLs, e-mail addresses, digests, JA4: one hash table of indicator indices keyed by
+//!   (namespace, value), the values stored once, in the indicators. A domain is probed at each
+//!   label boundary only when some feed lists subdomains.
+//! * User agents: one Aho-Corasick automaton for the substrings, one `RegexSet` for patterns.
+//!
+//! Several feeds listing the same value share a key: indices with an equal key are chained
+//! through `next`, so a hit reports every feed that lists the value.
+
+use crate::feed::{FeedFormat, FeedLoad, FeedProblem};
+use crate::indicator::{FeedId, Indicator, IndicatorType};
+use hashbrown::{DefaultHashBuilder, HashMap, HashTable};
+use std::collections::BTreeMap;
+use std::hash::{BuildHasher, Hash, Hasher};
+use std::net::IpAddr;
+
+const END: u32 = u32::MAX;
+
+/// What is known about one loaded feed.
+#[derive(Clone, Debug)]
+pub struct FeedInfo {
+    pub name: String,
+    /// Path or URL.
+    pub location: String,
+    pub format: FeedFormat,
+    /// Indicators loaded, by type (duplicates within the feed not counted).
+    pub counts: BTreeMap<IndicatorType, u64>,
+    /// Entries left out on purpose, by reason.
+    pub skipped: BTreeMap<&'static str, u64>,
+    /// Duplicate entries (same type and value) within the feed.
+    pub duplicates: u64,
+    pub problem_count: u64,
+    pub problems: Vec<FeedProblem>,
+}
+
+impl FeedInfo {
+    pub fn loaded(&self) -> u64 {
+        self.counts.values().sum()
+    }
+}
+
+/// A value seen in traffic, in the form [`crate::normalize`] gives it (callers normalise: see
+/// [`crate::normalize::seen_domain`] and [`crate::normalize::seen_http_url`]).
+#[derive(Clone, Copy, Debug)]
+pub enum Seen<'a> {
+    Addr(IpAddr),
+    Domain(&'a str),
+    Url(&'a str),
+    Email(&'a str),
+    /// A hex digest, lowercase, seen as `kind` (one of the named digest types, e.g. `Ja3`,
+    /// `CertSha1`, `FileSha256`).
+    Digest(IndicatorType, &'a str),
+    Ja4(&'a str),
+    UserAgent(&'a str),
+}
+
+/// Lookup namespaces of the string table.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+enum Space {
+    Domain,
+    Url,
+    Email,
+    Digest,
+    Ja4,
+}
+
+fn space(kind: IndicatorType) -> Option<Space> {
+    Some(match kind {
+        IndicatorType::Domain => Space::Domain,
+        IndicatorType::Url => Space::Url,
+        IndicatorType::Email => Space::Email,
+        IndicatorType::Ja4 => Space::Ja4,
+        k if k.is_hex_digest() => Space::Digest,
+        _ => return None,
+    })
+}
+
+/// Whether an indicator of type `listed` matches a digest seen as `seen`.
+fn digest_compatible(listed: IndicatorType, seen: IndicatorType) -> bool {
+    use IndicatorType as T;
+    listed == seen
+        || match listed {
+            T::Md5 => matches!(seen, T::Ja3 | T::Ja3s | T::Hassh | T::FileMd5),
+            T::Sha1 => matches!(seen, T::CertSha1 | T::FileSha1),
+            T::Sha256 => matches!(seen, T::CertSha256 | T::FileSha256),
+            _ => false,
+        }
+}
+
+/// Subnets of one address family.
+#[derive(Default)]
+struct PrefixIndex {
+    /// Prefix lengths present, longest first.
+    lengths: Vec<u8>,
+    table: HashMap<(u8, u128), u32>,
+    /// Merged [start, end] ranges of all blocks, sorted: the quick reject.
+    ranges: Vec<(u128, u128)>,
+    bits: u32,
+}
+
+impl PrefixIndex {
+    fn new(bits: u32) -> Self {
+        PrefixIndex {
+            bits,
+            ..Default::default()
+        }
+    }
+
+    fn mask(&self, x: u128, len: u8) -> u128 {
+        if len == 0 {
+            0
+        } else {
+            x & (u128::MAX << (self.bits - u32::from(len)))
+        }
+    }
+
+    fn finish(&mut self) {
+        self.lengths.sort_unstable_by(|a, b| b.cmp(a));
+        self.lengths.dedup();
+        let mut r: Vec<(u128, u128)> = self
+            .table
+            .keys()
+            .map(|&(len, net)| {
+                let host_bits = self.bits - u32::from(len);
+                let span = if host_bits >= 128 {
+                    u128::MAX
+                } else {
+                    (1u128 << host_bits) - 1
+                };
+                (net, net | span)
+            })
+            .collect();
+        r.sort_unstable();
+        let mut merged: Vec<(u128, u128)> = Vec::with_capacity(r.len());
+        for (s, e) in r {
+            match merged.last_mut() {
+                Some(last) if s <= last.1.saturating_add(1) => last.1 = last.1.max(e),
+                _ => merged.push((s, e)),
+            }
+        }
+        self.ranges = merged;
+    }
+
+    fn covered(&self, x: u128) -> bool {
+        let i = self.ranges.partition_point(|&(s, _)| s <= x);
+        i > 0 && x <= self.ranges[i - 1].1
+    }
+}
+
+fn addr_bits(a: IpAddr) -> u128 {
+    match a {
+        IpAddr::V4(v) => u128::from(u32::from(v)),
+        IpAddr::V6(v) => u128::from(v),
+    }
+}
+
+/// Every loaded indicator, indexed for matching. Immutable once built: a reload builds a new
+/// set and swaps it in.
+pub struct IntelSet {
+    feeds: Vec<FeedInfo>,
+    indicators: Vec<Indicator>,
+    next: Vec<u32>,
+    hasher: DefaultHashBuilder,
+    addrs: HashMap<IpAddr, u32>,
+    v4: PrefixIndex,
+    v6: PrefixIndex,
+    strings: HashTable<u32>,
+    any_subdomains: bool,
+    ua_substrings: Option<(aho_corasick::AhoCorasick, Vec<u32>)>,
+    ua_patterns: Option<(regex::RegexSet, Vec<u32>)>,
+}
+
+impl Default for IntelSet {
+    fn default() -> Self {
+        IntelSet::build(Vec::new())
+    }
+}
+
+impl std::fmt::Debug for IntelSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("IntelSet")
+            .field("feeds", &self.feeds.len())
+            .field("indicators", &self.indicators.len())
+            .finish()
+    }
+}
+
+impl IntelSet {
+    /// Builds the set from parsed feeds (each with its description). Indicator feed ids are
+    /// rewritten to the feed's position in `loads`.
+    pub fn build(loads: Vec<(FeedInfo, FeedLoad)>) -> IntelSet {
+        let total: usize = loads.iter().map(|(_, l)| l.indicators.len()).sum();
+        let mut set = IntelSet {
+            feeds: Vec::with_capacity(loads.len()),
+            indicators: Vec::with_capacity(total),
+            next: Vec::with_capacity(total),
+            hasher: DefaultHashBuilder::default(),
+            addrs: HashMap::new(),
+            v4: PrefixIndex::new(32),
+            v6: PrefixIndex::new(128),
+            strings: HashTable::new(),
+            any_subdomains: false,
+            ua_substrings: None,
+            ua_patterns: None,
+        };
+        let mut ua_sub: Vec<(String, u32)> = Vec::new();
+        let mut ua_pat: Vec<(String, u32)> = Vec::new();
+        for (fid, (mut info, load)) in loads.into_iter().enumerate() {
+            let fid = FeedId::try_from(fid).unwrap_or(FeedId::MAX);
+            info.problem_count = load.problem_count;
+            info.problems = load.problems;
+            info.skipped = load.skipped;
+            for mut ind in load.indicators {
+                ind.feed = fid;
+                let idx = set.indicators.len() as u32;
+                let kind = ind.kind;
+                let addr_key = match kind {
+                    IndicatorType::Addr => ind.value.parse::<IpAddr>().ok(),
+                    _ => None,
+                };
+                let subnet_key = match kind {
+                    IndicatorType::Subnet => crate::normalize::subnet(&ind.value),
+                    _ => None,
+                };
+                match kind {
+                    IndicatorType::UserAgent => ua_sub.push((ind.value.to_string(), idx)),
+                    IndicatorType::UserAgentPattern => ua_pat.push((ind.value.to_string(), idx)),
+                    _ => {}
+                }
+                set.indicators.push(ind);
+                set.next.push(END);
+                let fresh = match kind {
+                    IndicatorType::Addr => match addr_key {
+                        Some(a) => match set.addrs.get(&a).copied() {
+                            Some(head) => chain(&mut set.next, &set.indicators, head, idx),
+                            None => {
+                                set.addrs.insert(a, idx);
+                                true
+                            }
+                        },
+                        None => false,
+                    },
+                    IndicatorType::Subnet => match subnet_key {
+                        Some((net, len)) => set.insert_subnet(net, len, idx),
+                        None => false,
+                    },
+                    IndicatorType::UserAgent | IndicatorType::UserAgentPattern => true,
+                    _ => set.insert_string(idx),
+                };
+                if fresh {
+                    *info.counts.entry(kind).or_default() += 1;
+                    if kind == IndicatorType::Domain && set.indicators[idx as usize].subdomains {
+                        set.any_subdomains = true;
+                    }
+                } else {
+                    info.duplicates += 1;
+                }
+            }
+            set.feeds.push(info);
+        }
+        set.v4.finish();
+        set.v6.finish();
+        if !ua_sub.is_empty() {
+            let ac = aho_corasick::AhoCorasick::builder()
+                .ascii_case_insensitive(true)
+                .build(ua_sub.iter().map(|(s, _)| s.as_str()));
+            if let Ok(ac) = ac {
+                set.ua_substrings = Some((ac, ua_sub.into_iter().map(|(_, i)| i).collect()));
+            }
+        }
+        if !ua_pat.is_empty() {
+            if let Ok(rs) = regex::RegexSet::new(ua_pat.iter().map(|(s, _)| s.as_str())) {
+                set.ua_patterns = Some((rs, ua_pat.into_iter().map(|(_, i)| i).collect()));
+            }
+        }
+        set
+    }
+
+    fn insert_subnet(&mut self, net: IpAddr, len: u8, idx: u32) -> bool {
+        let index = if net.is_ipv4() { &mut self.v4 } else { &mut self.v6 };
+        let key = (len, addr_bits(net));
+        index.lengths.push(len);
+        match index.table.get(&key).copied() {
+            Some(head) => chain(&mut self.next, &self.indicators, head, idx),
+            None => {
+                index.table.insert(key, idx);
+                true
+            }
+        }
+    }
+
+    fn key_hash(&self, space: Space, value: &str) -> u64 {
+        let mut h = self.hasher.build_hasher();
+        space.hash(&mut h);
+        value.hash(&mut h);
+        h.finish()
+    }
+
+    fn insert_string(&mut self, idx: u32) -> bool {
+        let ind = &self.indicators[idx as usize];
+        let Some(sp) = space(ind.kind) else {
+            return false;
+        };
+        let hash = self.key_hash(sp, &ind.value);
+        let inds = &self.indicators;
+        let found = self
+            .strings
+            .find(hash, |&i| {
+                let o = &inds[i as usize];
+                space(o.kind) == Some(sp) && o.value == ind.value
+            })
+            .copied();
+        match found {
+            Some(head) => chain(&mut self.next, &self.indicators, head, idx),
+            None => {
+                let hasher = self.hasher.clone();
+                self.strings.insert_unique(hash, idx, |&i| {
+                    let o = &inds[i as usize];
+                    let mut h = hasher.build_hasher();
+                    space(o.kind).expect("only string kinds are inserted").hash(&mut h);
+                    o.value.hash(&mut h);
+                    h.finish()
+                });
+                true
+            }
+        }
+    }
+
+    pub fn feeds(&self) -> &[FeedInfo] {
+        &self.feeds
+    }
+
+    pub fn indicator(&self, i: u32) -> &Indicator {
+        &self.indicators[i as usize]
+    }
+
+    pub fn feed(&self, id: FeedId) -> &FeedInfo {
+        &self.feeds[usize::from(id)]
+    }
+
+    pub fn len(&self) -> usize {
+        self.indicators.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.indicators.is_empty()
+    }
+
+    /// Indicators loaded, by type, over all feeds.
+    pub fn counts(&self) -> BTreeMap<IndicatorType, u64> {
+        let mut c = BTreeMap::new();
+        for f in &self.feeds {
+            for (k, n) in &f.counts {
+                *c.entry(*k).or_default() += n;
+            }
+        }
+        c
+    }
+
+    /// Pushes onto `out` the indices of the indicators that match `seen` and are valid at
+    /// `ts_ns` (every feed's entry, and for addresses every covering block).
+    pub fn lookup(&self, seen: Seen<'_>, ts_ns: i64, out: &mut Vec<u32>) {
+        if self.indicators.is_empty() {
+            return;
+        }
+        match seen {
+            Seen::Addr(a) => {
+                if let Some(&h) = self.addrs.get(&a) {
+                    self.push_chain(h, ts_ns, out, |_| true);
+                }
+                let index = if a.is_ipv4() { &self.v4 } else { &self.v6 };
+                let x = addr_bits(a);
+                if !index.lengths.is_empty() && index.covered(x) {
+                    for &len in &index.lengths {
+                        if let Some(&h) = index.table.get(&(len, index.mask(x, len))) {
+                            self.push_chain(h, ts_ns, out, |_| true);
+                        }
+                    }
+                }
+            }
+            Seen::Domain(d) => {
+                if let Ok(a) = d.parse::<IpAddr>() {
+                    return self.lookup(Seen::Addr(a), ts_ns, out);
+                }
+                self.probe(Space::Domain, d, ts_ns, out, |_| true);
+                if self.any_subdomains {
+                    let mut rest = d;
+                    while let Some((_, parent)) = rest.split_once('.') {
+                        self.probe(Space::Domain, parent, ts_ns, out, |i| i.subdomains);
+                        rest = parent;
+                    }
+                }
+            }
+            Seen::Url(u) => self.probe(Space::Url, u, ts_ns, out, |_| true),
+            Seen::Email(e) => self.probe(Space::Email, e, ts_ns, out, |_| true),
+            Seen::Ja4(j) => self.probe(Space::Ja4, j, ts_ns, out, |_| true),
+            Seen::Digest(kind, d) => {
+                self.probe(Space::Digest, d, ts_ns, out, |i| digest_compatible(i.kind, kind))
+            }
+            Seen::UserAgent(ua) => {
+                if let Some((ac, idx)) = &self.ua_substrings {
+                    let mut seen_pat = Vec::new();
+                    for m in ac.find_overlapping_iter(ua) {
+                        let p = m.pattern().as_usize();
+                        if !seen_pat.contains(&p) {
+                            seen_pat.push(p);
+                            self.push_one(idx[p], ts_ns, out);
+                        }
+                    }
+                }
+                if let Some((rs, idx)) = &self.ua_patterns {
+                    for p in rs.matches(ua).iter() {
+                        self.push_one(idx[p], ts_ns, out);
+                    }
+                }
+            }
+        }
+    }
+
+    fn probe(
+        &self,
+        sp: Space,
+        value: &str,
+        ts_ns: i64,
+        out: &mut Vec<u32>,
+        keep: impl Fn(&Indicator) -> bool,
+    ) {
+        let hash = self.key_hash(sp, value);
+        let inds = &self.indicators;
+        if let Some(&h) = self.strings.find(hash, |&i| {
+            let o = &inds[i as usize];
+            space(o.kind) == Some(sp) && &*o.value == value
+        }) {
+            self.push_chain(h, ts_ns, out, keep);
+        }
+    }
+
+    fn push_one(&self, i: u32, ts_ns: i64, out: &mut Vec<u32>) {
+        if self.indicators[i as usize].meta.valid_at(ts_ns) {
+            out.push(i);
+        }
+    }
+
+    fn push_chain(
+        &self,
+        mut i: u32,
+        ts_ns: i64,
+        out: &mut Vec<u32>,
+        keep: impl Fn(&Indicator) -> bool,
+    ) {
+        while i != END {
+            let ind = &self.indicators[i as usize];
+            if keep(ind) && ind.meta.valid_at(ts_ns) {
+                out.push(i);
+            }
+            i = self.next[i as usize];
+        }
+    }
+}
+
+/// Appends `idx` to the chain starting at `head`, unless the chain already holds the same
+/// value of the same type from the same feed (a duplicate line). Returns whether it was added.
+fn chain(next: &mut [u32], inds: &[Indicator], head: u32, idx: u32) -> bool {
+    let new = &inds[idx as usize];
+    let mut i = head;
+    loop {
+        let o = &inds[i as usize];
+        if o.feed == new.feed && o.kind == new.kind && o.subdomains == new.subdomains {
+            return false;
+        }
+        if next[i as usize] == END {
+            next[i as usize] = idx;
+            return true;
+        }
+        i = next[i as usize];
+    }
+}
