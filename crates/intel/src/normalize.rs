@@ -438,6 +438,11 @@ pub fn classify(raw: &str) -> Result<(IndicatorType, String, bool), Reason> {
         if let Some((a, l)) = subnet(raw) {
             return Ok((IndicatorType::Subnet, format!("{a}/{l}"), false));
         }
+        if let Some((a, l)) = raw.split_once('/') {
+            if addr(a).is_some() && l.bytes().all(|b| b.is_ascii_digit()) {
+                return Err("CIDR prefix length out of range");
+            }
+        }
     }
     if raw.contains("://") {
         return url(raw).map(|u| (IndicatorType::Url, u, false));
