@@ -10,10 +10,13 @@
 #![forbid(unsafe_code)]
 
 pub mod feed;
+pub mod fetch;
 pub mod indicator;
 pub mod normalize;
 pub mod set;
+pub mod source;
 
 pub use feed::{FeedFormat, FeedOptions};
 pub use indicator::{Indicator, IndicatorMeta, IndicatorType, Severity};
 pub use set::{FeedInfo, IntelSet, Seen};
+pub use source::{load_all, FeedSpec, IntelConfig, LoadError};

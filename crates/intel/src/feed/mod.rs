@@ -113,7 +113,6 @@ pub struct CsvMapping {
 /// How a feed is to be read, and what to assume where it says nothing (from the config file
 /// or the command line).
 #[derive(Clone, Debug, Default, PartialEq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct FeedOptions {
     /// Detected from the content when absent.
     pub format: Option<FeedFormat>,
