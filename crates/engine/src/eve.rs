@@ -547,9 +547,9 @@ impl EveWriter {
         self.emit()
     }
 
-    /// A `tls` event per TLS session, with the host certificate's fields when one was seen.
-    /// `fingerprint` (Suricata's SHA-1 of the certificate) is not written: netloupe keeps the
-    /// SHA-256. `ja3`/`ja3s` have their hash only (the record does not keep the strings).
+    /// A `tls` event per TLS session, with the host certificate's fields when one was seen
+    /// (`fingerprint` is Suricata's colon-separated SHA-1 of it). `ja3`/`ja3s` have their hash
+    /// only (the record does not keep the strings).
     fn tls(&mut self, e: &AppEvent, uid: &str, cert: Option<&AppRecord>) -> std::io::Result<()> {
         let AppRecord::Ssl(s) = &e.record else {
             return Ok(());
@@ -573,6 +573,9 @@ impl EveWriter {
             n.str("serial", &suricata_serial(&c.serial));
             n.str("notbefore", &iso_seconds(c.not_valid_before));
             n.str("notafter", &iso_seconds(c.not_valid_after));
+            if !c.sha1.is_empty() {
+                n.str("fingerprint", &colon_hex(&c.sha1));
+            }
         }
         if s.resumed {
             n.raw("session_resumed", true);
@@ -1406,7 +1409,18 @@ fn endpoints(o: &mut JsonObject<'_>, e: &AppEvent, reverse: bool, proto: &str) {
     o.str("proto", proto);
 }
 
-/// The Community ID of the connection of a protocol event.
+/// Lower-case hex as colon-separated byte pairs (`ab:cd:...`), as Suricata writes digests.
+fn colon_hex(hex: &str) -> String {
+    let mut out = String::with_capacity(hex.len() * 3 / 2);
+    for (i, pair) in hex.as_bytes().chunks(2).enumerate() {
+        if i > 0 {
+            out.push(':');
+        }
+        out.push_str(std::str::from_utf8(pair).unwrap_or(""));
+    }
+    out
+}
+
 /// Ends an app-layer event with the fields every one ends with.
 fn app_event_tail(mut o: JsonObject<'_>, app_proto: &str, community_id: &str) {
     o.str("app_proto", app_proto);

@@ -6,6 +6,7 @@
 //! Every string that came off the wire is escaped for the format it goes into.
 #![forbid(unsafe_code)]
 
+pub mod alert;
 mod escape;
 pub mod json;
 mod records;

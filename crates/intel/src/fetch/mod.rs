@@ -32,7 +32,10 @@ impl Default for FetchConfig {
 #[derive(Debug)]
 pub enum Remote {
     /// A feed file's bytes (fresh, or the cached copy). `note` says why a stale copy was used.
-    Bytes { bytes: Vec<u8>, note: Option<String> },
+    Bytes {
+        bytes: Vec<u8>,
+        note: Option<String>,
+    },
     /// STIX objects gathered from a TAXII server's collections.
     Objects {
         objects: Vec<serde_json::Value>,
@@ -56,5 +59,8 @@ pub fn fetch_url(
     _cfg: &FetchConfig,
     _refresh: Option<Duration>,
 ) -> Result<Remote, FetchError> {
-    Err(FetchError(format!("fetching {} is not written yet", spec.location)))
+    Err(FetchError(format!(
+        "fetching {} is not written yet",
+        spec.location
+    )))
 }

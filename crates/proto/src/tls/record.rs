@@ -87,6 +87,9 @@ pub struct X509Record {
     pub ts_ns: i64,
     /// SHA-256 of the DER certificate, lower-case hex.
     pub fingerprint: String,
+    /// SHA-1 of the DER certificate, lower-case hex. Not in x509.log (Zeek logs one
+    /// fingerprint); certificate block lists (abuse.ch SSLBL) and Suricata's EVE use SHA-1.
+    pub sha1: String,
     /// X.509 version (1, 2, 3).
     pub version: u32,
     /// Serial number, upper-case hex without leading zero bytes.

@@ -299,6 +299,7 @@ pub fn parse_certificate(
     let mut r = X509Record {
         ts_ns,
         fingerprint: fingerprint(der),
+        sha1: hex(&sha1::Sha1::digest(der)),
         version: tbs.version.0.saturating_add(1),
         serial: hex(strip_zeros(cert.raw_serial())).to_uppercase(),
         subject: dn_string(&tbs.subject),
