@@ -4,6 +4,15 @@ use netloupe_decode::DecodeConfig;
 use netloupe_flow::FlowConfig;
 use netloupe_output::LogFormat;
 use std::path::PathBuf;
+use std::sync::Arc;
+
+/// A reloaded threat-intelligence set, sent to a running analysis (SIGHUP, refresh interval).
+#[derive(Debug, Clone)]
+pub struct IntelUpdate {
+    pub set: Arc<netloupe_intel::IntelSet>,
+    /// Feeds that could not be read this time (the set holds the others).
+    pub errors: Vec<String>,
+}
 
 #[derive(Debug, Clone)]
 pub struct EngineConfig {
@@ -23,6 +32,10 @@ pub struct EngineConfig {
     pub max_tunnels: usize,
     /// Format version of eve.json's `dns` events: 3 (Suricata 8) or 2 (Suricata 7).
     pub eve_dns_version: u8,
+    /// Threat intelligence every record is matched against (intel.log, alerts.log).
+    pub intel: Option<Arc<netloupe_intel::IntelSet>>,
+    /// Where reloaded sets arrive while the run lasts.
+    pub intel_updates: Option<crossbeam_channel::Receiver<IntelUpdate>>,
 }
 
 impl Default for EngineConfig {
@@ -38,6 +51,8 @@ impl Default for EngineConfig {
             weird_log_every: 1000,
             max_tunnels: 65_536,
             eve_dns_version: 3,
+            intel: None,
+            intel_updates: None,
         }
     }
 }

@@ -6,7 +6,8 @@
 //! `smb` events from
 //! protocol records, `anomaly` events from weird records. Nothing here re-reads packets, so
 //! where a Suricata field needs data netloupe does not keep, the field is either derived (and
-//! the derivation documented on the function that does it) or left out. Fields never written: `pcap_cnt`, `pkt_src`, `ether`, `alert`,
+//! the derivation documented on the function that does it) or left out; `alert` events carry
+//! netloupe's own alerts (threat-intel matches, detectors). Fields never written: `pcap_cnt`, `pkt_src`, `ether`,
 //! `tx_id` for protocols other than DNS, HTTP and SMTP.
 //!
 //! Common fields of every event:
@@ -237,6 +238,80 @@ impl EveWriter {
             AppRecord::SmbCmd(_) => self.smb(e, &uid),
             _ => Ok(()),
         }
+    }
+
+    /// An `alert` event for a netloupe alert, in Suricata's layout: `alert.signature_id` is
+    /// stable per detector and indicator type (netloupe's range 1,900,000-1,999,999; Suricata
+    /// keeps 1,000,000-1,999,999 for local rules), `alert.metadata` carries the ATT&CK ids and
+    /// names the way Emerging Threats rules do (`mitre_tactic_id`, `mitre_technique_id`, ...),
+    /// and `netloupe` the alert's own fields (score, confidence, evidence, summary).
+    pub(crate) fn alert(
+        &mut self,
+        a: &netloupe_output::alert::Alert,
+        sid: u32,
+    ) -> std::io::Result<()> {
+        self.line.clear();
+        let mut o = JsonObject::new(&mut self.line);
+        eve_ts(&mut o, "timestamp", a.ts_ns);
+        if let Some(u) = a.uids.first() {
+            o.raw("flow_id", flow_id(u));
+        }
+        o.str("event_type", "alert");
+        if let Some(s) = a.src {
+            addr(&mut o, "src_ip", s);
+        }
+        if let Some(p) = a.src_port {
+            o.raw("src_port", p);
+        }
+        if let Some(d) = a.dst {
+            addr(&mut o, "dest_ip", d);
+        }
+        if let Some(p) = a.dst_port {
+            o.raw("dest_port", p);
+        }
+        if let Some(p) = a.proto {
+            o.str("proto", &p.to_ascii_uppercase());
+        }
+        if let Some(c) = a.community_ids.first() {
+            o.str("community_id", c);
+        }
+        o.key("alert");
+        let mut n = JsonObject::new(o.out());
+        n.str("action", "allowed");
+        n.raw("gid", 1);
+        n.raw("signature_id", sid);
+        n.raw("rev", 1);
+        n.str(
+            "signature",
+            &format!("NETLOUPE {} {}", a.detector.to_ascii_uppercase(), a.summary),
+        );
+        n.str("category", a.family);
+        n.raw("severity", a.suricata_severity());
+        n.key("metadata");
+        let mut m = JsonObject::new(n.out());
+        if let Some(t) = &a.technique {
+            m.str_array("mitre_tactic_id", &[t.tactic_id]);
+            m.str_array("mitre_tactic_name", &[t.tactic]);
+            m.str_array("mitre_technique_id", &[t.id]);
+            m.str_array("mitre_technique_name", &[t.name]);
+        } else if let Some(id) = a.technique_id() {
+            m.str_array("mitre_technique_id", &[id]);
+        }
+        m.end();
+        n.end();
+        o.key("netloupe");
+        let mut x = JsonObject::new(o.out());
+        x.str("detector", a.detector);
+        x.str("severity", a.severity);
+        x.raw("score", a.score);
+        x.raw("confidence", a.confidence);
+        x.str_array("uids", &a.uids);
+        x.key("evidence");
+        netloupe_output::alert::write_evidence(x.out(), &a.evidence);
+        x.str("summary", &a.summary);
+        x.end();
+        o.end();
+        self.emit()
     }
 
     /// An `anomaly` event for a weird record: `type: decode` for weirds of packet decoding, with

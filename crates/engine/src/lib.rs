@@ -18,13 +18,15 @@ mod config;
 mod convert;
 mod dhcp_join;
 mod eve;
+mod intel_match;
 mod pipeline;
 mod range_files;
 mod sink;
 mod stats;
 pub mod synth;
 
-pub use config::EngineConfig;
+pub use config::{EngineConfig, IntelUpdate};
+pub use intel_match::IntelStats;
 pub use netloupe_capture::{CaptureError, CaptureErrorKind};
 pub use pipeline::{run, Progress, RunOutcome};
 pub use stats::RunStats;

@@ -67,9 +67,14 @@ pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutc
     .map_err(|e| e.to_string())?;
     let (sink_tx, sink_rx) = bounded::<SinkMsg>(64);
     let sink_dir = cfg.out_dir.clone();
+    let sink_intel = cfg.intel.as_ref().map(|set| crate::sink::SinkIntel {
+        set: set.clone(),
+        updates: cfg.intel_updates.clone(),
+        seed: cfg.flow.community_id_seed,
+    });
     let sink = std::thread::Builder::new()
         .name("netloupe-sink".into())
-        .spawn(move || run_sink(sink_rx, &sink_dir, logs, wall_clock_stamp))
+        .spawn(move || run_sink(sink_rx, &sink_dir, logs, wall_clock_stamp, sink_intel))
         .map_err(|e| e.to_string())?;
 
     let (mut source, open_errors) = MergedSource::open_indexed(&cfg.inputs);
@@ -234,6 +239,7 @@ pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutc
     stats.dhcp_transactions_evicted = summary.dhcp_evicted;
     stats.by_proto = summary.by_proto;
     stats.top_ports = summary.top_ports;
+    stats.intel = summary.intel;
     stats.defrag = decoder.defrag_stats();
     stats.tunnels_tracked = tunnels.len() as u64;
     stats.tunnels_evicted = tunnels.evicted;

@@ -1,6 +1,7 @@
 //! The log-writing thread: formats and writes records so that workers never wait on I/O.
 
 use crate::eve::EveWriter;
+use crate::intel_match::{Ctx, IntelMatcher, IntelStats};
 use crate::range_files::{ConnId, RangeFiles};
 use crossbeam_channel::Receiver;
 use netloupe_flow::{AppEvent, AppRecord, ConnRecord};
@@ -25,6 +26,17 @@ pub(crate) struct SinkSummary {
     pub dhcp_evicted: u64,
     pub by_proto: BTreeMap<&'static str, u64>,
     pub top_ports: Vec<(String, u64)>,
+    /// Threat-intelligence matching, when feeds were loaded: the counters and the set in use
+    /// at the end.
+    pub intel: Option<(IntelStats, std::sync::Arc<netloupe_intel::IntelSet>)>,
+}
+
+/// Threat intelligence for the log writer: the set to match against and where reloaded sets
+/// arrive from.
+pub(crate) struct SinkIntel {
+    pub set: std::sync::Arc<netloupe_intel::IntelSet>,
+    pub updates: Option<crossbeam_channel::Receiver<crate::IntelUpdate>>,
+    pub seed: u16,
 }
 
 struct Logs {
@@ -72,6 +84,7 @@ pub(crate) fn run_sink(
     dir: &Path,
     open: OpenLogs,
     close_ts: impl Fn() -> String,
+    intel: Option<SinkIntel>,
 ) -> std::io::Result<SinkSummary> {
     let OpenLogs {
         conn,
@@ -86,7 +99,16 @@ pub(crate) fn run_sink(
     let mut range_files = RangeFiles::default();
     let mut dhcp = crate::dhcp_join::DhcpTransactions::default();
     let mut dhcp_done = Vec::new();
+    let updates = intel.as_ref().and_then(|i| i.updates.clone());
+    let mut matcher = intel.map(|i| IntelMatcher::new(i.set, i.seed));
     for msg in rx {
+        if let (Some(m), Some(u)) = (&mut matcher, &updates) {
+            // A reloaded set applies from the next record on; the packet path never waits.
+            while let Ok(up) = u.try_recv() {
+                m.replace(up.set);
+                m.stats.reload_errors.extend(up.errors);
+            }
+        }
         match msg {
             SinkMsg::Conns(v) => {
                 for r in &v {
@@ -101,6 +123,10 @@ pub(crate) fn run_sink(
                     if let Some(eve) = &mut eve {
                         eve.conn(r)?;
                     }
+                    if let Some(m) = &mut matcher {
+                        m.conn(r);
+                        write_intel(m, &mut app_logs, dir, &mut eve)?;
+                    }
                     s.conn_records += 1;
                     *s.by_proto.entry(r.proto.name()).or_default() += 1;
                     *ports.entry((r.proto.name(), r.resp_p)).or_default() += 1;
@@ -112,6 +138,10 @@ pub(crate) fn run_sink(
                     let e = &*e;
                     if let Some(eve) = &mut eve {
                         eve.app(e)?;
+                    }
+                    if let Some(m) = &mut matcher {
+                        m.app(e);
+                        write_intel(m, &mut app_logs, dir, &mut eve)?;
                     }
                     if !e.record.in_zeek_log() {
                         continue;
@@ -148,6 +178,10 @@ pub(crate) fn run_sink(
                             if range_files.add(conn, f) {
                                 continue;
                             }
+                            if let Some(m) = &mut matcher {
+                                m.file(&Ctx::of_event(e, f.ts_ns), f);
+                                write_intel(m, &mut app_logs, dir, &mut eve)?;
+                            }
                             line.clear();
                             let mut o = JsonObject::new(&mut line);
                             o.ts("ts", f.ts_ns);
@@ -179,6 +213,10 @@ pub(crate) fn run_sink(
     }
     s.dhcp_evicted = dhcp.evicted;
     for (conn, f) in range_files.finish() {
+        if let Some(m) = &mut matcher {
+            m.file(&Ctx::of_conn_id(&conn, f.ts_ns, false), &f);
+            write_intel(m, &mut app_logs, dir, &mut eve)?;
+        }
         line.clear();
         let mut o = JsonObject::new(&mut line);
         o.ts("ts", f.ts_ns);
@@ -188,6 +226,10 @@ pub(crate) fn run_sink(
         app_log(&mut app_logs, dir, "files")?.write_line(&line)?;
         *s.app_records.entry("files").or_default() += 1;
     }
+    s.intel = matcher.map(|m| {
+        let set = m.set_arc();
+        (m.stats, set)
+    });
     let close = close_ts();
     if let Some(eve) = eve {
         eve.finish()?;
@@ -208,6 +250,32 @@ pub(crate) fn run_sink(
         .map(|((p, port), n)| (format!("{port}/{p}"), n))
         .collect();
     Ok(s)
+}
+
+/// Writes what the intel matcher produced for the last record: intel.log lines, alerts.log
+/// lines and EVE `alert` events.
+fn write_intel(
+    m: &mut IntelMatcher,
+    logs: &mut HashMap<&'static str, LogWriter>,
+    dir: &Path,
+    eve: &mut Option<EveWriter>,
+) -> std::io::Result<()> {
+    if m.out.intel_lines.is_empty() && m.out.alerts.is_empty() {
+        return Ok(());
+    }
+    for l in m.out.intel_lines.drain(..) {
+        app_log(logs, dir, "intel")?.write_line(&l)?;
+    }
+    let mut line = String::new();
+    for (a, sid) in m.out.alerts.drain(..) {
+        line.clear();
+        a.write_json(&mut line);
+        app_log(logs, dir, "alerts")?.write_line(&line)?;
+        if let Some(eve) = eve {
+            eve.alert(&a, sid)?;
+        }
+    }
+    Ok(())
 }
 
 /// The connection fields Zeek puts after `ts` in every protocol log.

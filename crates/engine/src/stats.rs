@@ -58,6 +58,9 @@ pub struct RunStats {
     pub top_ports: Vec<(String, u64)>,
     pub first_ts_ns: Option<i64>,
     pub last_ts_ns: Option<i64>,
+    /// Threat-intelligence matching (when feeds were given): counters and the set in use at
+    /// the end of the run.
+    pub intel: Option<(crate::IntelStats, std::sync::Arc<netloupe_intel::IntelSet>)>,
 }
 
 impl RunStats {
@@ -165,8 +168,42 @@ impl RunStats {
                 "gbit_per_s": if self.elapsed_s > 0.0 { self.bytes_captured as f64 * 8.0 / self.elapsed_s / 1e9 } else { 0.0 },
             },
             "threads": self.threads,
+            "intel": self.intel.as_ref().map(|(st, set)| intel_json(st, set)),
         })
     }
+}
+
+/// stats.json's `intel` section: each feed (what it loaded, by type; what it skipped and
+/// why; how many lines were bad), and what matching did.
+fn intel_json(st: &crate::IntelStats, set: &netloupe_intel::IntelSet) -> Value {
+    let feeds: Vec<Value> = set
+        .feeds()
+        .iter()
+        .map(|f| {
+            json!({
+                "name": f.name,
+                "location": f.location,
+                "format": f.format.name(),
+                "indicators": f.loaded(),
+                "by_type": f.counts.iter().map(|(k, v)| (k.name().to_string(), json!(v))).collect::<Map<_, _>>(),
+                "skipped": f.skipped.iter().map(|(k, v)| ((*k).to_string(), json!(v))).collect::<Map<_, _>>(),
+                "duplicates": f.duplicates,
+                "problems": f.problem_count,
+            })
+        })
+        .collect();
+    json!({
+        "feeds": feeds,
+        "indicators": set.len(),
+        "lookups": st.lookups,
+        "hits": st.hits_by_where.values().sum::<u64>(),
+        "hits_by_where": st.hits_by_where.iter().map(|(k, v)| ((*k).to_string(), json!(v))).collect::<Map<_, _>>(),
+        "hits_by_feed": st.hits_by_feed,
+        "alerts": st.alerts,
+        "alert_dedup_evicted": st.alert_dedup_evicted,
+        "reloads": st.reloads,
+        "reload_errors": st.reload_errors,
+    })
 }
 
 /// Parser evictions by log name (mDNS and LLMNR are counted with DNS, as Zeek logs them).

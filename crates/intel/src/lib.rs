@@ -13,6 +13,7 @@ pub mod feed;
 pub mod fetch;
 pub mod indicator;
 pub mod normalize;
+pub mod reload;
 pub mod set;
 pub mod source;
 

@@ -226,7 +226,7 @@ fn split_host_port(s: &str) -> Option<(&str, Option<u16>)> {
     match s.rsplit_once(':') {
         // More than one colon: a bare IPv6 literal, no port.
         Some((h, _)) if h.contains(':') => Some((s, None)),
-        Some((h, p)) if p.is_empty() => Some((h, None)),
+        Some((h, "")) => Some((h, None)),
         Some((h, p)) => Some((h, Some(p.parse().ok()?))),
         None => Some((s, None)),
     }
@@ -508,7 +508,7 @@ mod tests {
 
     #[test]
     fn classify_plain_values() {
-        let c = |s| classify(s).map(|(k, v, sub)| (k, v, sub));
+        let c = classify;
         assert_eq!(c("1.2.3.4").unwrap().0, IndicatorType::Addr);
         assert_eq!(
             c("10.1.2.3/8").unwrap(),

@@ -373,6 +373,16 @@ impl IntelSet {
     /// Pushes onto `out` the indices of the indicators that match `seen` and are valid at
     /// `ts_ns` (every feed's entry, and for addresses every covering block).
     pub fn lookup(&self, seen: Seen<'_>, ts_ns: i64, out: &mut Vec<u32>) {
+        self.lookup_at(seen, Some(ts_ns), out)
+    }
+
+    /// [`IntelSet::lookup`] regardless of validity windows (`netloupe intel lookup`, which
+    /// shows expired entries as such).
+    pub fn lookup_any_time(&self, seen: Seen<'_>, out: &mut Vec<u32>) {
+        self.lookup_at(seen, None, out)
+    }
+
+    fn lookup_at(&self, seen: Seen<'_>, ts_ns: Option<i64>, out: &mut Vec<u32>) {
         if self.indicators.is_empty() {
             return;
         }
@@ -393,7 +403,7 @@ impl IntelSet {
             }
             Seen::Domain(d) => {
                 if let Ok(a) = d.parse::<IpAddr>() {
-                    return self.lookup(Seen::Addr(a), ts_ns, out);
+                    return self.lookup_at(Seen::Addr(a), ts_ns, out);
                 }
                 self.probe(Space::Domain, d, ts_ns, out, |_| true);
                 if self.any_subdomains {
@@ -434,7 +444,7 @@ impl IntelSet {
         &self,
         sp: Space,
         value: &str,
-        ts_ns: i64,
+        ts_ns: Option<i64>,
         out: &mut Vec<u32>,
         keep: impl Fn(&Indicator) -> bool,
     ) {
@@ -448,8 +458,8 @@ impl IntelSet {
         }
     }
 
-    fn push_one(&self, i: u32, ts_ns: i64, out: &mut Vec<u32>) {
-        if self.indicators[i as usize].meta.valid_at(ts_ns) {
+    fn push_one(&self, i: u32, ts_ns: Option<i64>, out: &mut Vec<u32>) {
+        if ts_ns.is_none_or(|t| self.indicators[i as usize].meta.valid_at(t)) {
             out.push(i);
         }
     }
@@ -457,13 +467,13 @@ impl IntelSet {
     fn push_chain(
         &self,
         mut i: u32,
-        ts_ns: i64,
+        ts_ns: Option<i64>,
         out: &mut Vec<u32>,
         keep: impl Fn(&Indicator) -> bool,
     ) {
         while i != END {
             let ind = &self.indicators[i as usize];
-            if keep(ind) && ind.meta.valid_at(ts_ns) {
+            if keep(ind) && ts_ns.is_none_or(|t| ind.meta.valid_at(t)) {
                 out.push(i);
             }
             i = self.next[i as usize];

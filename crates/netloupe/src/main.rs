@@ -3,6 +3,8 @@
 
 #![forbid(unsafe_code)]
 
+mod intel_cli;
+
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use netloupe_engine::{EngineConfig, RunOutcome};
@@ -45,7 +47,9 @@ OUTPUT (in OUTDIR):
                anomaly counts, flow-table, defragmentation and tunnel counters, timing
   zeek/*.log   the same logs in Zeek's TSV layout, with --format zeek-tsv
   eve.json     Suricata EVE JSON events (flow, dns, http, tls, quic, ssh, smb, dcerpc, krb5,
-               rdp, dhcp, smtp, ftp, ldap, anomaly), with --format eve
+               rdp, dhcp, smtp, ftp, ldap, anomaly, alert), with --format eve
+  intel.log    threat-intelligence sightings (Zeek intel.log fields), with --intel/--config
+  alerts.log   one alert per finding (detector, ATT&CK technique, score, evidence, uids)
 
 EXIT CODES:
   0  success (a capture that merely ends mid-record is reported as a warning)
@@ -53,6 +57,9 @@ EXIT CODES:
   2  no input could be read (missing file, not a capture, empty)
   3  some input is damaged; everything read before the damage was analysed and written")]
     Analyze(AnalyzeArgs),
+    /// Threat-intelligence feeds: validate them, or look a value up in them.
+    #[command(subcommand)]
+    Intel(intel_cli::IntelCommand),
     /// Write a small demonstration capture made by netloupe itself and analyse it.
     Demo {
         /// Where to write the capture and the logs.
@@ -147,6 +154,8 @@ struct AnalyzeArgs {
     /// No end-of-run summary on stderr.
     #[arg(short, long)]
     quiet: bool,
+    #[command(flatten)]
+    intel: intel_cli::IntelArgs,
 }
 
 fn secs(s: f64) -> i64 {
@@ -168,6 +177,7 @@ fn main() -> ExitCode {
     };
     match cli.command {
         Command::Analyze(a) => analyze(a),
+        Command::Intel(cmd) => ExitCode::from(intel_cli::run(cmd)),
         Command::Demo { out } => demo(out),
         Command::WriteDemoPcap { file } => match netloupe_engine::synth::write_demo_pcap(&file) {
             Ok(()) => ExitCode::from(EXIT_OK),
@@ -215,6 +225,7 @@ fn demo(out: PathBuf) -> ExitCode {
         file_hashes: FileHashes::ALL,
         no_progress: false,
         quiet: false,
+        intel: intel_cli::IntelArgs::default(),
     })
 }
 
@@ -248,6 +259,19 @@ fn analyze(a: AnalyzeArgs) -> ExitCode {
         cfg.formats.push(LogFormat::Eve);
     }
 
+    let intel_cfg = match intel_cli::intel_config(&a.intel, &[]) {
+        Ok(c) => c,
+        Err(e) => return fail(&e),
+    };
+    let intel = match intel_cli::start(intel_cfg, a.quiet) {
+        Ok(i) => i,
+        Err(e) => return fail(&e),
+    };
+    if let Some(i) = &intel {
+        cfg.intel = Some(i.set.clone());
+        cfg.intel_updates = Some(i.updates.clone());
+    }
+
     let show_bar = !a.no_progress && !a.quiet && std::io::stderr().is_terminal();
     let bar = if show_bar { Some(new_bar()) } else { None };
     let started = std::time::Instant::now();
@@ -265,6 +289,9 @@ fn analyze(a: AnalyzeArgs) -> ExitCode {
         }
     };
     let result = netloupe_engine::run(&cfg, if show_bar { Some(&progress) } else { None });
+    if let Some(i) = intel {
+        i.reloader.stop();
+    }
     if let Some(b) = &bar {
         b.finish_and_clear();
     }
@@ -378,6 +405,21 @@ fn print_summary(o: &RunOutcome, cfg: &EngineConfig) {
             .map(|(k, v)| format!("{k}.log {v}"))
             .collect();
         eprintln!("  protocol logs: {}", logs.join(", "));
+    }
+    if let Some((st, set)) = &s.intel {
+        eprintln!(
+            "  intel: {} indicators from {} feed(s); {} lookups, {} sightings (intel.log), {} alerts (alerts.log){}",
+            set.len(),
+            set.feeds().len(),
+            st.lookups,
+            st.hits_by_where.values().sum::<u64>(),
+            st.alerts,
+            if st.reloads > 0 {
+                format!("; reloaded {} time(s)", st.reloads)
+            } else {
+                String::new()
+            }
+        );
     }
     eprintln!(
         "  output: {} (conn.log, weird.log, stats.json, and protocol logs)",

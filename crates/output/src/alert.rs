@@ -151,6 +151,8 @@ pub struct Alert {
     pub uids: Vec<String>,
     pub community_ids: Vec<String>,
     pub evidence: Vec<(&'static str, Evidence)>,
+    /// What was found, the same for every alert of its kind (EVE's `alert.signature`).
+    pub title: String,
     /// One line a reader understands without the rest.
     pub summary: String,
 }
@@ -180,6 +182,7 @@ impl Alert {
         o.ts("ts", self.ts_ns);
         o.str("detector", self.detector);
         o.str("family", self.family);
+        o.str("title", &self.title);
         o.str("severity", self.severity);
         o.int("score", self.score);
         o.int("confidence", self.confidence);
@@ -257,6 +260,7 @@ mod tests {
             uids: vec!["CabC".into()],
             community_ids: vec!["1:x".into()],
             evidence: vec![("indicator", Evidence::Str("evil\"\n".into()))],
+            title: "Threat intel: listed address".into(),
             summary: "contact with \u{1b}[31m C2".into(),
         };
         let mut s = String::new();

@@ -72,9 +72,44 @@ pub fn tsv_escape_into(s: &str, out: &mut String) {
     }
 }
 
+/// `s` made safe for a terminal: control characters (C0, DEL, C1 — escape sequences could
+/// rewrite the screen or the title) and backslash are escaped as `\xNN` / `\u{NNNN}`;
+/// printable text, Unicode included, is kept.
+pub fn terminal_escape(s: &str) -> std::borrow::Cow<'_, str> {
+    let bad = |c: char| c == '\\' || c.is_control();
+    if !s.chars().any(bad) {
+        return std::borrow::Cow::Borrowed(s);
+    }
+    let mut out = String::with_capacity(s.len() + 8);
+    for c in s.chars() {
+        if c == '\\' {
+            out.push_str("\\\\");
+        } else if c.is_control() {
+            use std::fmt::Write;
+            if (c as u32) < 0x100 {
+                let _ = write!(out, "\\x{:02x}", c as u32);
+            } else {
+                let _ = write!(out, "\\u{{{:04x}}}", c as u32);
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn terminal_escapes_controls_only() {
+        assert_eq!(terminal_escape("évil.com"), "évil.com");
+        assert_eq!(
+            terminal_escape("a\u{1b}[2Jb\\\u{85}"),
+            "a\\x1b[2Jb\\\\\\x85"
+        );
+    }
 
     #[test]
     fn json_escapes_controls_and_quotes() {

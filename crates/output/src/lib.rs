@@ -13,7 +13,7 @@ mod records;
 pub mod tsv;
 mod writer;
 
-pub use escape::{json_escape_into, tsv_escape_into};
+pub use escape::{json_escape_into, terminal_escape, tsv_escape_into};
 pub use records::{WeirdRecord, CONN_FIELDS, WEIRD_FIELDS};
 pub use writer::{LogFormat, LogKind, LogWriter};
 
