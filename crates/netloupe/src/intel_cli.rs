@@ -166,6 +166,28 @@ pub fn start(cfg: IntelConfig, quiet: bool) -> Result<Option<IntelRun>, String> 
     if set.feeds().is_empty() {
         return Err("no intel feed could be read".into());
     }
+    let (tx, rx) = crossbeam_channel::unbounded::<IntelUpdate>();
+    let reloader = Reloader::spawn(cfg, true, move |set, errors, cause| {
+        for e in &errors {
+            eprintln!("netloupe: warning: {}", esc(&e.to_string()));
+        }
+        let (n, feeds) = (set.len(), set.feeds().len());
+        // Handed over before it is announced: traffic read after the message is matched
+        // against the new set.
+        let _ = tx.send(IntelUpdate {
+            set: Arc::new(set),
+            errors: errors.iter().map(LoadError::to_string).collect(),
+        });
+        eprintln!(
+            "netloupe: intel reloaded ({}): {n} indicators from {feeds} feed(s)",
+            match cause {
+                ReloadCause::Signal => "SIGHUP",
+                ReloadCause::Refresh => "refresh interval",
+            }
+        );
+    })
+    .map_err(|e| format!("cannot start the intel reloading thread: {e}"))?;
+    // Announced once SIGHUP is handled (a test waits for this line before signalling).
     if !quiet {
         eprintln!(
             "netloupe: intel: {} indicators from {} feed(s) in {:.2} s{}",
@@ -175,26 +197,6 @@ pub fn start(cfg: IntelConfig, quiet: bool) -> Result<Option<IntelRun>, String> 
             problems_note(&set)
         );
     }
-    let (tx, rx) = crossbeam_channel::unbounded::<IntelUpdate>();
-    let reloader = Reloader::spawn(cfg, true, move |set, errors, cause| {
-        for e in &errors {
-            eprintln!("netloupe: warning: {}", esc(&e.to_string()));
-        }
-        eprintln!(
-            "netloupe: intel reloaded ({}): {} indicators from {} feed(s)",
-            match cause {
-                ReloadCause::Signal => "SIGHUP",
-                ReloadCause::Refresh => "refresh interval",
-            },
-            set.len(),
-            set.feeds().len()
-        );
-        let _ = tx.send(IntelUpdate {
-            set: Arc::new(set),
-            errors: errors.iter().map(LoadError::to_string).collect(),
-        });
-    })
-    .map_err(|e| format!("cannot start the intel reloading thread: {e}"))?;
     Ok(Some(IntelRun {
         set: Arc::new(set),
         updates: rx,
