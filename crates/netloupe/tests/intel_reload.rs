@@ -97,8 +97,7 @@ fn sighup_reload_applies_to_later_traffic_without_losing_packets() {
     );
 
     // Part 2, much later in packet time (the first flows have long ended): new flows to both.
-    let mut w = PcapWriter::new(Vec::new(), 1).unwrap();
-    let header_len = w.into_inner().len();
+    let header_len = PcapWriter::new(Vec::new(), 1).unwrap().into_inner().len();
     let mut w = PcapWriter::new(Vec::new(), 1).unwrap();
     datagram(&mut w, 5_000, old_only, 5001);
     datagram(&mut w, 5_000, new_only, 5002);
