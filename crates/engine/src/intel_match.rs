@@ -125,6 +125,7 @@ pub(crate) struct IntelMatcher {
     set: Arc<IntelSet>,
     seed: u16,
     buf: String,
+    url_buf: String,
     hits: Vec<u32>,
     alerted: HashSet<(u128, u32)>,
     alerted_order: VecDeque<(u128, u32)>,
@@ -132,11 +133,27 @@ pub(crate) struct IntelMatcher {
     pub out: IntelOutput,
 }
 
+/// The value as the record shows it (seen.indicator), rendered only for a hit: the common
+/// path (no hit) allocates nothing.
+#[derive(Clone, Copy)]
+enum Shown<'a> {
+    Str(&'a str),
+    Addr(IpAddr),
+}
+
+impl Shown<'_> {
+    fn render(self) -> String {
+        match self {
+            Shown::Str(s) => s.to_string(),
+            Shown::Addr(a) => a.to_string(),
+        }
+    }
+}
+
 /// One place a value was seen.
 struct Sighting<'a> {
     seen: Seen<'a>,
-    /// The value as the record shows it (seen.indicator).
-    shown: &'a str,
+    shown: Shown<'a>,
     seen_type: IndicatorType,
     where_: &'static str,
     file: Option<&'a FileRecord>,
@@ -148,6 +165,7 @@ impl IntelMatcher {
             set,
             seed,
             buf: String::new(),
+            url_buf: String::new(),
             hits: Vec::new(),
             alerted: HashSet::new(),
             alerted_order: VecDeque::new(),
@@ -175,10 +193,8 @@ impl IntelMatcher {
     /// The originator and responder addresses of a connection (Conn::IN_ORIG / IN_RESP).
     pub(crate) fn conn(&mut self, r: &ConnRecord) {
         let ctx = Ctx::of_conn(r);
-        let o = r.orig_h.to_string();
-        let p = r.resp_h.to_string();
-        self.check(&ctx, addr_sighting(r.orig_h, &o, "Conn::IN_ORIG"));
-        self.check(&ctx, addr_sighting(r.resp_h, &p, "Conn::IN_RESP"));
+        self.check(&ctx, addr_sighting(r.orig_h, "Conn::IN_ORIG"));
+        self.check(&ctx, addr_sighting(r.resp_h, "Conn::IN_RESP"));
     }
 
     /// Everything a protocol record shows that feeds list.
@@ -191,7 +207,7 @@ impl IntelMatcher {
                 }
                 for a in &d.answers {
                     match normalize::addr(a) {
-                        Some(ip) => self.check(&ctx, addr_sighting(ip, a, "DNS::IN_RESPONSE")),
+                        Some(ip) => self.check(&ctx, addr_sighting(ip, "DNS::IN_RESPONSE")),
                         // Names in answers (CNAME, PTR, MX, NS targets); TXT data is not a
                         // name and never looks like one to `domain` (spaces, quotes).
                         None if looks_like_name(a) => self.domain(&ctx, a, "DNS::IN_RESPONSE"),
@@ -205,27 +221,27 @@ impl IntelMatcher {
                     self.domain(&ctx, name, "HTTP::IN_HOST_HEADER");
                 }
                 if let Some(uri) = h.uri.as_deref() {
-                    let mut key = String::new();
+                    let mut key = std::mem::take(&mut self.url_buf);
                     if normalize::seen_http_url(h.host.as_deref(), uri, &mut key) {
-                        let shown = key.clone();
                         self.check(
                             &ctx,
                             Sighting {
                                 seen: Seen::Url(&key),
-                                shown: &shown,
+                                shown: Shown::Str(&key),
                                 seen_type: IndicatorType::Url,
                                 where_: "HTTP::IN_URL",
                                 file: None,
                             },
                         );
                     }
+                    self.url_buf = key;
                 }
                 if let Some(ua) = h.user_agent.as_deref() {
                     self.check(
                         &ctx,
                         Sighting {
                             seen: Seen::UserAgent(ua),
-                            shown: ua,
+                            shown: Shown::Str(ua),
                             seen_type: IndicatorType::UserAgent,
                             where_: "HTTP::IN_USER_AGENT_HEADER",
                             file: None,
@@ -248,7 +264,7 @@ impl IntelMatcher {
                         &ctx,
                         Sighting {
                             seen: Seen::Ja4(j),
-                            shown: j,
+                            shown: Shown::Str(j),
                             seen_type: IndicatorType::Ja4,
                             where_: "SSL::IN_JA4",
                             file: None,
@@ -306,15 +322,10 @@ impl IntelMatcher {
                     self.email_list(&ctx, a, "SMTP::IN_REPLY_TO");
                 }
                 if let Some(ip) = m.x_originating_ip {
-                    let s = ip.to_string();
-                    self.check(
-                        &ctx,
-                        addr_sighting(ip, &s, "SMTP::IN_X_ORIGINATING_IP_HEADER"),
-                    );
+                    self.check(&ctx, addr_sighting(ip, "SMTP::IN_X_ORIGINATING_IP_HEADER"));
                 }
                 for &ip in &m.path {
-                    let s = ip.to_string();
-                    self.check(&ctx, addr_sighting(ip, &s, "SMTP::IN_RECEIVED_HEADER"));
+                    self.check(&ctx, addr_sighting(ip, "SMTP::IN_RECEIVED_HEADER"));
                 }
             }
             // QUIC's SNI and JA4 are matched through the ssl record of its Initial hellos.
@@ -339,7 +350,7 @@ impl IntelMatcher {
                     &ctx,
                     Sighting {
                         seen: Seen::Digest(kind, v),
-                        shown: v,
+                        shown: Shown::Str(v),
                         seen_type: kind,
                         where_: "Files::IN_HASH",
                         file: Some(f),
@@ -361,7 +372,7 @@ impl IntelMatcher {
                 ctx,
                 Sighting {
                     seen: Seen::Domain(key),
-                    shown: name,
+                    shown: Shown::Str(name),
                     seen_type,
                     where_,
                     file: None,
@@ -376,7 +387,7 @@ impl IntelMatcher {
             ctx,
             Sighting {
                 seen: Seen::Digest(kind, v),
-                shown: v,
+                shown: Shown::Str(v),
                 seen_type: kind,
                 where_,
                 file: None,
@@ -390,7 +401,7 @@ impl IntelMatcher {
                 ctx,
                 Sighting {
                     seen: Seen::Email(&e),
-                    shown: raw,
+                    shown: Shown::Str(raw),
                     seen_type: IndicatorType::Email,
                     where_,
                     file: None,
@@ -423,6 +434,7 @@ impl IntelMatcher {
     /// Writes the intel.log line and the alert for a sighting that matched `hits`.
     fn report(&mut self, ctx: &Ctx, s: &Sighting<'_>, hits: &[u32]) {
         let set = Arc::clone(&self.set);
+        let shown = s.shown.render();
         let inds: Vec<&netloupe_intel::Indicator> =
             hits.iter().map(|&i| set.indicator(i)).collect();
         let mut uid = String::with_capacity(24);
@@ -491,7 +503,7 @@ impl IntelMatcher {
         o.int("id.orig_p", ctx.orig_p);
         o.ip("id.resp_h", ctx.resp_h);
         o.int("id.resp_p", ctx.resp_p);
-        o.str("seen.indicator", s.shown);
+        o.str("seen.indicator", &shown);
         o.str("seen.indicator_type", s.seen_type.zeek_name());
         o.str("seen.where", s.where_);
         o.str("seen.node", "netloupe");
@@ -544,7 +556,7 @@ impl IntelMatcher {
             format!(" [{}]", tags.iter().copied().collect::<Vec<_>>().join(", "))
         };
         let mut evidence = vec![
-            ("indicator", Evidence::Str(s.shown.to_string())),
+            ("indicator", Evidence::Str(shown.clone())),
             (
                 "indicator_type",
                 Evidence::Str(s.seen_type.zeek_name().to_string()),
@@ -609,7 +621,7 @@ impl IntelMatcher {
                 ),
                 summary: format!(
                     "{} -> {}:{}: {} ({}) is listed by {}{}",
-                    ctx.orig_h, ctx.resp_h, ctx.resp_p, s.shown, s.where_, feeds, tag_text
+                    ctx.orig_h, ctx.resp_h, ctx.resp_p, shown, s.where_, feeds, tag_text
                 ),
             },
             sid,
@@ -617,10 +629,10 @@ impl IntelMatcher {
     }
 }
 
-fn addr_sighting<'a>(ip: IpAddr, shown: &'a str, where_: &'static str) -> Sighting<'a> {
+fn addr_sighting(ip: IpAddr, where_: &'static str) -> Sighting<'static> {
     Sighting {
         seen: Seen::Addr(ip),
-        shown,
+        shown: Shown::Addr(ip),
         seen_type: IndicatorType::Addr,
         where_,
         file: None,
