@@ -22,8 +22,8 @@ if [ ! -s "$MIX" ]; then
   BENCH_DIR=$(dirname "$MIX") bash ../shared/bench/build-mix.sh
 fi
 [ -x /usr/bin/time ] || { echo "/usr/bin/time not found: apt-get install -y time" >&2; exit 1; }
-cargo build --release -p netloupe -p netloupe-intel --example synth_feed >/dev/null 2>&1 ||
-  cargo build --release -p netloupe -p netloupe-intel --example synth_feed
+cargo build --release -p netloupe >/dev/null 2>&1 && cargo build --release -p netloupe-intel --example synth_feed >/dev/null 2>&1 ||
+  { cargo build --release -p netloupe && cargo build --release -p netloupe-intel --example synth_feed; }
 BIN=$PWD/target/release/netloupe
 GEN=$PWD/target/release/examples/synth_feed
 TMP=$(mktemp -d); trap 'rm -rf "$TMP"' EXIT

@@ -196,75 +196,89 @@ impl IntelSet {
     /// Builds the set from parsed feeds (each with its description). Indicator feed ids are
     /// rewritten to the feed's position in `loads`.
     pub fn build(loads: Vec<(FeedInfo, FeedLoad)>) -> IntelSet {
-        let total: usize = loads.iter().map(|(_, l)| l.indicators.len()).sum();
+        // One vector of indicators: the first feed's is taken over and the others appended,
+        // so that a large feed is never held twice (a copy doubled the peak memory of a
+        // million-indicator load).
+        let mut infos = Vec::with_capacity(loads.len());
+        let mut indicators: Vec<Indicator> = Vec::new();
+        for (fid, (mut info, mut load)) in loads.into_iter().enumerate() {
+            let fid = FeedId::try_from(fid).unwrap_or(FeedId::MAX);
+            info.problem_count = load.problem_count;
+            info.problems = std::mem::take(&mut load.problems);
+            info.skipped = std::mem::take(&mut load.skipped);
+            for ind in &mut load.indicators {
+                ind.feed = fid;
+            }
+            if indicators.is_empty() {
+                indicators = std::mem::take(&mut load.indicators);
+            } else {
+                indicators.append(&mut load.indicators);
+            }
+            infos.push(info);
+        }
+        let n = indicators.len();
+        let (mut n_addr, mut n_str) = (0, 0);
+        for i in &indicators {
+            match i.kind {
+                IndicatorType::Addr => n_addr += 1,
+                k if space(k).is_some() => n_str += 1,
+                _ => {}
+            }
+        }
         let mut set = IntelSet {
-            feeds: Vec::with_capacity(loads.len()),
-            indicators: Vec::with_capacity(total),
-            next: Vec::with_capacity(total),
+            feeds: Vec::new(),
+            indicators,
+            next: vec![END; n],
             hasher: DefaultHashBuilder::default(),
-            addrs: HashMap::new(),
+            addrs: HashMap::with_capacity(n_addr),
             v4: PrefixIndex::new(32),
             v6: PrefixIndex::new(128),
-            strings: HashTable::new(),
+            strings: HashTable::with_capacity(n_str),
             any_subdomains: false,
             ua_substrings: None,
             ua_patterns: None,
         };
         let mut ua_sub: Vec<(String, u32)> = Vec::new();
         let mut ua_pat: Vec<(String, u32)> = Vec::new();
-        for (fid, (mut info, load)) in loads.into_iter().enumerate() {
-            let fid = FeedId::try_from(fid).unwrap_or(FeedId::MAX);
-            info.problem_count = load.problem_count;
-            info.problems = load.problems;
-            info.skipped = load.skipped;
-            for mut ind in load.indicators {
-                ind.feed = fid;
-                let idx = set.indicators.len() as u32;
-                let kind = ind.kind;
-                let addr_key = match kind {
-                    IndicatorType::Addr => ind.value.parse::<IpAddr>().ok(),
-                    _ => None,
-                };
-                let subnet_key = match kind {
-                    IndicatorType::Subnet => crate::normalize::subnet(&ind.value),
-                    _ => None,
-                };
-                match kind {
-                    IndicatorType::UserAgent => ua_sub.push((ind.value.to_string(), idx)),
-                    IndicatorType::UserAgentPattern => ua_pat.push((ind.value.to_string(), idx)),
-                    _ => {}
-                }
-                set.indicators.push(ind);
-                set.next.push(END);
-                let fresh = match kind {
-                    IndicatorType::Addr => match addr_key {
-                        Some(a) => match set.addrs.get(&a).copied() {
-                            Some(head) => chain(&mut set.next, &set.indicators, head, idx),
-                            None => {
-                                set.addrs.insert(a, idx);
-                                true
-                            }
-                        },
-                        None => false,
+        for idx in 0..n as u32 {
+            let ind = &set.indicators[idx as usize];
+            let (kind, feed, sub) = (ind.kind, ind.feed, ind.subdomains);
+            let fresh = match kind {
+                IndicatorType::Addr => match ind.value.parse::<IpAddr>() {
+                    Ok(a) => match set.addrs.get(&a).copied() {
+                        Some(head) => chain(&mut set.next, &set.indicators, head, idx),
+                        None => {
+                            set.addrs.insert(a, idx);
+                            true
+                        }
                     },
-                    IndicatorType::Subnet => match subnet_key {
-                        Some((net, len)) => set.insert_subnet(net, len, idx),
-                        None => false,
-                    },
-                    IndicatorType::UserAgent | IndicatorType::UserAgentPattern => true,
-                    _ => set.insert_string(idx),
-                };
-                if fresh {
-                    *info.counts.entry(kind).or_default() += 1;
-                    if kind == IndicatorType::Domain && set.indicators[idx as usize].subdomains {
-                        set.any_subdomains = true;
-                    }
-                } else {
-                    info.duplicates += 1;
+                    Err(_) => false,
+                },
+                IndicatorType::Subnet => match crate::normalize::subnet(&ind.value) {
+                    Some((net, len)) => set.insert_subnet(net, len, idx),
+                    None => false,
+                },
+                IndicatorType::UserAgent => {
+                    ua_sub.push((ind.value.to_string(), idx));
+                    true
                 }
+                IndicatorType::UserAgentPattern => {
+                    ua_pat.push((ind.value.to_string(), idx));
+                    true
+                }
+                _ => set.insert_string(idx),
+            };
+            let info = &mut infos[usize::from(feed)];
+            if fresh {
+                *info.counts.entry(kind).or_default() += 1;
+                if kind == IndicatorType::Domain && sub {
+                    set.any_subdomains = true;
+                }
+            } else {
+                info.duplicates += 1;
             }
-            set.feeds.push(info);
         }
+        set.feeds = infos;
         set.v4.finish();
         set.v6.finish();
         if !ua_sub.is_empty() {
