@@ -153,7 +153,12 @@ pub fn url(s: &str) -> Result<String, Reason> {
         return Err("URL with spaces or control characters");
     }
     let (scheme, rest) = match s.find("://") {
-        Some(i) if i > 0 && s[..i].bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) => {
+        Some(i)
+            if i > 0
+                && s[..i]
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) =>
+        {
             (s[..i].to_ascii_lowercase(), &s[i + 3..])
         }
         _ => ("http".to_string(), s),
@@ -221,7 +226,7 @@ fn split_host_port(s: &str) -> Option<(&str, Option<u16>)> {
     match s.rsplit_once(':') {
         // More than one colon: a bare IPv6 literal, no port.
         Some((h, _)) if h.contains(':') => Some((s, None)),
-        Some((h, p)) if p.is_empty() => Some((h, None)),
+        Some((h, "")) => Some((h, None)),
         Some((h, p)) => Some((h, Some(p.parse().ok()?))),
         None => Some((s, None)),
     }
@@ -352,7 +357,9 @@ pub fn ja4(s: &str) -> Result<String, Reason> {
         && parts[0].bytes().all(|b| b.is_ascii_alphanumeric())
         && parts[1].len() == 12
         && parts[2].len() == 12
-        && parts[1..].iter().all(|p| p.bytes().all(|b| b.is_ascii_hexdigit()));
+        && parts[1..]
+            .iter()
+            .all(|p| p.bytes().all(|b| b.is_ascii_hexdigit()));
     if ok {
         Ok(s)
     } else {
@@ -481,11 +488,18 @@ mod tests {
         let k = url("HTTP://Evil.EXAMPLE:80/a/./b/../c%7e%2f?x=%2a#frag").unwrap();
         assert_eq!(k, "evil.example/a/c~%2F?x=%2A");
         assert_eq!(url("https://evil.example:443/").unwrap(), "evil.example/");
-        assert_eq!(url("https://evil.example:8443").unwrap(), "evil.example:8443/");
+        assert_eq!(
+            url("https://evil.example:8443").unwrap(),
+            "evil.example:8443/"
+        );
         assert_eq!(url("evil.example/x").unwrap(), "evil.example/x");
         assert_eq!(url("http://user:pw@[::1]:8080/p").unwrap(), "::1:8080/p");
         let mut seen = String::new();
-        assert!(seen_http_url(Some("EVIL.example:80"), "/a/./b/../c%7e%2f?x=%2a", &mut seen));
+        assert!(seen_http_url(
+            Some("EVIL.example:80"),
+            "/a/./b/../c%7e%2f?x=%2a",
+            &mut seen
+        ));
         assert_eq!(seen, "evil.example/a/c~%2F?x=%2A");
         assert!(seen_http_url(None, "http://evil.example/p", &mut seen));
         assert_eq!(seen, "evil.example/p");
@@ -494,7 +508,7 @@ mod tests {
 
     #[test]
     fn classify_plain_values() {
-        let c = |s| classify(s).map(|(k, v, sub)| (k, v, sub));
+        let c = classify;
         assert_eq!(c("1.2.3.4").unwrap().0, IndicatorType::Addr);
         assert_eq!(
             c("10.1.2.3/8").unwrap(),
