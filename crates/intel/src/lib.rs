@@ -6,6 +6,7 @@
 //!   reference).
 //! * [`normalize`]: one canonical form per value, for feeds and traffic alike.
 //! * [`feed`]: the format parsers; a bad line never stops a feed from loading.
+//! * [`fetch`]: remote feeds: HTTP(S) through an on-disk cache, and TAXII 2.1 servers.
 //! * [`set`]: [`IntelSet`], the indexed, immutable set that records are matched against.
 #![forbid(unsafe_code)]
 
