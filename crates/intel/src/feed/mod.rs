@@ -11,6 +11,7 @@
 //! | misp | `misp.rs` | MISP event JSON: attributes and objects with `to_ids` |
 
 mod csv;
+mod entry;
 mod misp;
 mod plain;
 mod stix;
@@ -108,6 +109,9 @@ pub struct CsvMapping {
     pub reference: Option<String>,
     pub confidence: Option<String>,
     pub description: Option<String>,
+    /// Whether the first row is a header. By default it is when it names the mapped value
+    /// column; say `true` for a header row above columns given by index.
+    pub header: Option<bool>,
 }
 
 /// How a feed is to be read, and what to assume where it says nothing (from the config file
@@ -322,4 +326,67 @@ pub fn parse(
         FeedFormat::Misp => misp::parse(bytes, &mut load),
     }
     (format, load)
+}
+
+/// Helpers for the format parsers' tests.
+#[cfg(test)]
+pub(crate) mod testutil {
+    use super::{FeedFormat, FeedLoad, FeedOptions, Location};
+    use crate::indicator::{Indicator, IndicatorType};
+
+    /// A sample feed from `testdata/feeds`.
+    pub fn sample(name: &str) -> Vec<u8> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("testdata/feeds")
+            .join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    }
+
+    /// Parses `bytes` as `format` with `opts`.
+    pub fn load_with(format: FeedFormat, bytes: &[u8], opts: FeedOptions) -> FeedLoad {
+        let opts = FeedOptions {
+            format: Some(format),
+            ..opts
+        };
+        super::parse(bytes, "test", &opts, 0).1
+    }
+
+    pub fn load(format: FeedFormat, bytes: &[u8]) -> FeedLoad {
+        load_with(format, bytes, FeedOptions::default())
+    }
+
+    /// Type and value of every indicator, in order.
+    pub fn values(load: &FeedLoad) -> Vec<(IndicatorType, &str)> {
+        load.indicators
+            .iter()
+            .map(|i| (i.kind, &*i.value))
+            .collect()
+    }
+
+    /// Where each problem is, in order.
+    pub fn problem_at(load: &FeedLoad) -> Vec<Location> {
+        load.problems.iter().map(|p| p.at.clone()).collect()
+    }
+
+    /// Skip counts as (reason, count).
+    pub fn skips(load: &FeedLoad) -> Vec<(&'static str, u64)> {
+        load.skipped.iter().map(|(k, v)| (*k, *v)).collect()
+    }
+
+    pub fn tags(i: &Indicator) -> Vec<&str> {
+        i.meta.tags.iter().map(|t| &**t).collect()
+    }
+
+    /// The indicator with this value (the first, if several).
+    pub fn find<'l>(load: &'l FeedLoad, value: &str) -> &'l Indicator {
+        load.indicators
+            .iter()
+            .find(|i| &*i.value == value)
+            .unwrap_or_else(|| panic!("no indicator {value:?}"))
+    }
+
+    /// ns since the epoch of a timestamp the tests spell out.
+    pub fn ts(s: &str) -> i64 {
+        super::time::parse_ts(s).unwrap_or_else(|| panic!("bad test timestamp {s:?}"))
+    }
 }
