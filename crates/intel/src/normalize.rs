@@ -37,7 +37,9 @@ pub fn refang(s: &str) -> std::borrow::Cow<'_, str> {
         .replace("[at]", "@");
     for (from, to) in [("hxxps://", "https://"), ("hxxp://", "http://")] {
         // `get`, not indexing: the prefix may end inside a multi-byte character.
-        if t.get(..from.len()).is_some_and(|p| p.eq_ignore_ascii_case(from)) {
+        if t.get(..from.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(from))
+        {
             t.replace_range(..from.len(), to);
         }
     }
@@ -154,7 +156,12 @@ pub fn url(s: &str) -> Result<String, Reason> {
         return Err("URL with spaces or control characters");
     }
     let (scheme, rest) = match s.find("://") {
-        Some(i) if i > 0 && s[..i].bytes().all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) => {
+        Some(i)
+            if i > 0
+                && s[..i]
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"+-.".contains(&b)) =>
+        {
             (s[..i].to_ascii_lowercase(), &s[i + 3..])
         }
         _ => ("http".to_string(), s),
@@ -222,7 +229,7 @@ fn split_host_port(s: &str) -> Option<(&str, Option<u16>)> {
     match s.rsplit_once(':') {
         // More than one colon: a bare IPv6 literal, no port.
         Some((h, _)) if h.contains(':') => Some((s, None)),
-        Some((h, p)) if p.is_empty() => Some((h, None)),
+        Some((h, "")) => Some((h, None)),
         Some((h, p)) => Some((h, Some(p.parse().ok()?))),
         None => Some((s, None)),
     }
@@ -353,7 +360,9 @@ pub fn ja4(s: &str) -> Result<String, Reason> {
         && parts[0].bytes().all(|b| b.is_ascii_alphanumeric())
         && parts[1].len() == 12
         && parts[2].len() == 12
-        && parts[1..].iter().all(|p| p.bytes().all(|b| b.is_ascii_hexdigit()));
+        && parts[1..]
+            .iter()
+            .all(|p| p.bytes().all(|b| b.is_ascii_hexdigit()));
     if ok {
         Ok(s)
     } else {
@@ -482,11 +491,18 @@ mod tests {
         let k = url("HTTP://Evil.EXAMPLE:80/a/./b/../c%7e%2f?x=%2a#frag").unwrap();
         assert_eq!(k, "evil.example/a/c~%2F?x=%2A");
         assert_eq!(url("https://evil.example:443/").unwrap(), "evil.example/");
-        assert_eq!(url("https://evil.example:8443").unwrap(), "evil.example:8443/");
+        assert_eq!(
+            url("https://evil.example:8443").unwrap(),
+            "evil.example:8443/"
+        );
         assert_eq!(url("evil.example/x").unwrap(), "evil.example/x");
         assert_eq!(url("http://user:pw@[::1]:8080/p").unwrap(), "::1:8080/p");
         let mut seen = String::new();
-        assert!(seen_http_url(Some("EVIL.example:80"), "/a/./b/../c%7e%2f?x=%2a", &mut seen));
+        assert!(seen_http_url(
+            Some("EVIL.example:80"),
+            "/a/./b/../c%7e%2f?x=%2a",
+            &mut seen
+        ));
         assert_eq!(seen, "evil.example/a/c~%2F?x=%2A");
         assert!(seen_http_url(None, "http://evil.example/p", &mut seen));
         assert_eq!(seen, "evil.example/p");
@@ -495,7 +511,7 @@ mod tests {
 
     #[test]
     fn classify_plain_values() {
-        let c = |s| classify(s).map(|(k, v, sub)| (k, v, sub));
+        let c = classify;
         assert_eq!(c("1.2.3.4").unwrap().0, IndicatorType::Addr);
         assert_eq!(
             c("10.1.2.3/8").unwrap(),

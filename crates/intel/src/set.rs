@@ -284,7 +284,11 @@ impl IntelSet {
     }
 
     fn insert_subnet(&mut self, net: IpAddr, len: u8, idx: u32) -> bool {
-        let index = if net.is_ipv4() { &mut self.v4 } else { &mut self.v6 };
+        let index = if net.is_ipv4() {
+            &mut self.v4
+        } else {
+            &mut self.v6
+        };
         let key = (len, addr_bits(net));
         index.lengths.push(len);
         match index.table.get(&key).copied() {
@@ -324,7 +328,9 @@ impl IntelSet {
                 self.strings.insert_unique(hash, idx, |&i| {
                     let o = &inds[i as usize];
                     let mut h = hasher.build_hasher();
-                    space(o.kind).expect("only string kinds are inserted").hash(&mut h);
+                    space(o.kind)
+                        .expect("only string kinds are inserted")
+                        .hash(&mut h);
                     o.value.hash(&mut h);
                     h.finish()
                 });
@@ -401,9 +407,9 @@ impl IntelSet {
             Seen::Url(u) => self.probe(Space::Url, u, ts_ns, out, |_| true),
             Seen::Email(e) => self.probe(Space::Email, e, ts_ns, out, |_| true),
             Seen::Ja4(j) => self.probe(Space::Ja4, j, ts_ns, out, |_| true),
-            Seen::Digest(kind, d) => {
-                self.probe(Space::Digest, d, ts_ns, out, |i| digest_compatible(i.kind, kind))
-            }
+            Seen::Digest(kind, d) => self.probe(Space::Digest, d, ts_ns, out, |i| {
+                digest_compatible(i.kind, kind)
+            }),
             Seen::UserAgent(ua) => {
                 if let Some((ac, idx)) = &self.ua_substrings {
                     let mut seen_pat = Vec::new();

@@ -52,11 +52,14 @@ impl CsvPreset {
 
     pub fn from_name(s: &str) -> Option<CsvPreset> {
         let s = s.trim().to_ascii_lowercase().replace('_', "-");
-        CsvPreset::ALL.into_iter().find(|p| p.name() == s).or(match s.as_str() {
-            "feodotracker" | "feodo-tracker" => Some(CsvPreset::Feodo),
-            "ja3" | "sslbl-ja3-fingerprints" => Some(CsvPreset::SslblJa3),
-            _ => None,
-        })
+        CsvPreset::ALL
+            .into_iter()
+            .find(|p| p.name() == s)
+            .or(match s.as_str() {
+                "feodotracker" | "feodo-tracker" => Some(CsvPreset::Feodo),
+                "ja3" | "sslbl-ja3-fingerprints" => Some(CsvPreset::SslblJa3),
+                _ => None,
+            })
     }
 
     /// Header columns (lowercase) that only this layout has.
@@ -511,7 +514,9 @@ pub(super) fn parse(bytes: &[u8], mapping: Option<&CsvMapping>, load: &mut FeedL
             None => {
                 load.problem(
                     Location::Feed,
-                    format!("unknown CSV preset {name:?} (feodo, urlhaus, threatfox, sslbl, sslbl-ja3)"),
+                    format!(
+                        "unknown CSV preset {name:?} (feodo, urlhaus, threatfox, sslbl, sslbl-ja3)"
+                    ),
                     "",
                 );
                 return;
@@ -661,7 +666,13 @@ fn row_text(row: &csv::ByteRecord, delim: u8) -> String {
         .join(&d)
 }
 
-fn add_row(layout: &Layout, cols: &Resolved, row: &csv::ByteRecord, line: u64, load: &mut FeedLoad) {
+fn add_row(
+    layout: &Layout,
+    cols: &Resolved,
+    row: &csv::ByteRecord,
+    line: u64,
+    load: &mut FeedLoad,
+) {
     let get = |i: Option<usize>| {
         i.and_then(|i| row.get(i))
             .map(cell)

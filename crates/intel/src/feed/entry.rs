@@ -181,15 +181,30 @@ mod tests {
         for bad in ["t1071", "T107", "T10711", "T1071.01", "T1071-001", "TA0011"] {
             assert_eq!(attack_id(bad), None, "{bad}");
         }
-        assert_eq!(technique_in_tag("misp-galaxy:threat-actor=\"APT - T1000\""), None);
+        assert_eq!(
+            technique_in_tag("misp-galaxy:threat-actor=\"APT - T1000\""),
+            None
+        );
         assert_eq!(confidence("75"), Some(75));
         assert_eq!(confidence("250"), Some(100));
         assert_eq!(confidence("85.4"), Some(85));
         assert_eq!(confidence("high"), None);
         assert_eq!(confidence("-3"), None);
-        assert_eq!(addr_or_subnet("10.0.0.0/8"), (IndicatorType::Subnet, "10.0.0.0/8"));
-        assert_eq!(addr_or_subnet("1.2.3.4/32"), (IndicatorType::Addr, "1.2.3.4"));
-        assert_eq!(addr_or_subnet("2001:db8::1/128"), (IndicatorType::Addr, "2001:db8::1"));
-        assert_eq!(addr_or_subnet("2001:db8::1"), (IndicatorType::Addr, "2001:db8::1"));
+        assert_eq!(
+            addr_or_subnet("10.0.0.0/8"),
+            (IndicatorType::Subnet, "10.0.0.0/8")
+        );
+        assert_eq!(
+            addr_or_subnet("1.2.3.4/32"),
+            (IndicatorType::Addr, "1.2.3.4")
+        );
+        assert_eq!(
+            addr_or_subnet("2001:db8::1/128"),
+            (IndicatorType::Addr, "2001:db8::1")
+        );
+        assert_eq!(
+            addr_or_subnet("2001:db8::1"),
+            (IndicatorType::Addr, "2001:db8::1")
+        );
     }
 }

@@ -36,7 +36,11 @@ pub(super) fn parse(bytes: &[u8], load: &mut FeedLoad) {
             _ => (std::slice::from_ref(&doc), None),
         },
         _ => {
-            load.problem(Location::Feed, "neither a MISP event nor a list of them", "");
+            load.problem(
+                Location::Feed,
+                "neither a MISP event nor a list of them",
+                "",
+            );
             return;
         }
     };
@@ -169,7 +173,11 @@ fn parse_event(e: &Map<String, Value>, place: &str, load: &mut FeedLoad) {
         date: str_of(e, "date").and_then(parse_ts),
         reference: load.interner.get(&reference),
     };
-    let list = |key: &str| e.get(key).and_then(Value::as_array).map_or(&[][..], Vec::as_slice);
+    let list = |key: &str| {
+        e.get(key)
+            .and_then(Value::as_array)
+            .map_or(&[][..], Vec::as_slice)
+    };
     for (i, a) in list("Attribute").iter().enumerate() {
         attribute(a, || format!("{place}.Attribute[{i}]"), &ev, false, load);
     }
@@ -256,7 +264,11 @@ fn attribute(
         return;
     }
     let Some(kind) = str_of(a, "type") else {
-        load.problem(at(), "attribute without a type", &short_json(&Value::Object(a.clone())));
+        load.problem(
+            at(),
+            "attribute without a type",
+            &short_json(&Value::Object(a.clone())),
+        );
         return;
     };
     let Some(value) = str_of(a, "value") else {
@@ -294,7 +306,10 @@ fn attribute(
     m.meta.last_seen = str_of(a, "last_seen")
         .or_else(|| str_of(a, "timestamp"))
         .and_then(parse_ts);
-    m.meta.reference = match str_of(a, "comment").map(str::trim).filter(|c| !c.is_empty()) {
+    m.meta.reference = match str_of(a, "comment")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+    {
         Some(c) => Some(load.interner.get(&format!("{}; {c}", ev.reference))),
         None => Some(ev.reference.clone()),
     };

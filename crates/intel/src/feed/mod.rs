@@ -73,7 +73,8 @@ impl FeedFormat {
         let text = String::from_utf8_lossy(head);
         let t = text.trim_start_matches('\u{feff}').trim_start();
         if t.starts_with('{') || t.starts_with('[') {
-            if t.contains("\"Event\"") || t.contains("\"response\"") || t.contains("\"Attribute\"") {
+            if t.contains("\"Event\"") || t.contains("\"response\"") || t.contains("\"Attribute\"")
+            {
                 return FeedFormat::Misp;
             }
             return FeedFormat::Stix;
@@ -308,12 +309,7 @@ impl FeedLoad {
 }
 
 /// Parses a feed of `format` (detected from `name` and the content when `None`).
-pub fn parse(
-    bytes: &[u8],
-    name: &str,
-    opts: &FeedOptions,
-    feed: FeedId,
-) -> (FeedFormat, FeedLoad) {
+pub fn parse(bytes: &[u8], name: &str, opts: &FeedOptions, feed: FeedId) -> (FeedFormat, FeedLoad) {
     let format = opts
         .format
         .unwrap_or_else(|| FeedFormat::detect(name, bytes));

@@ -34,7 +34,8 @@ pub(super) fn parse(bytes: &[u8], load: &mut FeedLoad) {
         Value::Object(o) => match o.get("objects") {
             Some(Value::Array(objects)) => parse_objects(objects, load),
             // An empty TAXII page.
-            None | Some(Value::Null) if o.contains_key("more") || o.get("type") == Some(&Value::from("bundle")) => {}
+            None | Some(Value::Null)
+                if o.contains_key("more") || o.get("type") == Some(&Value::from("bundle")) => {}
             None if o.get("type").is_some_and(Value::is_string) => {
                 parse_objects(std::slice::from_ref(&doc), load)
             }
@@ -201,7 +202,10 @@ fn indicator(o: &Map<String, Value>, i: usize, ctx: &Context, load: &mut FeedLoa
         return;
     };
     let mut window = (NO_START, NO_END);
-    for (key, slot) in [("valid_from", &mut window.0), ("valid_until", &mut window.1)] {
+    for (key, slot) in [
+        ("valid_from", &mut window.0),
+        ("valid_until", &mut window.1),
+    ] {
         match o.get(key) {
             None | Some(Value::Null) => {}
             Some(v) => match v.as_str().and_then(parse_ts) {
@@ -257,7 +261,10 @@ fn indicator(o: &Map<String, Value>, i: usize, ctx: &Context, load: &mut FeedLoa
         .flatten()
         .filter_map(Value::as_object)
         .find_map(|r| str_of(r, "url"));
-    for r in [url, str_of(o, "description"), str_of(o, "name")].into_iter().flatten() {
+    for r in [url, str_of(o, "description"), str_of(o, "name")]
+        .into_iter()
+        .flatten()
+    {
         m.reference(&mut load.interner, r);
     }
     m.meta.first_seen = str_of(o, "created").and_then(parse_ts);
@@ -320,7 +327,10 @@ fn path_kind(p: &ObjectPath) -> Option<PathKind> {
         ("url", ["value"]) => PathKind::Is(T::Url),
         ("email-addr", ["value"]) => PathKind::Is(T::Email),
         ("email-message", [r, "value"])
-            if matches!(*r, "from_ref" | "sender_ref" | "to_refs" | "cc_refs" | "bcc_refs") =>
+            if matches!(
+                *r,
+                "from_ref" | "sender_ref" | "to_refs" | "cc_refs" | "bcc_refs"
+            ) =>
         {
             PathKind::Is(T::Email)
         }

@@ -86,7 +86,10 @@ mod tests {
     fn rfc3339() {
         assert_eq!(parse_ts("2024-01-02T03:04:05Z"), Some(T0));
         assert_eq!(parse_ts("2024-01-02T03:04:05.250Z"), Some(T0 + SEC / 4));
-        assert_eq!(parse_ts("2024-01-02T03:04:05.123456789Z"), Some(T0 + 123_456_789));
+        assert_eq!(
+            parse_ts("2024-01-02T03:04:05.123456789Z"),
+            Some(T0 + 123_456_789)
+        );
         assert_eq!(parse_ts("2024-01-02T05:04:05+02:00"), Some(T0));
         assert_eq!(parse_ts("2024-01-01T22:04:05.000000-05:00"), Some(T0));
         assert_eq!(parse_ts("  2024-01-02T03:04:05Z\n"), Some(T0));
@@ -98,7 +101,10 @@ mod tests {
         assert_eq!(parse_ts("2024-01-02 03:04:05 UTC"), Some(T0));
         assert_eq!(parse_ts("2024-01-02T03:04:05"), Some(T0));
         assert_eq!(parse_ts("2024-01-02 03:04"), Some(T0 - 5 * SEC));
-        assert_eq!(parse_ts("2024-01-02"), Some(T0 - (3 * 3600 + 4 * 60 + 5) * SEC));
+        assert_eq!(
+            parse_ts("2024-01-02"),
+            Some(T0 - (3 * 3600 + 4 * 60 + 5) * SEC)
+        );
         assert_eq!(parse_ts("1970-01-01"), Some(0));
     }
 

@@ -123,10 +123,7 @@ pub(super) fn parse(bytes: &[u8], load: &mut FeedLoad) {
             );
             continue;
         }
-        let get = |i: Option<usize>| {
-            i.map(|i| fields[i].trim())
-                .filter(|s| !entry::is_unset(s))
-        };
+        let get = |i: Option<usize>| i.map(|i| fields[i].trim()).filter(|s| !entry::is_unset(s));
         let Some(value) = get(Some(cols.indicator)) else {
             load.problem(at(), "no indicator", line);
             continue;
@@ -237,13 +234,25 @@ mod tests {
             problem_at(&l),
             [3, 24, 25, 26, 27, 28, 33, 34].map(Location::Line)
         );
-        assert_eq!(l.problems[0].message, "data line before a usable #fields line");
+        assert_eq!(
+            l.problems[0].message,
+            "data line before a usable #fields line"
+        );
         assert_eq!(l.problems[1].message, "3 columns where #fields names 9");
-        assert_eq!(l.problems[2].message, "unknown indicator_type \"Intel::BOGUS\"");
+        assert_eq!(
+            l.problems[2].message,
+            "unknown indicator_type \"Intel::BOGUS\""
+        );
         assert_eq!(l.problems[3].message, "Intel::FILE_HASH of 20 characters");
         assert_eq!(l.problems[5].message, "no indicator");
-        assert_eq!(l.problems[6].message, "#fields names no \"indicator_type\" column");
-        assert_eq!(skips(&l), [("unsupported Zeek type", 3), ("whitelisted", 1)]);
+        assert_eq!(
+            l.problems[6].message,
+            "#fields names no \"indicator_type\" column"
+        );
+        assert_eq!(
+            skips(&l),
+            [("unsupported Zeek type", 3), ("whitelisted", 1)]
+        );
 
         let c2 = find(&l, "192.0.2.66");
         assert_eq!(tags(c2), ["abuse.ch", "c2", "T1071.001"]);
@@ -255,13 +264,19 @@ mod tests {
         );
         let net = find(&l, "198.51.100.0/24");
         assert_eq!(net.meta.confidence, Some(85));
-        assert_eq!(net.meta.reference.as_deref(), Some("Bulletproof hosting range"));
+        assert_eq!(
+            net.meta.reference.as_deref(),
+            Some("Bulletproof hosting range")
+        );
         assert_eq!(tags(net), ["spamhaus-drop"]);
         let dom = find(&l, "evil.example.com");
         assert_eq!(dom.meta.confidence, None);
         assert_eq!(dom.meta.reference, None);
         assert_eq!(
-            find(&l, "evil.example.com/gate.php").meta.reference.as_deref(),
+            find(&l, "evil.example.com/gate.php")
+                .meta
+                .reference
+                .as_deref(),
             Some("http://reports.example.org/123")
         );
         assert_eq!(tags(find(&l, "203.0.113.9")), ["second-part"]);
@@ -282,7 +297,10 @@ mod tests {
             FeedFormat::detect("intel.dat", &sample("intel.dat")),
             FeedFormat::Zeek
         );
-        let l = load(FeedFormat::Zeek, b"#fields\tindicator\tindicator_type\n-\t-\n\xff\t\xfe\n");
+        let l = load(
+            FeedFormat::Zeek,
+            b"#fields\tindicator\tindicator_type\n-\t-\n\xff\t\xfe\n",
+        );
         assert!(l.indicators.is_empty());
         assert_eq!(problem_at(&l), [2, 3].map(Location::Line));
     }

@@ -28,7 +28,11 @@ fn feodo_tracker() {
     );
     assert_eq!(problem_at(&l), [Location::Line(12), Location::Line(14)]);
     assert_eq!(l.problems[0].message, "not an IP address");
-    assert!(l.problems[1].message.contains("no value"), "{:?}", l.problems[1]);
+    assert!(
+        l.problems[1].message.contains("no value"),
+        "{:?}",
+        l.problems[1]
+    );
     let q = find(&l, "192.0.2.10");
     assert_eq!(tags(q), ["QakBot", "c2"]);
     assert_eq!(q.meta.first_seen, Some(ts("2023-12-30T13:56:31Z")));
@@ -58,7 +62,10 @@ fn urlhaus() {
     // Line 14's record runs over two lines: the next record starts on line 16.
     assert_eq!(problem_at(&l), [Location::Line(13), Location::Line(17)]);
     let mozi = &l.indicators[0];
-    assert_eq!(tags(mozi), ["malware_download", "32-bit", "elf", "mips", "Mozi"]);
+    assert_eq!(
+        tags(mozi),
+        ["malware_download", "32-bit", "elf", "mips", "Mozi"]
+    );
     assert_eq!(mozi.meta.first_seen, Some(ts("2024-03-11 09:18:04")));
     assert_eq!(mozi.meta.last_seen, Some(ts("2024-03-11 09:18:04")));
     assert_eq!(
@@ -91,7 +98,10 @@ fn threatfox() {
     assert_eq!(problem_at(&l), [Location::Line(17), Location::Line(18)]);
     assert_eq!(l.problems[1].message, "unknown indicator type \"onion\"");
     let cs = &l.indicators[0];
-    assert_eq!(tags(cs), ["botnet_cc", "Cobalt Strike", "c2", "CobaltStrike"]);
+    assert_eq!(
+        tags(cs),
+        ["botnet_cc", "Cobalt Strike", "c2", "CobaltStrike"]
+    );
     assert_eq!(cs.meta.confidence, Some(100));
     assert_eq!(cs.meta.first_seen, Some(ts("2024-03-11 09:28:14")));
     assert_eq!(cs.meta.last_seen, None);
@@ -126,7 +136,10 @@ fn sslbl_certificates_and_ja3() {
     assert_eq!(tags(&l.indicators[0]), ["AsyncRAT C&C", "c2"]);
     assert_eq!(tags(&l.indicators[1]), ["Dridex C&C", "c2"]);
     assert_eq!(tags(&l.indicators[2]), ["Malware distribution"]);
-    assert_eq!(l.indicators[0].meta.first_seen, Some(ts("2024-03-10 18:24:55")));
+    assert_eq!(
+        l.indicators[0].meta.first_seen,
+        Some(ts("2024-03-10 18:24:55"))
+    );
 
     let l = load(FeedFormat::Csv, &sample("sslbl_ja3.csv"));
     assert_eq!(
@@ -188,7 +201,10 @@ fn custom_mapping() {
         net.meta.reference.as_deref(),
         Some("https://cases.example.org/7")
     );
-    assert_eq!(l.indicators[1].meta.first_seen, Some(ts("2024-02-02T10:00:00Z")));
+    assert_eq!(
+        l.indicators[1].meta.first_seen,
+        Some(ts("2024-02-02T10:00:00Z"))
+    );
     // No confidence in the row: the feed's.
     assert_eq!(l.indicators[3].meta.confidence, Some(20));
     assert_eq!(tags(&l.indicators[4]), ["soc", "quoted;label"]);
@@ -197,9 +213,13 @@ fn custom_mapping() {
 #[test]
 fn guessed_columns_and_index_mappings() {
     // A header with usual names, nothing configured.
-    let feed = b"value,type,tags,confidence\n1.2.3.4,ip,\"a,b\",30\nevil.example,,c,\nx,martian,,\n";
+    let feed =
+        b"value,type,tags,confidence\n1.2.3.4,ip,\"a,b\",30\nevil.example,,c,\nx,martian,,\n";
     let l = load(FeedFormat::Csv, feed);
-    assert_eq!(values(&l), [(T::Addr, "1.2.3.4"), (T::Domain, "evil.example")]);
+    assert_eq!(
+        values(&l),
+        [(T::Addr, "1.2.3.4"), (T::Domain, "evil.example")]
+    );
     assert_eq!(tags(&l.indicators[0]), ["a", "b"]);
     assert_eq!(l.indicators[0].meta.confidence, Some(30));
     assert_eq!(problem_at(&l), [Location::Line(4)]);
@@ -250,7 +270,10 @@ fn presets_by_name_and_bad_configs() {
         },
     );
     assert_eq!(l.indicators.len(), 3);
-    assert_eq!(l.indicators[0].meta.last_seen, Some(ts("2017-07-14 18:08:15")));
+    assert_eq!(
+        l.indicators[0].meta.last_seen,
+        Some(ts("2017-07-14 18:08:15"))
+    );
 
     let l = with_mapping(
         b"1.2.3.4\n",
@@ -308,14 +331,21 @@ fn detect_presets_and_format() {
         let text = String::from_utf8(bytes.clone()).unwrap();
         assert_eq!(CsvPreset::detect(&text), Some(preset), "{name}");
         // Recognised by content, whatever the file is called.
-        assert_eq!(FeedFormat::detect("feed.txt", &bytes), FeedFormat::Csv, "{name}");
+        assert_eq!(
+            FeedFormat::detect("feed.txt", &bytes),
+            FeedFormat::Csv,
+            "{name}"
+        );
         assert_eq!(CsvPreset::from_name(preset.name()), Some(preset));
     }
     let custom = sample("custom.csv");
     assert_eq!(CsvPreset::detect(&String::from_utf8_lossy(&custom)), None);
     assert_eq!(FeedFormat::detect("custom.csv", &custom), FeedFormat::Csv);
     // A header further down than the first data line is not one.
-    assert_eq!(CsvPreset::detect("1.2.3.4\n# ja3_md5,Firstseen,Lastseen,Listingreason\n"), None);
+    assert_eq!(
+        CsvPreset::detect("1.2.3.4\n# ja3_md5,Firstseen,Lastseen,Listingreason\n"),
+        None
+    );
 }
 
 #[test]

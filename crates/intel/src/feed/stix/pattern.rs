@@ -283,7 +283,8 @@ fn lex(s: &str) -> Result<Vec<Tok>, String> {
             }
             c if c.is_ascii_alphabetic() || c == b'_' => {
                 let start = i;
-                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'-') {
+                while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == b'_' || b[i] == b'-')
+                {
                     i += 1;
                 }
                 out.push(Tok::Word(s[start..i].to_string()));
@@ -672,7 +673,10 @@ mod tests {
             panic!("{fb:?}")
         };
         assert_eq!(*s, 60.0);
-        assert!(matches!(**inner, Observation::Qualified(_, Qualifier::Repeats(3))));
+        assert!(matches!(
+            **inner,
+            Observation::Qualified(_, Qualifier::Repeats(3))
+        ));
 
         let p = parse("[a:v = 'x'] START t'2024-01-01T00:00:00Z' STOP t'2024-02-01T00:00:00Z'")
             .unwrap();
@@ -691,7 +695,10 @@ mod tests {
         let Observation::Single(Comparison::And(items)) = p else {
             panic!("{p:?}")
         };
-        let Comparison::Test { path, op, operand, .. } = &items[0] else {
+        let Comparison::Test {
+            path, op, operand, ..
+        } = &items[0]
+        else {
             panic!()
         };
         assert_eq!(path.steps[1], Step::Index(None));
@@ -716,15 +723,28 @@ mod tests {
         assert_eq!(ops[2].1, Operand::One(Literal::Binary("AAE=".into())));
         assert_eq!(
             ops[3],
-            (Op::Gt, Operand::One(Literal::Timestamp(1_704_067_200_000_000_000)))
+            (
+                Op::Gt,
+                Operand::One(Literal::Timestamp(1_704_067_200_000_000_000))
+            )
         );
         assert_eq!(ops[4], (Op::Le, Operand::One(Literal::Float(-1.5))));
         assert_eq!(ops[5].1, Operand::One(Literal::Bool(true)));
-        assert_eq!(ops[6], (Op::Matches, Operand::One(Literal::Str(r"^\d+$".into()))));
+        assert_eq!(
+            ops[6],
+            (Op::Matches, Operand::One(Literal::Str(r"^\d+$".into())))
+        );
         let Comparison::Test { path, .. } = &items[1] else {
             panic!()
         };
-        assert_eq!(path.steps, [Step::Key("y".into()), Step::Index(Some(2)), Step::Key("z z".into())]);
+        assert_eq!(
+            path.steps,
+            [
+                Step::Key("y".into()),
+                Step::Index(Some(2)),
+                Step::Key("z z".into())
+            ]
+        );
     }
 
     #[test]

@@ -60,9 +60,16 @@ fn bundle() {
     let messages: Vec<&str> = l.problems.iter().map(|p| p.message.as_str()).collect();
     assert_eq!(messages[0], "not a JSON object");
     assert_eq!(messages[1], "object without a type");
-    assert!(messages[2].starts_with("bad STIX pattern: "), "{}", messages[2]);
+    assert!(
+        messages[2].starts_with("bad STIX pattern: "),
+        "{}",
+        messages[2]
+    );
     assert_eq!(messages[3], "not an IP address");
-    assert_eq!(messages[4], "ipv4-addr:value compared with Int(5), not a string");
+    assert_eq!(
+        messages[4],
+        "ipv4-addr:value compared with Int(5), not a string"
+    );
     assert_eq!(messages[5], "indicator without a pattern");
     assert_eq!(messages[6], "bad valid_until");
     assert_eq!(
@@ -80,7 +87,12 @@ fn bundle() {
     let c2 = find(&l, "198.51.100.7");
     assert_eq!(
         tags(c2),
-        ["Cobalt Strike", "malicious-activity", "c2", "command-and-control"]
+        [
+            "Cobalt Strike",
+            "malicious-activity",
+            "c2",
+            "command-and-control"
+        ]
     );
     assert_eq!(c2.meta.technique.as_deref(), Some("T1071.001"));
     assert_eq!(c2.meta.confidence, Some(85));
@@ -141,7 +153,10 @@ fn feed_defaults_apply() {
         ]
     );
     assert_eq!(c2.meta.severity, Some(crate::indicator::Severity::High));
-    assert_eq!(find(&l, "evil.example/payload.bin").meta.confidence, Some(10));
+    assert_eq!(
+        find(&l, "evil.example/payload.bin").meta.confidence,
+        Some(10)
+    );
 }
 
 #[test]
@@ -168,14 +183,28 @@ fn envelopes_arrays_and_single_objects() {
     assert_eq!(values(&l), [(T::Url, "b.example/x")]);
     assert_eq!(tags(&l.indicators[0]), ["malicious-activity"]);
 
-    for junk in [&b"not json"[..], b"{\"objects\": 5}", b"\"bundle\"", b"[[[[", b""] {
+    for junk in [
+        &b"not json"[..],
+        b"{\"objects\": 5}",
+        b"\"bundle\"",
+        b"[[[[",
+        b"",
+    ] {
         let l = load(FeedFormat::Stix, junk);
         assert!(l.indicators.is_empty());
-        assert_eq!(problem_at(&l), [Location::Feed], "{:?}", String::from_utf8_lossy(junk));
+        assert_eq!(
+            problem_at(&l),
+            [Location::Feed],
+            "{:?}",
+            String::from_utf8_lossy(junk)
+        );
     }
     // serde_json's own nesting limit keeps deep documents from the stack.
     let deep = format!("{}{}", "[".repeat(100_000), "]".repeat(100_000));
-    assert_eq!(problem_at(&load(FeedFormat::Stix, deep.as_bytes())), [Location::Feed]);
+    assert_eq!(
+        problem_at(&load(FeedFormat::Stix, deep.as_bytes())),
+        [Location::Feed]
+    );
 }
 
 #[test]
@@ -257,7 +286,10 @@ fn extraction_rules() {
     );
     assert_eq!(
         run("[x-ja3:value = 'a'] OR [ipv4-addr:resolves_to_refs[*].value = 'b']"),
-        [Found::Skip("unsupported path"), Found::Skip("unsupported path")]
+        [
+            Found::Skip("unsupported path"),
+            Found::Skip("unsupported path")
+        ]
     );
     assert_eq!(host_kind("192.0.2.0/24"), (T::Subnet, "192.0.2.0/24"));
     assert_eq!(host_kind("192.0.2.1/32"), (T::Addr, "192.0.2.1"));
