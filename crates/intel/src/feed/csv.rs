@@ -534,11 +534,14 @@ pub(super) fn parse(bytes: &[u8], mapping: Option<&CsvMapping>, load: &mut FeedL
     layout.delimiter = b',';
     if let Some(d) = mapping.and_then(|m| m.delimiter) {
         match u8::try_from(d) {
-            Ok(d) if d.is_ascii() && d != b'"' && d != b'\n' && d != b'\r' => layout.delimiter = d,
+            // `#` starts comments, `"` quotes: neither can separate fields.
+            Ok(d) if d.is_ascii() && !b"\"#\r\n".contains(&d) => layout.delimiter = d,
             _ => {
                 load.problem(
                     Location::Feed,
-                    format!("CSV delimiter {d:?} is not a single ASCII character"),
+                    format!(
+                        "CSV delimiter {d:?} is not an ASCII character other than '\"', '#' or a line break"
+                    ),
                     "",
                 );
                 return;
@@ -613,11 +616,6 @@ fn header_of(
         if let Some(r) = layout.resolve(Some(c)) {
             report_missing(layout, c, load);
             return Header::FirstRowIsData(r);
-        }
-    }
-    if layout.header == Some(true) {
-        if let Some(r) = layout.resolve(None) {
-            return Header::ThisRow(r);
         }
     }
     if !layout.strict {

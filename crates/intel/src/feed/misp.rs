@@ -10,6 +10,8 @@
 //! gives the technique, the attribute's before the event's), a confidence taxonomy tag as
 //! confidence, `first_seen`/`last_seen` of the attribute (else the event's date and the
 //! attribute's timestamp), and "MISP event <uuid>: <info>; <comment>" as the reference.
+//! Unpublished events load like published ones: a feed holds what its owner chose to share, and
+//! an export of an event being worked on is what the analyst asked to match.
 
 use super::entry::{self, EntryMeta};
 use super::time::parse_ts;

@@ -9,6 +9,9 @@
 //! | zeek | `zeek.rs` | Zeek intel files (`#fields indicator indicator_type meta.source ...`) |
 //! | stix | `stix.rs` | STIX 2.1 bundles (and TAXII envelopes): indicator patterns, validity, revocation |
 //! | misp | `misp.rs` | MISP event JSON: attributes and objects with `to_ids` |
+//!
+//! Shared by them: `entry.rs` (an entry's metadata from the feed's defaults plus its own tags,
+//! technique, reference) and `time.rs` (the timestamp forms feeds use).
 
 mod csv;
 mod entry;

@@ -316,6 +316,26 @@ fn presets_by_name_and_bad_configs() {
         },
     );
     assert_eq!(problem_at(&l), [Location::Feed]);
+    let l = with_mapping(
+        b"1.2.3.4\n",
+        CsvMapping {
+            delimiter: Some('#'),
+            ..CsvMapping::default()
+        },
+    );
+    assert_eq!(problem_at(&l), [Location::Feed]);
+    // A tab-separated file.
+    let l = with_mapping(
+        b"ioc\tnote\n192.0.2.3\ta, b\n",
+        CsvMapping {
+            delimiter: Some('\t'),
+            value: Some("ioc".into()),
+            tags: vec!["note".into()],
+            ..CsvMapping::default()
+        },
+    );
+    assert_eq!(values(&l), [(T::Addr, "192.0.2.3")]);
+    assert_eq!(tags(&l.indicators[0]), ["a", "b"]);
 }
 
 #[test]
