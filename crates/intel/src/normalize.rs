@@ -36,7 +36,10 @@ pub fn refang(s: &str) -> std::borrow::Cow<'_, str> {
         .replace("[@]", "@")
         .replace("[at]", "@");
     for (from, to) in [("hxxps://", "https://"), ("hxxp://", "http://")] {
-        if t.len() >= from.len() && t[..from.len()].eq_ignore_ascii_case(from) {
+        // `get`, not indexing: the prefix may end inside a multi-byte character.
+        if t.get(..from.len())
+            .is_some_and(|p| p.eq_ignore_ascii_case(from))
+        {
             t.replace_range(..from.len(), to);
         }
     }
@@ -524,6 +527,8 @@ mod tests {
         );
         assert_eq!(c("0.0.0.0 ads.example").unwrap().1, "ads.example");
         assert_eq!(c("hxxp://evil[.]com/x").unwrap().0, IndicatorType::Url);
+        // "hxxps://" would end inside the "é".
+        assert_eq!(c("hxxp://aé").unwrap().0, IndicatorType::Url);
         assert_eq!(c("Bad <BAD@Evil.com>").unwrap().1, "bad@evil.com");
         assert_eq!(
             c("D41D8CD98F00B204E9800998ECF8427E").unwrap().0,
