@@ -31,9 +31,23 @@ struct Listed {
     domains: BTreeSet<String>,
 }
 
-/// The addresses and domains a label names in an attacker or C2 role.
+/// The addresses and domains a label names in an attacker or C2 role, and the hosts of URLs
+/// it names (the beaconing captures name the URL their C2-like client polls).
 fn listed_in(label: &str) -> Listed {
     let mut l = Listed::default();
+    for scheme in ["https://", "http://"] {
+        let mut rest = label;
+        while let Some(i) = rest.find(scheme) {
+            rest = &rest[i + scheme.len()..];
+            let host = rest
+                .split(|c: char| c.is_whitespace() || c == '/' || c == ':' || c == ')')
+                .next()
+                .unwrap_or("");
+            if host.parse::<IpAddr>().is_err() && host.contains('.') {
+                l.domains.insert(host.to_ascii_lowercase());
+            }
+        }
+    }
     for role in ROLES {
         let mut rest = label;
         while let Some(i) = rest.find(role) {
@@ -83,6 +97,9 @@ fn labels_are_read_as_expected() {
     let l = listed_in("C2 evil-domain.example beacon; scanner 10.0.0.1");
     assert!(l.domains.contains("evil-domain.example"));
     assert_eq!(l.addrs.len(), 1);
+    let l = listed_in("Beaconing (controlled C2-like): curl https://testing.com every 2 s (very periodic); host 147.32.80.37 -> 141.193.213.21:443");
+    assert_eq!(l.domains.iter().collect::<Vec<_>>(), ["testing.com"]);
+    assert!(l.addrs.is_empty());
 }
 
 #[test]
@@ -133,14 +150,18 @@ fn labelled_c2_and_attackers_are_sighted_on_every_flow() {
     let mut flows_sighted = 0usize;
     let mut dns_expected = 0usize;
     let mut dns_sighted = 0usize;
+    let mut sni_expected = 0usize;
+    let mut sni_sighted = 0usize;
     let mut with_hits = 0usize;
     let mut absent: Vec<String> = Vec::new();
     let mut failures: Vec<String> = Vec::new();
     let mut by_where: BTreeMap<String, usize> = BTreeMap::new();
     for (i, (rel, l)) in captures.iter().enumerate() {
         let out = dir.join(format!("o{i}"));
+        // -C: some captures were taken on a host with checksum offload (test-cc's client
+        // segments all carry bad checksums), as analysts run Zeek on them.
         analyze_ok(
-            &["-q", "--intel", feed_path.to_str().unwrap()],
+            &["-q", "-C", "--intel", feed_path.to_str().unwrap()],
             &out,
             &corpus.join(rel),
         );
@@ -148,6 +169,7 @@ fn labelled_c2_and_attackers_are_sighted_on_every_flow() {
         let intel = read_jsonl(&out.join("intel.log"));
         let alerts = read_jsonl(&out.join("alerts.log"));
         let dns = read_jsonl(&out.join("dns.log"));
+        let ssl = read_jsonl(&out.join("ssl.log"));
         let sighted: BTreeSet<(String, String, String)> = intel
             .iter()
             .map(|r| {
@@ -217,6 +239,24 @@ fn labelled_c2_and_attackers_are_sighted_on_every_flow() {
                 failures.push(format!("{rel}: DNS query {q} ({uid}) not sighted"));
             }
         }
+        for t in &ssl {
+            let Some(sni) = t["server_name"].as_str() else {
+                continue;
+            };
+            if !l.domains.contains(&sni.to_ascii_lowercase()) {
+                continue;
+            }
+            involved += 1;
+            sni_expected += 1;
+            let uid = t["uid"].as_str().unwrap_or("").to_string();
+            if sighted.contains(&(uid.clone(), sni.to_string(), "SSL::IN_SERVER_NAME".into()))
+                && alerted.contains(&uid)
+            {
+                sni_sighted += 1;
+            } else {
+                failures.push(format!("{rel}: TLS SNI {sni} ({uid}) not sighted"));
+            }
+        }
         if involved == 0 {
             absent.push(format!("{rel} ({:?} {:?})", l.addrs, l.domains));
         } else if !intel.is_empty() {
@@ -238,7 +278,9 @@ fn labelled_c2_and_attackers_are_sighted_on_every_flow() {
     for a in &absent {
         println!("  not in traffic: {a}");
     }
-    println!("flows sighted: {flows_sighted}/{flows_expected}; DNS queries sighted: {dns_sighted}/{dns_expected}");
+    println!(
+        "flows sighted: {flows_sighted}/{flows_expected}; DNS queries sighted: {dns_sighted}/{dns_expected}; TLS server names sighted: {sni_sighted}/{sni_expected}"
+    );
     println!("sightings by where: {by_where:?}");
     for f in failures.iter().take(30) {
         println!("  FAIL {f}");
