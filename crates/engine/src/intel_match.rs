@@ -473,11 +473,11 @@ impl IntelMatcher {
             .unwrap_or(50);
         let technique_id: Option<String> = inds
             .iter()
-            .find_map(|i| i.meta.technique.as_deref().map(str::to_string))
+            .find_map(|i| i.meta.technique().map(str::to_string))
             .or_else(|| infer_technique(tags.iter().copied()).map(str::to_string));
         let valid_until = inds
             .iter()
-            .map(|i| i.meta.valid_until)
+            .map(|i| i.meta.valid_until())
             .filter(|&t| t != netloupe_intel::indicator::NO_END)
             .min();
 

@@ -111,7 +111,7 @@ fn main() {
             )
         } else if r < 73 {
             let d = format!(
-                "{}.{}",
+                "{}{i:x}.{}",
                 rng.word(),
                 TLDS[rng.below(TLDS.len() as u64) as usize]
             );
@@ -124,7 +124,7 @@ fn main() {
         } else if r < 85 {
             (
                 format!(
-                    "http://{}.{}/{}/{}.php?id={}",
+                    "http://{}{i:x}.{}/{}/{}.php?id={}",
                     rng.word(),
                     TLDS[rng.below(TLDS.len() as u64) as usize],
                     rng.word(),
@@ -144,7 +144,7 @@ fn main() {
         } else if r < 98 {
             (
                 format!(
-                    "{}@{}.{}",
+                    "{}{i:x}@{}.{}",
                     rng.word(),
                     rng.word(),
                     TLDS[rng.below(TLDS.len() as u64) as usize]

@@ -395,16 +395,16 @@ fn lookup(a: &IntelArgs, value: &str, kind: Option<&str>) -> u8 {
             let tags: Vec<String> = m.tags.iter().map(|t| esc(t).into_owned()).collect();
             line.push_str(&format!(", tags {}", tags.join(",")));
         }
-        if let Some(t) = &m.technique {
+        if let Some(t) = m.technique() {
             line.push_str(&format!(", technique {}", esc(t)));
         }
-        if m.valid_until != netloupe_intel::indicator::NO_END
-            || m.valid_from != netloupe_intel::indicator::NO_START
+        if m.valid_until() != netloupe_intel::indicator::NO_END
+            || m.valid_from() != netloupe_intel::indicator::NO_START
         {
             line.push_str(&format!(
                 ", valid {} .. {}{}",
-                when(m.valid_from),
-                when(m.valid_until),
+                when(m.valid_from()),
+                when(m.valid_until()),
                 if m.valid_at(now) {
                     ""
                 } else {

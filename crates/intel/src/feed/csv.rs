@@ -755,7 +755,8 @@ fn add_row(
     if let Some(d) = get(cols.description) {
         m.reference(&mut load.interner, &d);
     }
-    load.add(kind, value, m.finish(), at);
+    let meta = m.finish(&mut load.interner);
+    load.add(kind, value, meta, at);
 }
 
 #[cfg(test)]

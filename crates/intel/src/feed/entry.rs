@@ -58,16 +58,18 @@ impl EntryMeta {
         }
     }
 
-    /// Sets the reference unless one is already known (and `s` says something).
-    pub fn reference(&mut self, interner: &mut Interner, s: &str) {
+    /// Sets the reference unless one is already known (and `s` says something). Not
+    /// interned: references are mostly one per entry (a tracker's link to it), and a set of a
+    /// million unique strings would only add memory.
+    pub fn reference(&mut self, _interner: &mut Interner, s: &str) {
         let s = s.trim();
         if self.meta.reference.is_none() && !is_unset(s) {
-            self.meta.reference = Some(interner.get(s));
+            self.meta.reference = Some(Arc::from(s));
         }
     }
 
-    pub fn finish(mut self) -> IndicatorMeta {
-        self.meta.tags = self.tags.into_boxed_slice();
+    pub fn finish(mut self, interner: &mut Interner) -> IndicatorMeta {
+        self.meta.tags = interner.tag_set(&self.tags);
         self.meta
     }
 }
@@ -157,7 +159,7 @@ mod tests {
             "misp-galaxy:mitre-attack-pattern=\"Web Protocols - T1071.001\"",
         );
         e.tag(&mut load.interner, "T1105");
-        let m = e.finish();
+        let m = e.finish(&mut load.interner);
         let tags: Vec<&str> = m.tags.iter().map(|t| &**t).collect();
         assert_eq!(
             tags,

@@ -315,7 +315,7 @@ fn attribute(
         Some(c) => Some(load.interner.get(&format!("{}; {c}", ev.reference))),
         None => Some(ev.reference.clone()),
     };
-    let meta = m.finish();
+    let meta = m.finish(&mut load.interner);
     for (part, raw) in parts.iter().zip(values) {
         let (kind, raw) = match part {
             None => continue,

@@ -271,7 +271,7 @@ fn indicator(o: &Map<String, Value>, i: usize, ctx: &Context, load: &mut FeedLoa
     m.meta.last_seen = str_of(o, "modified").and_then(parse_ts);
     m.meta.valid_from = window.0;
     m.meta.valid_until = window.1;
-    let meta = m.finish();
+    let meta = m.finish(&mut load.interner);
 
     let mut found = Vec::new();
     extract(&observation, window, &mut found);

@@ -179,7 +179,8 @@ pub(super) fn parse(bytes: &[u8], load: &mut FeedLoad) {
         if let Some(d) = get(cols.desc) {
             m.reference(&mut load.interner, d);
         }
-        load.add(Some(kind), value, m.finish(), at());
+        let meta = m.finish(&mut load.interner);
+        load.add(Some(kind), value, meta, at());
     }
 }
 
@@ -256,7 +257,7 @@ mod tests {
 
         let c2 = find(&l, "192.0.2.66");
         assert_eq!(tags(c2), ["abuse.ch", "c2", "T1071.001"]);
-        assert_eq!(c2.meta.technique.as_deref(), Some("T1071.001"));
+        assert_eq!(c2.meta.technique(), Some("T1071.001"));
         assert_eq!(c2.meta.confidence, Some(90));
         assert_eq!(
             c2.meta.reference.as_deref(),

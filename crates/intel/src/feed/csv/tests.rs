@@ -35,13 +35,13 @@ fn feodo_tracker() {
     );
     let q = find(&l, "192.0.2.10");
     assert_eq!(tags(q), ["QakBot", "c2"]);
-    assert_eq!(q.meta.first_seen, Some(ts("2023-12-30T13:56:31Z")));
-    assert_eq!(q.meta.last_seen, Some(ts("2024-03-11")));
+    assert_eq!(q.meta.first_seen(), Some(ts("2023-12-30T13:56:31Z")));
+    assert_eq!(q.meta.last_seen(), Some(ts("2024-03-11")));
     assert_eq!(
         q.meta.reference.as_deref(),
         Some("https://feodotracker.abuse.ch/browse/host/192.0.2.10/")
     );
-    assert_eq!(find(&l, "203.0.113.77").meta.last_seen, None);
+    assert_eq!(find(&l, "203.0.113.77").meta.last_seen(), None);
     assert_eq!(tags(find(&l, "2001:db8::7")), ["Dridex", "c2"]);
     assert!(l.skipped.is_empty());
 }
@@ -66,15 +66,15 @@ fn urlhaus() {
         tags(mozi),
         ["malware_download", "32-bit", "elf", "mips", "Mozi"]
     );
-    assert_eq!(mozi.meta.first_seen, Some(ts("2024-03-11 09:18:04")));
-    assert_eq!(mozi.meta.last_seen, Some(ts("2024-03-11 09:18:04")));
+    assert_eq!(mozi.meta.first_seen(), Some(ts("2024-03-11 09:18:04")));
+    assert_eq!(mozi.meta.last_seen(), Some(ts("2024-03-11 09:18:04")));
     assert_eq!(
         mozi.meta.reference.as_deref(),
         Some("https://urlhaus.abuse.ch/url/2784512/")
     );
     assert_eq!(tags(&l.indicators[2]), ["malware_download"]);
-    assert_eq!(l.indicators[4].meta.technique.as_deref(), Some("T1105"));
-    assert_eq!(l.indicators[0].meta.technique, None);
+    assert_eq!(l.indicators[4].meta.technique(), Some("T1105"));
+    assert_eq!(l.indicators[0].meta.technique(), None);
 }
 
 #[test]
@@ -103,20 +103,20 @@ fn threatfox() {
         ["botnet_cc", "Cobalt Strike", "c2", "CobaltStrike"]
     );
     assert_eq!(cs.meta.confidence, Some(100));
-    assert_eq!(cs.meta.first_seen, Some(ts("2024-03-11 09:28:14")));
-    assert_eq!(cs.meta.last_seen, None);
+    assert_eq!(cs.meta.first_seen(), Some(ts("2024-03-11 09:28:14")));
+    assert_eq!(cs.meta.last_seen(), None);
     assert_eq!(
         cs.meta.reference.as_deref(),
         Some("https://threatfox.abuse.ch/ioc/1245871/")
     );
     let cf = &l.indicators[1];
     assert_eq!(cf.meta.confidence, Some(75));
-    assert_eq!(cf.meta.last_seen, Some(ts("2024-03-11 09:26:00")));
+    assert_eq!(cf.meta.last_seen(), Some(ts("2024-03-11 09:26:00")));
     assert_eq!(
         cf.meta.reference.as_deref(),
         Some("https://blog.example.org/clearfake-analysis")
     );
-    assert_eq!(l.indicators[2].meta.technique.as_deref(), Some("T1204.002"));
+    assert_eq!(l.indicators[2].meta.technique(), Some("T1204.002"));
     assert_eq!(l.indicators[2].meta.confidence, Some(50));
     assert_eq!(tags(&l.indicators[6]), ["botnet_cc", "Mirai"]);
 }
@@ -137,7 +137,7 @@ fn sslbl_certificates_and_ja3() {
     assert_eq!(tags(&l.indicators[1]), ["Dridex C&C", "c2"]);
     assert_eq!(tags(&l.indicators[2]), ["Malware distribution"]);
     assert_eq!(
-        l.indicators[0].meta.first_seen,
+        l.indicators[0].meta.first_seen(),
         Some(ts("2024-03-10 18:24:55"))
     );
 
@@ -153,9 +153,9 @@ fn sslbl_certificates_and_ja3() {
     assert_eq!(problem_at(&l), [Location::Line(12)]);
     let d = &l.indicators[0];
     assert_eq!(tags(d), ["Dridex"]);
-    assert_eq!(d.meta.first_seen, Some(ts("2017-07-14 18:08:15")));
-    assert_eq!(d.meta.last_seen, Some(ts("2019-07-27 20:42:54")));
-    assert_eq!(l.indicators[2].meta.last_seen, None);
+    assert_eq!(d.meta.first_seen(), Some(ts("2017-07-14 18:08:15")));
+    assert_eq!(d.meta.last_seen(), Some(ts("2019-07-27 20:42:54")));
+    assert_eq!(l.indicators[2].meta.last_seen(), None);
 }
 
 #[test]
@@ -194,15 +194,15 @@ fn custom_mapping() {
     );
     let net = &l.indicators[0];
     assert_eq!(tags(net), ["soc", "scanner", "T1595"]);
-    assert_eq!(net.meta.technique.as_deref(), Some("T1595"));
+    assert_eq!(net.meta.technique(), Some("T1595"));
     assert_eq!(net.meta.confidence, Some(90));
-    assert_eq!(net.meta.first_seen, Some(ts("2024-02-01")));
+    assert_eq!(net.meta.first_seen(), Some(ts("2024-02-01")));
     assert_eq!(
         net.meta.reference.as_deref(),
         Some("https://cases.example.org/7")
     );
     assert_eq!(
-        l.indicators[1].meta.first_seen,
+        l.indicators[1].meta.first_seen(),
         Some(ts("2024-02-02T10:00:00Z"))
     );
     // No confidence in the row: the feed's.
@@ -271,7 +271,7 @@ fn presets_by_name_and_bad_configs() {
     );
     assert_eq!(l.indicators.len(), 3);
     assert_eq!(
-        l.indicators[0].meta.last_seen,
+        l.indicators[0].meta.last_seen(),
         Some(ts("2017-07-14 18:08:15"))
     );
 

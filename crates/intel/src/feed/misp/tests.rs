@@ -90,11 +90,11 @@ fn event_file() {
             "estimative-language:confidence-in-analytic-judgment=\"moderate\"",
         ]
     );
-    assert_eq!(c2.meta.technique.as_deref(), Some("T1071.001"));
+    assert_eq!(c2.meta.technique(), Some("T1071.001"));
     assert_eq!(c2.meta.confidence, Some(100));
     assert_eq!(c2.meta.severity, Some(Severity::High));
-    assert_eq!(c2.meta.first_seen, Some(ts("2024-03-04T10:00:00Z")));
-    assert_eq!(c2.meta.last_seen, Some(ts("1709650000")));
+    assert_eq!(c2.meta.first_seen(), Some(ts("2024-03-04T10:00:00Z")));
+    assert_eq!(c2.meta.last_seen(), Some(ts("1709650000")));
     assert_eq!(
         c2.meta.reference.as_deref(),
         Some(format!("{EVENT_REF}; C2 server").as_str())
@@ -102,9 +102,9 @@ fn event_file() {
 
     // Everything else: the event's.
     let d = find(&l, "mail-secure-login.example");
-    assert_eq!(d.meta.technique.as_deref(), Some("T1566"));
+    assert_eq!(d.meta.technique(), Some("T1566"));
     assert_eq!(d.meta.confidence, Some(60));
-    assert_eq!(d.meta.first_seen, Some(ts("2024-03-05")));
+    assert_eq!(d.meta.first_seen(), Some(ts("2024-03-05")));
     assert_eq!(d.meta.reference.as_deref(), Some(EVENT_REF));
     assert_eq!(tags(d).len(), 3);
 

@@ -94,26 +94,26 @@ fn bundle() {
             "command-and-control"
         ]
     );
-    assert_eq!(c2.meta.technique.as_deref(), Some("T1071.001"));
+    assert_eq!(c2.meta.technique(), Some("T1071.001"));
     assert_eq!(c2.meta.confidence, Some(85));
     assert_eq!(
         c2.meta.reference.as_deref(),
         Some("https://cert.example.org/ir-2024-031")
     );
-    assert_eq!(c2.meta.valid_from, ts("2024-01-10T08:00:00Z"));
-    assert_eq!(c2.meta.valid_until, NO_END);
-    assert_eq!(c2.meta.first_seen, Some(ts("2024-01-10T08:00:00Z")));
-    assert_eq!(c2.meta.last_seen, Some(ts("2024-01-10T08:00:00Z")));
+    assert_eq!(c2.meta.valid_from(), ts("2024-01-10T08:00:00Z"));
+    assert_eq!(c2.meta.valid_until(), NO_END);
+    assert_eq!(c2.meta.first_seen(), Some(ts("2024-01-10T08:00:00Z")));
+    assert_eq!(c2.meta.last_seen(), Some(ts("2024-01-10T08:00:00Z")));
 
     let exfil = find(&l, "c2.evil.example");
-    assert_eq!(exfil.meta.valid_until, ts("2024-06-30T00:00:00Z"));
+    assert_eq!(exfil.meta.valid_until(), ts("2024-06-30T00:00:00Z"));
     assert_eq!(exfil.meta.confidence, Some(60));
     assert_eq!(
         exfil.meta.reference.as_deref(),
         Some("Exfiltration infrastructure")
     );
     assert!(tags(exfil).is_empty());
-    assert_eq!(exfil.meta.technique, None);
+    assert_eq!(exfil.meta.technique(), None);
 
     let dl = find(&l, "evil.example/payload.bin");
     assert_eq!(tags(dl), ["Example Spider"]);
@@ -122,12 +122,12 @@ fn bundle() {
     // The newest version, whatever the order in the bundle.
     let renamed = find(&l, "new.evil.example");
     assert_eq!(renamed.meta.reference.as_deref(), Some("Renamed C2"));
-    assert_eq!(renamed.meta.last_seen, Some(ts("2024-02-01T00:00:00Z")));
+    assert_eq!(renamed.meta.last_seen(), Some(ts("2024-02-01T00:00:00Z")));
 
     // START/STOP narrows the validity window.
     let w = find(&l, "window.evil.example");
-    assert_eq!(w.meta.valid_from, ts("2024-03-01T00:00:00Z"));
-    assert_eq!(w.meta.valid_until, ts("2024-04-01T00:00:00Z"));
+    assert_eq!(w.meta.valid_from(), ts("2024-03-01T00:00:00Z"));
+    assert_eq!(w.meta.valid_until(), ts("2024-04-01T00:00:00Z"));
 }
 
 #[test]
