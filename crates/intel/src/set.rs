@@ -170,6 +170,10 @@ pub struct IntelSet {
     hasher: DefaultHashBuilder,
     addrs: HashMap<IpAddr, u32>,
     v4: PrefixIndex,
+    /// One bit per IPv4 /24 holding a listed address or inside a listed block (2 MiB, built
+    /// when any IPv4 entry is loaded): most traffic is rejected by this one probe, which stays
+    /// in cache, before the large tables are touched.
+    v4_filter: Vec<u64>,
     v6: PrefixIndex,
     strings: HashTable<u32>,
     any_subdomains: bool,
@@ -232,6 +236,7 @@ impl IntelSet {
             hasher: DefaultHashBuilder::default(),
             addrs: HashMap::with_capacity(n_addr),
             v4: PrefixIndex::new(32),
+            v4_filter: Vec::new(),
             v6: PrefixIndex::new(128),
             strings: HashTable::with_capacity(n_str),
             any_subdomains: false,
@@ -280,6 +285,7 @@ impl IntelSet {
         }
         set.feeds = infos;
         set.v4.finish();
+        set.build_v4_filter();
         set.v6.finish();
         if !ua_sub.is_empty() {
             let ac = aho_corasick::AhoCorasick::builder()
@@ -295,6 +301,30 @@ impl IntelSet {
             }
         }
         set
+    }
+
+    fn build_v4_filter(&mut self) {
+        let mut any = false;
+        let mut bits = vec![0u64; (1 << 24) / 64];
+        let mut set_range = |first: usize, last: usize| {
+            for b in first..=last {
+                bits[b / 64] |= 1 << (b % 64);
+            }
+        };
+        for a in self.addrs.keys() {
+            if let IpAddr::V4(v) = a {
+                let b = (u32::from(*v) >> 8) as usize;
+                set_range(b, b);
+                any = true;
+            }
+        }
+        for &(start, end) in &self.v4.ranges {
+            set_range((start >> 8) as usize, (end >> 8) as usize);
+            any = true;
+        }
+        if any {
+            self.v4_filter = bits;
+        }
     }
 
     fn insert_subnet(&mut self, net: IpAddr, len: u8, idx: u32) -> bool {
@@ -402,6 +432,16 @@ impl IntelSet {
         }
         match seen {
             Seen::Addr(a) => {
+                if let IpAddr::V4(v) = a {
+                    let slash24 = (u32::from(v) >> 8) as usize;
+                    if self
+                        .v4_filter
+                        .get(slash24 / 64)
+                        .is_none_or(|w| w & (1 << (slash24 % 64)) == 0)
+                    {
+                        return;
+                    }
+                }
                 if let Some(&h) = self.addrs.get(&a) {
                     self.push_chain(h, ts_ns, out, |_| true);
                 }
@@ -510,5 +550,161 @@ fn chain(next: &mut [u32], inds: &[Indicator], head: u32, idx: u32) -> bool {
             return true;
         }
         i = next[i as usize];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::feed::{self, FeedOptions};
+
+    fn set_of(feeds: &[&str]) -> IntelSet {
+        let loads = feeds
+            .iter()
+            .enumerate()
+            .map(|(i, text)| {
+                let (format, load) = feed::parse(
+                    text.as_bytes(),
+                    "t.intel",
+                    &FeedOptions::default(),
+                    i as FeedId,
+                );
+                let info = FeedInfo {
+                    name: format!("feed{i}"),
+                    location: String::new(),
+                    format,
+                    counts: BTreeMap::new(),
+                    skipped: BTreeMap::new(),
+                    duplicates: 0,
+                    problem_count: 0,
+                    problems: Vec::new(),
+                };
+                (info, load)
+            })
+            .collect();
+        IntelSet::build(loads)
+    }
+
+    /// (feed name, listed value) of every match.
+    fn hits(set: &IntelSet, seen: Seen<'_>, ts: i64) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        set.lookup(seen, ts, &mut out);
+        let mut v: Vec<(String, String)> = out
+            .iter()
+            .map(|&i| {
+                let ind = set.indicator(i);
+                (set.feed(ind.feed).name.clone(), ind.value.to_string())
+            })
+            .collect();
+        v.sort();
+        v
+    }
+
+    fn ip(s: &str) -> Seen<'static> {
+        Seen::Addr(s.parse().unwrap())
+    }
+
+    #[test]
+    fn addresses_and_every_covering_block_of_every_feed() {
+        let set = set_of(&[
+            "192.0.2.7\n10.0.0.0/8\n10.1.0.0/16\n2001:db8::/32\n",
+            "10.1.2.3\n10.1.2.0/24\n10.1.2.3\n",
+        ]);
+        assert_eq!(set.feed(1).duplicates, 1);
+        assert_eq!(
+            hits(&set, ip("10.1.2.3"), 0),
+            [
+                ("feed0".into(), "10.0.0.0/8".into()),
+                ("feed0".into(), "10.1.0.0/16".into()),
+                ("feed1".into(), "10.1.2.0/24".into()),
+                ("feed1".into(), "10.1.2.3".into()),
+            ]
+        );
+        assert_eq!(hits(&set, ip("10.255.255.255"), 0).len(), 1);
+        assert!(hits(&set, ip("11.0.0.0"), 0).is_empty());
+        assert!(hits(&set, ip("9.255.255.255"), 0).is_empty());
+        assert_eq!(hits(&set, ip("192.0.2.7"), 0).len(), 1);
+        assert!(
+            hits(&set, ip("192.0.2.8"), 0).is_empty(),
+            "same /24, not listed"
+        );
+        assert_eq!(hits(&set, ip("2001:db8:ffff::1"), 0).len(), 1);
+        assert!(hits(&set, ip("2001:db9::1"), 0).is_empty());
+        // An address in a Host header or a name field is looked up as an address.
+        assert_eq!(hits(&set, Seen::Domain("192.0.2.7"), 0).len(), 1);
+    }
+
+    #[test]
+    fn no_ipv4_entries_means_no_ipv4_match() {
+        let set = set_of(&["2001:db8::1\nevil.example\n"]);
+        assert!(hits(&set, ip("0.0.0.0"), 0).is_empty());
+        assert_eq!(hits(&set, ip("2001:db8::1"), 0).len(), 1);
+    }
+
+    #[test]
+    fn domains_exact_and_listed_subdomains() {
+        let set = set_of(&["evil.example\n*.bad.example\n", "bad.example\n"]);
+        assert_eq!(hits(&set, Seen::Domain("evil.example"), 0).len(), 1);
+        assert!(hits(&set, Seen::Domain("www.evil.example"), 0).is_empty());
+        assert_eq!(
+            hits(&set, Seen::Domain("a.b.bad.example"), 0),
+            [("feed0".into(), "bad.example".into())]
+        );
+        assert_eq!(hits(&set, Seen::Domain("bad.example"), 0).len(), 2);
+        assert!(hits(&set, Seen::Domain("notbad.example"), 0).is_empty());
+    }
+
+    #[test]
+    fn digests_match_where_their_kind_is_seen() {
+        let md5 = "d41d8cd98f00b204e9800998ecf8427e";
+        let set = set_of(&[
+            &format!("{md5}\n"),
+            &format!("#fields\tindicator\tindicator_type\n{md5}\tIntel::JA3\n"),
+        ]);
+        // The bare MD5 (feed0) matches anywhere an MD5-long digest is seen; the JA3 only as
+        // a JA3.
+        assert_eq!(
+            hits(&set, Seen::Digest(IndicatorType::Ja3, md5), 0).len(),
+            2
+        );
+        assert_eq!(
+            hits(&set, Seen::Digest(IndicatorType::FileMd5, md5), 0),
+            [("feed0".into(), md5.into())]
+        );
+        assert!(hits(&set, Seen::Digest(IndicatorType::CertSha1, md5), 0).is_empty());
+    }
+
+    #[test]
+    fn user_agents_by_substring_and_pattern() {
+        let set = set_of(&[
+            "#fields\tindicator\tindicator_type\nEvilBot\tIntel::SOFTWARE\n",
+            "#fields\tindicator\tindicator_type\tmeta.desc\nx\tIntel::SOFTWARE\t-\n",
+        ]);
+        assert_eq!(
+            hits(&set, Seen::UserAgent("Mozilla/5.0 evilbot/1.2"), 0).len(),
+            1
+        );
+        assert_eq!(
+            hits(&set, Seen::UserAgent("xx"), 0).len(),
+            1,
+            "one hit per entry"
+        );
+        assert!(hits(&set, Seen::UserAgent("Mozilla/5.0"), 0).is_empty());
+    }
+
+    #[test]
+    fn validity_windows_use_packet_time() {
+        let bundle = r#"{"type":"bundle","objects":[{"type":"indicator","spec_version":"2.1",
+            "id":"indicator--1","created":"2024-01-01T00:00:00Z","modified":"2024-01-01T00:00:00Z",
+            "pattern":"[ipv4-addr:value = '198.51.100.1']","pattern_type":"stix",
+            "valid_from":"2024-01-01T00:00:00Z","valid_until":"2024-02-01T00:00:00Z"}]}"#;
+        let set = set_of(&[bundle]);
+        let jan = 1_704_067_200_000_000_000 + 86_400_000_000_000;
+        let mar = 1_709_251_200_000_000_000;
+        assert_eq!(hits(&set, ip("198.51.100.1"), jan).len(), 1);
+        assert!(hits(&set, ip("198.51.100.1"), mar).is_empty(), "expired");
+        let mut out = Vec::new();
+        set.lookup_any_time(ip("198.51.100.1"), &mut out);
+        assert_eq!(out.len(), 1);
     }
 }
