@@ -56,7 +56,7 @@ CMDS=(
   "$BIN analyze -q --threads 2 -o $TMP/p2 $MIX"
   "$BIN analyze -q --threads 2 --intel $TMP/feed.intel -o $TMP/i2 $MIX"
 )
-declare -A T C A
+declare -A T C A K
 for _ in $(seq "$RUNS"); do
   for i in "${!NAMES[@]}"; do
     # shellcheck disable=SC2086 # the command strings are split on purpose (no spaces in paths)
@@ -64,6 +64,10 @@ for _ in $(seq "$RUNS"); do
     read -r e u sy < <(tail -1 "$TMP/t")
     n=${NAMES[$i]}
     a=$(python3 -c "import json;print(json.load(open('$TMP/$n/stats.json'))['time']['elapsed_s'])")
+    k=$(python3 -c "import json;print(json.load(open('$TMP/$n/stats.json'))['time']['cpu_s'] or 0)")
+    if [ -z "${K[$n]:-}" ] || (( $(echo "$k < ${K[$n]}" | bc -l) )); then
+      K[$n]=$k
+    fi
     if [ -z "${A[$n]:-}" ] || (( $(echo "$a < ${A[$n]}" | bc -l) )); then
       A[$n]=$a
       T[$n]=$e
@@ -74,14 +78,15 @@ done
 pkts=$(python3 -c "import json;print(json.load(open('$TMP/p1/stats.json'))['packets']['read'])")
 bytes=$(python3 -c "import json;print(json.load(open('$TMP/p1/stats.json'))['bytes']['captured'])")
 for t in 1 2; do
-  python3 - "$pkts" "$bytes" "${A[p$t]}" "${T[p$t]}" "${C[p$t]}" "${A[i$t]}" "${T[i$t]}" "${C[i$t]}" "$t" <<'EOF'
+  python3 - "$pkts" "$bytes" "${A[p$t]}" "${T[p$t]}" "${C[p$t]}" "${A[i$t]}" "${T[i$t]}" "${C[i$t]}" "$t" "${K[p$t]}" "${K[i$t]}" <<'EOF'
 import sys
 p, b = int(sys.argv[1]), int(sys.argv[2])
 ap, tp, cp, ai, ti, ci = map(float, sys.argv[3:9])
 th = sys.argv[9]
-print(f"--threads {th} without intel: analysis {ap:.3f} s  {p/ap/1e6:.3f} Mpackets/s  {b*8/ap/1e9:.3f} Gbit/s  (process {tp:.3f} s wall, {cp:.3f} s CPU)")
-print(f"--threads {th} with the feed: analysis {ai:.3f} s  {p/ai/1e6:.3f} Mpackets/s  {b*8/ai/1e9:.3f} Gbit/s  (process {ti:.3f} s wall, {ci:.3f} s CPU, load included)")
-print(f"--threads {th}: throughput with intel = {ap/ai*100:.1f}% of without (target >= 95%)")
+kp, ki = float(sys.argv[10]), float(sys.argv[11])
+print(f"--threads {th} without intel: analysis {ap:.3f} s, {kp:.2f} CPU-s  {p/ap/1e6:.3f} Mpackets/s  {b*8/ap/1e9:.3f} Gbit/s  (process {tp:.3f} s wall, {cp:.3f} s CPU)")
+print(f"--threads {th} with the feed: analysis {ai:.3f} s, {ki:.2f} CPU-s  {p/ai/1e6:.3f} Mpackets/s  {b*8/ai/1e9:.3f} Gbit/s  (process {ti:.3f} s wall, {ci:.3f} s CPU, load included)")
+print(f"--threads {th}: throughput with intel = {ap/ai*100:.1f}% of without (target >= 95%); analysis CPU {(ki-kp)/kp*100:+.1f}%")
 EOF
 done
 python3 - "$TMP/i1/stats.json" <<'EOF'

@@ -50,6 +50,7 @@ enum WorkerMsg {
 /// (it cannot be written); problems with the input are reported in the outcome.
 pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutcome, String> {
     let started = Instant::now();
+    let cpu_at_start = crate::stats::process_cpu_s();
     std::fs::create_dir_all(&cfg.out_dir).map_err(|e| {
         format!(
             "cannot create output directory {}: {e}",
@@ -244,6 +245,9 @@ pub fn run(cfg: &EngineConfig, progress: Option<Progress<'_>>) -> Result<RunOutc
     stats.tunnels_tracked = tunnels.len() as u64;
     stats.tunnels_evicted = tunnels.evicted;
     stats.elapsed_s = started.elapsed().as_secs_f64();
+    stats.cpu_s = crate::stats::process_cpu_s()
+        .zip(cpu_at_start)
+        .map(|(end, start)| end - start);
     if let Some(p) = progress {
         let (done, total) = source.progress();
         p(done, total, stats.packets_read);

@@ -52,6 +52,10 @@ pub struct RunStats {
     pub weird_records_suppressed: u64,
     pub inputs: Vec<InputStats>,
     pub elapsed_s: f64,
+    /// CPU time of the whole process (every thread) during the analysis, where the system says
+    /// it (Linux): steadier than wall time on a shared machine, and what "per CPU-second"
+    /// comparisons need.
+    pub cpu_s: Option<f64>,
     pub threads: usize,
     /// conn records by transport protocol, and by (proto, responder port) for the summary.
     pub by_proto: BTreeMap<&'static str, u64>,
@@ -164,6 +168,7 @@ impl RunStats {
                 "first_packet": self.first_ts_ns.map(|t| t as f64 / 1e9),
                 "last_packet": self.last_ts_ns.map(|t| t as f64 / 1e9),
                 "elapsed_s": self.elapsed_s,
+                "cpu_s": self.cpu_s,
                 "packets_per_s": if self.elapsed_s > 0.0 { self.packets_read as f64 / self.elapsed_s } else { 0.0 },
                 "gbit_per_s": if self.elapsed_s > 0.0 { self.bytes_captured as f64 * 8.0 / self.elapsed_s / 1e9 } else { 0.0 },
             },
@@ -204,6 +209,19 @@ fn intel_json(st: &crate::IntelStats, set: &netloupe_intel::IntelSet) -> Value {
         "reloads": st.reloads,
         "reload_errors": st.reload_errors,
     })
+}
+
+/// User + system CPU seconds of this process so far, from `/proc/self/stat` (fields 14 and
+/// 15, in clock ticks of 1/100 s: `USER_HZ` is 100 on every Linux ABI netloupe builds for).
+/// `None` elsewhere.
+pub(crate) fn process_cpu_s() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) may hold spaces: count fields after its closing ')'.
+    let rest = &stat[stat.rfind(')')? + 1..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let utime: f64 = f.get(11)?.parse().ok()?;
+    let stime: f64 = f.get(12)?.parse().ok()?;
+    Some((utime + stime) / 100.0)
 }
 
 /// Parser evictions by log name (mDNS and LLMNR are counted with DNS, as Zeek logs them).
