@@ -253,9 +253,9 @@ fn push_path_and_query(tail: &str, out: &mut String) {
 
 /// Decodes `%XX` of unreserved characters, upper-cases the hex of the others (RFC 3986
 /// §6.2.2.1-2). Malformed escapes are kept as they are.
-fn normalize_percent(s: &str) -> String {
+fn normalize_percent(s: &str) -> std::borrow::Cow<'_, str> {
     if !s.contains('%') {
-        return s.to_string();
+        return std::borrow::Cow::Borrowed(s);
     }
     let b = s.as_bytes();
     let mut out = String::with_capacity(s.len());
@@ -282,13 +282,13 @@ fn normalize_percent(s: &str) -> String {
         out.push_str(&s[i..i + ch_len]);
         i += ch_len;
     }
-    out
+    out.into()
 }
 
 /// RFC 3986 §5.2.4.
-fn remove_dot_segments(path: &str) -> String {
+fn remove_dot_segments(path: &str) -> std::borrow::Cow<'_, str> {
     if !path.contains("/.") && !path.starts_with('.') {
-        return path.to_string();
+        return std::borrow::Cow::Borrowed(path);
     }
     let mut segs: Vec<&str> = Vec::new();
     let absolute = path.starts_with('/');
@@ -310,7 +310,7 @@ fn remove_dot_segments(path: &str) -> String {
     if trailing && !segs.is_empty() {
         out.push('/');
     }
-    out
+    out.into()
 }
 
 /// An e-mail address: the part inside `<...>` if any, `mailto:` dropped, lowercase.

@@ -23,6 +23,14 @@ use std::net::IpAddr;
 
 const END: u32 = u32::MAX;
 
+/// Words of the string filter: 2^24 bits.
+const STRINGS_FILTER_WORDS: usize = (1 << 24) / 64;
+
+/// The filter bit of a key hash (its top bits: hashbrown uses the low ones and the top 7).
+fn filter_bit(hash: u64) -> usize {
+    ((hash >> 32) as usize) & ((1 << 24) - 1)
+}
+
 /// What is known about one loaded feed.
 #[derive(Clone, Debug)]
 pub struct FeedInfo {
@@ -176,6 +184,9 @@ pub struct IntelSet {
     v4_filter: Vec<u64>,
     v6: PrefixIndex,
     strings: HashTable<u32>,
+    /// One bit per value of the string table, at its hash (2 MiB): an unlisted name or digest
+    /// is rejected without probing the table (a cache miss for a million entries).
+    strings_filter: Vec<u64>,
     any_subdomains: bool,
     ua_substrings: Option<(aho_corasick::AhoCorasick, Vec<u32>)>,
     ua_patterns: Option<(regex::RegexSet, Vec<u32>)>,
@@ -239,6 +250,7 @@ impl IntelSet {
             v4_filter: Vec::new(),
             v6: PrefixIndex::new(128),
             strings: HashTable::with_capacity(n_str),
+            strings_filter: Vec::new(),
             any_subdomains: false,
             ua_substrings: None,
             ua_patterns: None,
@@ -357,6 +369,11 @@ impl IntelSet {
             return false;
         };
         let hash = self.key_hash(sp, &ind.value);
+        if self.strings_filter.is_empty() {
+            self.strings_filter = vec![0; STRINGS_FILTER_WORDS];
+        }
+        let bit = filter_bit(hash);
+        self.strings_filter[bit / 64] |= 1 << (bit % 64);
         let inds = &self.indicators;
         let found = self
             .strings
@@ -503,6 +520,14 @@ impl IntelSet {
         keep: impl Fn(&Indicator) -> bool,
     ) {
         let hash = self.key_hash(sp, value);
+        let bit = filter_bit(hash);
+        if self
+            .strings_filter
+            .get(bit / 64)
+            .is_none_or(|w| w & (1 << (bit % 64)) == 0)
+        {
+            return;
+        }
         let inds = &self.indicators;
         if let Some(&h) = self.strings.find(hash, |&i| {
             let o = &inds[i as usize];
