@@ -5,7 +5,7 @@
 //! Matching runs on the log-writing thread, once per record, so the packet path never pays for
 //! it; lookups that find nothing (nearly all) cost a hash probe and allocate nothing. A hit
 //! writes an intel.log line (Zeek's fields, plus the matched indicators' metadata) and raises
-//! an [`Alert`], one per (connection, indicator) pair.
+//! an [`Alert`], one per (originator, responder, indicator) and hour.
 
 use crate::range_files::ConnId;
 use netloupe_flow::community_id::community_id_v1;
@@ -15,13 +15,18 @@ use netloupe_intel::{IndicatorType, IntelSet, Seen, Severity};
 use netloupe_output::alert::{self, Alert, Evidence, Technique};
 use netloupe_output::json::JsonObject;
 use netloupe_proto::http::FileRecord;
-use std::collections::{BTreeMap, BTreeSet, HashSet, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::net::IpAddr;
 use std::sync::Arc;
 
-/// (connection, indicator) pairs remembered for alert de-duplication; the oldest are forgotten
-/// beyond this (counted), after which a repeat sighting raises a second alert.
+/// (originator, responder, indicator) triples remembered for alert de-duplication; the oldest
+/// are forgotten beyond this (counted), after which a repeat sighting raises a second alert.
 const MAX_ALERTED: usize = 1 << 20;
+
+/// A repeated sighting of the same triple raises a new alert after this much packet time.
+const ALERT_REPEAT_NS: i64 = 3_600_000_000_000;
+
+type AlertKey = (IpAddr, IpAddr, u32);
 
 /// EVE `signature_id` of intel alerts: this plus the seen value's type (its position in
 /// `IndicatorType::ALL`).
@@ -107,6 +112,8 @@ pub struct IntelStats {
     /// Sightings per feed name.
     pub hits_by_feed: BTreeMap<String, u64>,
     pub alerts: u64,
+    /// Sightings that raised no alert: the same triple alerted less than an hour before.
+    pub alerts_repeated: u64,
     /// Alert de-duplication entries forgotten (beyond `MAX_ALERTED`).
     pub alert_dedup_evicted: u64,
     /// Sets swapped in while the run lasted, and the last one's indicator count.
@@ -127,8 +134,9 @@ pub(crate) struct IntelMatcher {
     buf: String,
     url_buf: String,
     hits: Vec<u32>,
-    alerted: HashSet<(u128, u32)>,
-    alerted_order: VecDeque<(u128, u32)>,
+    /// Last alert time per (originator, responder, indicator).
+    alerted: HashMap<AlertKey, i64>,
+    alerted_order: VecDeque<AlertKey>,
     pub stats: IntelStats,
     pub out: IntelOutput,
 }
@@ -167,7 +175,7 @@ impl IntelMatcher {
             buf: String::new(),
             url_buf: String::new(),
             hits: Vec::new(),
-            alerted: HashSet::new(),
+            alerted: HashMap::new(),
             alerted_order: VecDeque::new(),
             stats: IntelStats::default(),
             out: IntelOutput {
@@ -534,16 +542,25 @@ impl IntelMatcher {
         o.end();
         self.out.intel_lines.push(line);
 
-        // One alert per (connection, indicator).
-        let key = (ctx.uid.0, hits[0]);
-        if !self.alerted.insert(key) {
-            return;
-        }
-        self.alerted_order.push_back(key);
-        if self.alerted_order.len() > MAX_ALERTED {
-            if let Some(old) = self.alerted_order.pop_front() {
-                self.alerted.remove(&old);
-                self.stats.alert_dedup_evicted += 1;
+        // One alert per (originator, responder, indicator) and hour of packet time: a host
+        // polling a listed server every minute is one finding, not sixty (intel.log keeps every
+        // sighting with its uid).
+        let key = (ctx.orig_h, ctx.resp_h, hits[0]);
+        match self.alerted.get_mut(&key) {
+            Some(last) if ctx.ts_ns.saturating_sub(*last) < ALERT_REPEAT_NS => {
+                self.stats.alerts_repeated += 1;
+                return;
+            }
+            Some(last) => *last = ctx.ts_ns,
+            None => {
+                self.alerted.insert(key, ctx.ts_ns);
+                self.alerted_order.push_back(key);
+                if self.alerted_order.len() > MAX_ALERTED {
+                    if let Some(old) = self.alerted_order.pop_front() {
+                        self.alerted.remove(&old);
+                        self.stats.alert_dedup_evicted += 1;
+                    }
+                }
             }
         }
         let technique: Option<Technique> =

@@ -205,6 +205,7 @@ fn intel_json(st: &crate::IntelStats, set: &netloupe_intel::IntelSet) -> Value {
         "hits_by_where": st.hits_by_where.iter().map(|(k, v)| ((*k).to_string(), json!(v))).collect::<Map<_, _>>(),
         "hits_by_feed": st.hits_by_feed,
         "alerts": st.alerts,
+        "alerts_repeated": st.alerts_repeated,
         "alert_dedup_evicted": st.alert_dedup_evicted,
         "reloads": st.reloads,
         "reload_errors": st.reload_errors,

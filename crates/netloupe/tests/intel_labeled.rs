@@ -1,7 +1,7 @@
 //! Threat-intelligence matching end to end on the labelled attack captures: a feed lists the
 //! attacker and C2 addresses and domains named in `MANIFEST.tsv`'s labels; every flow of a
 //! capture that involves one of them must have an intel.log sighting (on the right side:
-//! `Conn::IN_ORIG` or `Conn::IN_RESP`) and an alert, every DNS query for a listed domain a
+//! `Conn::IN_ORIG` or `Conn::IN_RESP`) and its host pair an alert, every DNS query for a listed domain a
 //! `DNS::IN_REQUEST` sighting, and no sighting may name a value the feed does not list.
 
 mod common;
@@ -180,10 +180,25 @@ fn labelled_c2_and_attackers_are_sighted_on_every_flow() {
                 )
             })
             .collect();
-        let alerted: BTreeSet<String> = alerts
+        // One alert per (originator, responder, indicator) and hour: every sighted pair has one.
+        let alerted_pairs: BTreeSet<(String, String)> = alerts
             .iter()
-            .flat_map(|a| a["uids"].as_array().cloned().unwrap_or_default())
-            .filter_map(|u| u.as_str().map(str::to_string))
+            .map(|a| {
+                (
+                    a["src"].as_str().unwrap_or("").to_string(),
+                    a["dst"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect();
+        let alerted: BTreeSet<String> = intel
+            .iter()
+            .filter(|r| {
+                alerted_pairs.contains(&(
+                    r["id.orig_h"].as_str().unwrap_or("").to_string(),
+                    r["id.resp_h"].as_str().unwrap_or("").to_string(),
+                ))
+            })
+            .filter_map(|r| r["uid"].as_str().map(str::to_string))
             .collect();
         for r in &intel {
             *by_where
