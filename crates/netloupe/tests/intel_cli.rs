@@ -124,3 +124,64 @@ fn config_file_feeds_are_relative_to_it_and_unknown_keys_are_errors() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn alerts_carry_the_technique_the_feed_implies_in_alerts_log_and_eve() {
+    let Some(corpus) = common::corpus_dir() else {
+        return;
+    };
+    let pcap = corpus.join("labeled/pcap-attack/Command and Control/C2_Foudre_Backdoor_DGA.pcapng");
+    if !pcap.is_file() {
+        println!("skipping: {} not in the corpus", pcap.display());
+        return;
+    }
+    let dir = tmp_dir("intel-eve");
+    std::fs::write(dir.join("c2.txt"), "185.56.137.138\n").unwrap();
+    let cfg = dir.join("netloupe.toml");
+    std::fs::write(
+        &cfg,
+        "[[intel.feed]]\nname = \"c2-list\"\npath = \"c2.txt\"\nseverity = \"high\"\nconfidence = 90\ntags = [\"botnet_cc\"]\n",
+    )
+    .unwrap();
+    let out = dir.join("out");
+    common::analyze_ok(
+        &[
+            "-q",
+            "-C",
+            "--format",
+            "eve",
+            "--config",
+            cfg.to_str().unwrap(),
+        ],
+        &out,
+        &pcap,
+    );
+    let alerts = common::read_jsonl(&out.join("alerts.log"));
+    assert_eq!(alerts.len(), 1, "one alert for the host pair: {alerts:?}");
+    let a = &alerts[0];
+    assert_eq!(a["detector"], "intel");
+    assert_eq!(a["severity"], "high");
+    assert_eq!(a["confidence"], 90);
+    assert_eq!(a["score"], 76);
+    assert_eq!(a["attack"]["technique_id"], "T1071");
+    assert_eq!(a["attack"]["tactic"], "Command and Control");
+    assert_eq!(a["dst"], "185.56.137.138");
+    let intel = common::read_jsonl(&out.join("intel.log"));
+    assert!(!intel.is_empty(), "the sighting is in intel.log");
+    assert_eq!(intel[0]["technique"], "T1071");
+    let eve = common::read_jsonl(&out.join("eve.json"));
+    let ev: Vec<_> = eve.iter().filter(|e| e["event_type"] == "alert").collect();
+    assert_eq!(ev.len(), 1);
+    assert_eq!(ev[0]["alert"]["signature_id"], 1_900_100);
+    assert_eq!(ev[0]["alert"]["severity"], 1);
+    assert_eq!(ev[0]["alert"]["metadata"]["mitre_technique_id"][0], "T1071");
+    assert_eq!(ev[0]["community_id"], a["community_ids"][0]);
+    // The alert's flow is one of the capture's flows.
+    let flow_ids: Vec<_> = eve
+        .iter()
+        .filter(|e| e["event_type"] == "flow")
+        .map(|e| e["flow_id"].clone())
+        .collect();
+    assert!(flow_ids.contains(&ev[0]["flow_id"]));
+    let _ = std::fs::remove_dir_all(&dir);
+}
