@@ -178,10 +178,13 @@ pub struct IntelSet {
     hasher: DefaultHashBuilder,
     addrs: HashMap<IpAddr, u32>,
     v4: PrefixIndex,
-    /// One bit per IPv4 /24 holding a listed address or inside a listed block (2 MiB, built
-    /// when any IPv4 entry is loaded): most traffic is rejected by this one probe, which stays
-    /// in cache, before the large tables are touched.
-    v4_filter: Vec<u64>,
+    /// One bit per IPv4 /24 holding a listed address (2 MiB, built when any IPv4 address is
+    /// loaded), and one per /24 inside a listed block: most traffic is rejected by these
+    /// probes, which stay in cache, before the large tables are touched; the two are kept
+    /// apart so that an address near a listed one does not pay for the block search and the
+    /// other way round.
+    v4_addr_filter: Vec<u64>,
+    v4_net_filter: Vec<u64>,
     v6: PrefixIndex,
     strings: HashTable<u32>,
     /// One bit per value of the string table, at its hash (2 MiB): an unlisted name or digest
@@ -247,7 +250,8 @@ impl IntelSet {
             hasher: DefaultHashBuilder::default(),
             addrs: HashMap::with_capacity(n_addr),
             v4: PrefixIndex::new(32),
-            v4_filter: Vec::new(),
+            v4_addr_filter: Vec::new(),
+            v4_net_filter: Vec::new(),
             v6: PrefixIndex::new(128),
             strings: HashTable::with_capacity(n_str),
             strings_filter: Vec::new(),
@@ -316,27 +320,27 @@ impl IntelSet {
     }
 
     fn build_v4_filter(&mut self) {
-        let mut any = false;
-        let mut bits = vec![0u64; (1 << 24) / 64];
-        let mut set_range = |first: usize, last: usize| {
+        fn set_range(bits: &mut Vec<u64>, first: usize, last: usize) {
+            if bits.is_empty() {
+                *bits = vec![0u64; (1 << 24) / 64];
+            }
             for b in first..=last {
                 bits[b / 64] |= 1 << (b % 64);
             }
-        };
+        }
+        let mut addr_bits = Vec::new();
         for a in self.addrs.keys() {
             if let IpAddr::V4(v) = a {
                 let b = (u32::from(*v) >> 8) as usize;
-                set_range(b, b);
-                any = true;
+                set_range(&mut addr_bits, b, b);
             }
         }
+        let mut net_bits = Vec::new();
         for &(start, end) in &self.v4.ranges {
-            set_range((start >> 8) as usize, (end >> 8) as usize);
-            any = true;
+            set_range(&mut net_bits, (start >> 8) as usize, (end >> 8) as usize);
         }
-        if any {
-            self.v4_filter = bits;
-        }
+        self.v4_addr_filter = addr_bits;
+        self.v4_net_filter = net_bits;
     }
 
     fn insert_subnet(&mut self, net: IpAddr, len: u8, idx: u32) -> bool {
@@ -449,22 +453,25 @@ impl IntelSet {
         }
         match seen {
             Seen::Addr(a) => {
-                if let IpAddr::V4(v) = a {
-                    let slash24 = (u32::from(v) >> 8) as usize;
-                    if self
-                        .v4_filter
-                        .get(slash24 / 64)
-                        .is_none_or(|w| w & (1 << (slash24 % 64)) == 0)
-                    {
-                        return;
+                let (maybe_addr, maybe_net) = match a {
+                    IpAddr::V4(v) => {
+                        let slash24 = (u32::from(v) >> 8) as usize;
+                        let bit = |f: &[u64]| {
+                            f.get(slash24 / 64)
+                                .is_some_and(|w| w & (1 << (slash24 % 64)) != 0)
+                        };
+                        (bit(&self.v4_addr_filter), bit(&self.v4_net_filter))
                     }
-                }
-                if let Some(&h) = self.addrs.get(&a) {
-                    self.push_chain(h, ts_ns, out, |_| true);
+                    IpAddr::V6(_) => (true, true),
+                };
+                if maybe_addr {
+                    if let Some(&h) = self.addrs.get(&a) {
+                        self.push_chain(h, ts_ns, out, |_| true);
+                    }
                 }
                 let index = if a.is_ipv4() { &self.v4 } else { &self.v6 };
                 let x = addr_bits(a);
-                if !index.lengths.is_empty() && index.covered(x) {
+                if maybe_net && !index.lengths.is_empty() && index.covered(x) {
                     for &len in &index.lengths {
                         if let Some(&h) = index.table.get(&(len, index.mask(x, len))) {
                             self.push_chain(h, ts_ns, out, |_| true);
