@@ -6,8 +6,16 @@
 //!   reference).
 //! * [`normalize`]: one canonical form per value, for feeds and traffic alike.
 //! * [`feed`]: the format parsers; a bad line never stops a feed from loading.
-//! * [`fetch`]: remote feeds: HTTP(S) through an on-disk cache, and TAXII 2.1 servers.
+//! * [`fetch`]: remote feeds: HTTP(S) through an on-disk cache (ETag/Last-Modified, refresh
+//!   interval, stale copy when the server is unreachable), and TAXII 2.1 servers.
 //! * [`set`]: [`IntelSet`], the indexed, immutable set that records are matched against.
+//! * [`source`]: where feeds come from (files, HTTP(S) URLs, TAXII servers) and the config
+//!   file's `[intel]` table; [`load_all`] builds the set.
+//! * [`reload`]: the background thread that rebuilds the set on SIGHUP and on the refresh
+//!   interval.
+//!
+//! What a record shows and where (Zeek's `seen.where`) is decided by the engine
+//! (`netloupe-engine`'s `intel_match`), which knows the records; this crate knows only values.
 #![forbid(unsafe_code)]
 
 pub mod feed;
