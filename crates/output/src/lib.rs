@@ -3,7 +3,9 @@
 //! Writes the logs of a run into an output directory with Zeek's log names and field names:
 //! JSON lines (as `zeek LogAscii::use_json=T` writes them) and, optionally, Zeek's TSV layout with
 //! its `#fields`/`#types` header so that zeek-cut, RITA and other Zeek tooling read it unchanged.
-//! Every string that came off the wire is escaped for the format it goes into.
+//! Every string that came off the wire is escaped for the format it goes into (JSON, TSV, and
+//! the terminal: [`terminal_escape`]). [`alert`] holds the alert every detector raises
+//! (alerts.log, EVE `alert`) and the ATT&CK techniques alerts name.
 #![forbid(unsafe_code)]
 
 pub mod alert;
