@@ -48,15 +48,32 @@ fn wait_for(stderr: &mut impl BufRead, what: &str, seen: &mut Vec<String>) {
 
 #[test]
 fn sighup_reload_applies_to_later_traffic_without_losing_packets() {
-    let dir = tmp_dir("intel-reload");
+    reload_applies_to_later_traffic(false);
+}
+
+#[test]
+fn refresh_interval_reload_applies_to_later_traffic() {
+    reload_applies_to_later_traffic(true);
+}
+
+/// With `by_refresh`, the feed is re-read on a 1-second refresh interval instead of SIGHUP.
+fn reload_applies_to_later_traffic(by_refresh: bool) {
+    let dir = tmp_dir(if by_refresh {
+        "intel-refresh"
+    } else {
+        "intel-reload"
+    });
     let feed = dir.join("feed.txt");
     let old_only = Ipv4Addr::new(203, 0, 113, 1);
     let new_only = Ipv4Addr::new(203, 0, 113, 2);
     std::fs::write(&feed, format!("# before the reload\n{old_only}\n")).unwrap();
     let out = dir.join("out");
-    let mut child = netloupe()
-        .args(["analyze", "--intel"])
-        .arg(&feed)
+    let mut cmd = netloupe();
+    cmd.args(["analyze", "--intel"]).arg(&feed);
+    if by_refresh {
+        cmd.args(["--intel-refresh", "1"]);
+    }
+    let mut child = cmd
         .arg("-o")
         .arg(&out)
         .arg("-")
@@ -83,18 +100,31 @@ fn sighup_reload_applies_to_later_traffic_without_losing_packets() {
     stdin.write_all(&w.into_inner()).unwrap();
     stdin.flush().unwrap();
 
-    // The feed changes; SIGHUP; wait for the announcement.
-    std::fs::write(&feed, format!("# after the reload\n{new_only}\n")).unwrap();
-    let status = std::process::Command::new("kill")
-        .args(["-HUP", &child.id().to_string()])
-        .status()
-        .expect("kill runs");
-    assert!(status.success());
-    wait_for(
-        &mut stderr,
-        "intel reloaded (SIGHUP): 1 indicators",
-        &mut seen_lines,
-    );
+    // The feed changes; SIGHUP (or the refresh interval); wait for the announcement.
+    // Two entries: a refresh that still read the old feed (one entry) cannot be taken for it.
+    std::fs::write(
+        &feed,
+        format!("# after the reload\n{new_only}\n192.0.2.99\n"),
+    )
+    .unwrap();
+    if by_refresh {
+        wait_for(
+            &mut stderr,
+            "intel reloaded (refresh interval): 2 indicators",
+            &mut seen_lines,
+        );
+    } else {
+        let status = std::process::Command::new("kill")
+            .args(["-HUP", &child.id().to_string()])
+            .status()
+            .expect("kill runs");
+        assert!(status.success());
+        wait_for(
+            &mut stderr,
+            "intel reloaded (SIGHUP): 2 indicators",
+            &mut seen_lines,
+        );
+    }
 
     // Part 2, much later in packet time (the first flows have long ended): new flows to both.
     let header_len = PcapWriter::new(Vec::new(), 1).unwrap().into_inner().len();
@@ -128,7 +158,12 @@ fn sighup_reload_applies_to_later_traffic_without_losing_packets() {
     assert_eq!(stats["packets"]["read"], 4);
     assert_eq!(stats["packets"]["balanced"], true);
     assert_eq!(stats["packets"]["to_flows"], 4);
-    assert_eq!(stats["intel"]["reloads"], 1);
+    if by_refresh {
+        // The interval keeps reloading while the run lasts.
+        assert!(stats["intel"]["reloads"].as_u64().unwrap() >= 1);
+    } else {
+        assert_eq!(stats["intel"]["reloads"], 1);
+    }
     assert_eq!(read_jsonl(&out.join("conn.log")).len(), 4);
     let _ = std::fs::remove_dir_all(&dir);
 }
