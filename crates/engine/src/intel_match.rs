@@ -544,7 +544,7 @@ impl IntelMatcher {
 
         // One alert per (originator, responder, indicator) and hour of packet time: a host
         // polling a listed server every minute is one finding, not sixty (intel.log keeps every
-        // sighting with its uid).
+        // sighting with its uid). Zeek's notices are suppressed for an hour by default too.
         let key = (ctx.orig_h, ctx.resp_h, hits[0]);
         match self.alerted.get_mut(&key) {
             Some(last) if ctx.ts_ns.saturating_sub(*last) < ALERT_REPEAT_NS => {
