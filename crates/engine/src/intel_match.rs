@@ -134,6 +134,9 @@ pub(crate) struct IntelMatcher {
     buf: String,
     url_buf: String,
     hits: Vec<u32>,
+    /// The technique inferred from a tag set, by the set's address (tag sets are interned per
+    /// feed and live as long as the `IntelSet`, which `replace` swaps along with this cache).
+    technique_of_tags: HashMap<usize, Option<&'static str>>,
     /// Last alert time per (originator, responder, indicator).
     alerted: HashMap<AlertKey, i64>,
     alerted_order: VecDeque<AlertKey>,
@@ -175,6 +178,7 @@ impl IntelMatcher {
             buf: String::new(),
             url_buf: String::new(),
             hits: Vec::new(),
+            technique_of_tags: HashMap::new(),
             alerted: HashMap::new(),
             alerted_order: VecDeque::new(),
             stats: IntelStats::default(),
@@ -189,6 +193,7 @@ impl IntelMatcher {
     /// the old set.
     pub(crate) fn replace(&mut self, set: Arc<IntelSet>) {
         self.set = set;
+        self.technique_of_tags.clear();
         self.alerted.clear();
         self.alerted_order.clear();
         self.stats.reloads += 1;
@@ -482,7 +487,21 @@ impl IntelMatcher {
         let technique_id: Option<String> = inds
             .iter()
             .find_map(|i| i.meta.technique().map(str::to_string))
-            .or_else(|| infer_technique(tags.iter().copied()).map(str::to_string));
+            .or_else(|| {
+                // Most sightings match one entry, whose feed-wide tag set (shared, interned)
+                // was already read: remember the answer per tag set.
+                let inferred = match inds.as_slice() {
+                    [one] => {
+                        let key = Arc::as_ptr(&one.meta.tags) as *const () as usize;
+                        *self
+                            .technique_of_tags
+                            .entry(key)
+                            .or_insert_with(|| infer_technique(tags.iter().copied()))
+                    }
+                    _ => infer_technique(tags.iter().copied()),
+                };
+                inferred.map(str::to_string)
+            });
         let valid_until = inds
             .iter()
             .map(|i| i.meta.valid_until())
@@ -495,11 +514,12 @@ impl IntelMatcher {
             .and_modify(|n| *n += 1)
             .or_insert(1);
         for src in &sources {
-            *self
-                .stats
-                .hits_by_feed
-                .entry((*src).to_string())
-                .or_default() += 1;
+            match self.stats.hits_by_feed.get_mut(*src) {
+                Some(n) => *n += 1,
+                None => {
+                    self.stats.hits_by_feed.insert((*src).to_string(), 1);
+                }
+            }
         }
 
         // intel.log: Zeek's fields, then netloupe's.
