@@ -21,13 +21,8 @@ use serde_json::{Map, Value};
 use std::sync::Arc;
 
 pub(super) fn parse(bytes: &[u8], load: &mut FeedLoad) {
-    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
-    let doc: Value = match serde_json::from_slice(bytes) {
-        Ok(v) => v,
-        Err(e) => {
-            load.problem(Location::Feed, format!("not JSON: {e}"), "");
-            return;
-        }
+    let Some(doc) = super::json_document(bytes, load) else {
+        return;
     };
     // The events, and what a problem calls the list they are in (`None`: a lone event).
     let (list, name): (&[Value], Option<&str>) = match &doc {

@@ -323,6 +323,19 @@ impl FeedLoad {
     }
 }
 
+/// A JSON feed's document (a UTF-8 byte-order mark tolerated); a feed that is not JSON is one
+/// problem for the whole feed.
+fn json_document(bytes: &[u8], load: &mut FeedLoad) -> Option<serde_json::Value> {
+    let bytes = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    match serde_json::from_slice(bytes) {
+        Ok(v) => Some(v),
+        Err(e) => {
+            load.problem(Location::Feed, format!("not JSON: {e}"), "");
+            None
+        }
+    }
+}
+
 fn memchr_count(b: u8, bytes: &[u8]) -> usize {
     bytes.iter().filter(|&&x| x == b).count()
 }
