@@ -673,6 +673,15 @@ fn taxii_paging_auth_refresh_and_fallback() {
     let last = server.requests_to(&objects_path).pop().unwrap();
     assert_eq!(last.param("added_after"), Some("2024-01-02T00:00:01.000Z"));
 
+    // Loaded as a feed, the collection's STIX indicators become indicators (one per object id,
+    // the newer version of the changed one).
+    let (info, load) = load_feed(&spec, 0, &cfg, None).expect("the TAXII feed loads");
+    assert_eq!(info.format, netloupe_intel::FeedFormat::Taxii);
+    assert_eq!(load.indicators.len(), 6, "{:?}", load.problems);
+    assert!(load.indicators.iter().all(
+        |i| i.kind == netloupe_intel::IndicatorType::Addr && i.value.starts_with("198.51.100.")
+    ));
+
     // The token never reaches the cache.
     assert!(!dir.all_text().contains(TOKEN));
 
