@@ -526,11 +526,11 @@ impl IntelMatcher {
         let mut line = String::with_capacity(512);
         let mut o = JsonObject::new(&mut line);
         o.ts("ts", ctx.ts_ns);
-        o.str("uid", &uid);
-        o.ip("id.orig_h", ctx.orig_h);
-        o.int("id.orig_p", ctx.orig_p);
-        o.ip("id.resp_h", ctx.resp_h);
-        o.int("id.resp_p", ctx.resp_p);
+        netloupe_flow::write_conn_id(
+            &mut o,
+            ctx.uid,
+            (ctx.orig_h, ctx.orig_p, ctx.resp_h, ctx.resp_p),
+        );
         o.str("seen.indicator", &shown);
         o.str("seen.indicator_type", s.seen_type.zeek_name());
         o.str("seen.where", s.where_);

@@ -284,14 +284,7 @@ fn event_id(o: &mut JsonObject<'_>, e: &AppEvent) {
 }
 
 fn conn_id(o: &mut JsonObject<'_>, c: &ConnId) {
-    o.key("uid");
-    o.out().push('"');
-    c.uid.render('C', o.out());
-    o.out().push('"');
-    o.ip("id.orig_h", c.orig_h);
-    o.int("id.orig_p", c.orig_p);
-    o.ip("id.resp_h", c.resp_h);
-    o.int("id.resp_p", c.resp_p);
+    netloupe_flow::write_conn_id(o, c.uid, (c.orig_h, c.orig_p, c.resp_h, c.resp_p));
 }
 
 /// A dhcp.log line: the transaction's first connection (uid, id), then Zeek's fields (`uids`

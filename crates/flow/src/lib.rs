@@ -30,6 +30,6 @@ pub use app::{AppConfig, AppEvent, AppStats};
 pub use key::{FlowKey, FlowPacket, L4};
 pub use netloupe_proto::AppRecord;
 pub use ports::is_likely_server_port;
-pub use record::{ConnRecord, Proto};
+pub use record::{write_conn_id, ConnRecord, Proto};
 pub use table::{FlowConfig, FlowStats, FlowTable};
 pub use uid::{tunnel_uid, Uid};

@@ -8,6 +8,23 @@ use netloupe_output::tsv::TsvLine as Fields;
 use netloupe_output::{format_interval, format_ts, is_default_local, json_escape_into};
 use std::net::IpAddr;
 
+/// The connection fields Zeek puts after `ts` in conn.log and every protocol log: `uid`,
+/// `id.orig_h`, `id.orig_p`, `id.resp_h`, `id.resp_p`.
+pub fn write_conn_id(
+    o: &mut Obj<'_>,
+    uid: Uid,
+    (orig_h, orig_p, resp_h, resp_p): (IpAddr, u16, IpAddr, u16),
+) {
+    o.key("uid");
+    o.out().push('"');
+    uid.render('C', o.out());
+    o.out().push('"');
+    o.ip("id.orig_h", orig_h);
+    o.int("id.orig_p", orig_p);
+    o.ip("id.resp_h", resp_h);
+    o.int("id.resp_p", resp_p);
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum Proto {
     Tcp,
@@ -120,14 +137,7 @@ impl ConnRecord {
         let r = self;
         let mut o = Obj::new(out);
         o.ts("ts", r.ts_ns);
-        o.key("uid");
-        o.out().push('"');
-        r.uid.render('C', o.out());
-        o.out().push('"');
-        o.ip("id.orig_h", r.orig_h);
-        o.int("id.orig_p", r.orig_p);
-        o.ip("id.resp_h", r.resp_h);
-        o.int("id.resp_p", r.resp_p);
+        write_conn_id(&mut o, r.uid, (r.orig_h, r.orig_p, r.resp_h, r.resp_p));
         o.str("proto", r.proto.name());
         if !r.service.is_empty() {
             o.key("service");
