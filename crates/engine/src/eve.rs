@@ -394,7 +394,7 @@ impl EveWriter {
         let query_seen = d.qtype.is_some() || d.rcode.is_none();
         let response_seen = d.rcode.is_some();
         let fid = flow_id(uid);
-        let cid = event_community_id(e, self.seed, d.proto.as_str() == "udp");
+        let cid = event_community_id(e, self.seed);
         let answers = dns_answers(&e.record);
         // Suricata keeps the case of names as sent; Zeek (and so the record's `query`) lowers it.
         let qname = d
@@ -586,7 +586,7 @@ impl EveWriter {
         let AppRecord::Http(h) = &e.record else {
             return Ok(());
         };
-        let cid = event_community_id(e, self.seed, false);
+        let cid = event_community_id(e, self.seed);
         let mut o = self.begin(h.ts_ns, uid, "http", e, false, "TCP");
         o.raw("tx_id", h.trans_depth.saturating_sub(1));
         o.key("http");
@@ -638,7 +638,7 @@ impl EveWriter {
             Some(AppRecord::X509(c)) => Some(c),
             _ => None,
         };
-        let cid = event_community_id(e, self.seed, false);
+        let cid = event_community_id(e, self.seed);
         let mut o = self.begin(s.ts_ns, uid, "tls", e, false, "TCP");
         o.key("tls");
         let mut n = JsonObject::new(o.out());
@@ -694,7 +694,7 @@ impl EveWriter {
         let AppRecord::Kerberos(k) = &e.record else {
             return Ok(());
         };
-        let cid = event_community_id(e, self.seed, !k.tcp);
+        let cid = event_community_id(e, self.seed);
         let proto = if k.tcp { "TCP" } else { "UDP" };
         let mut o = self.begin(k.ts_ns, uid, "krb5", e, false, proto);
         o.key("krb5");
@@ -743,7 +743,7 @@ impl EveWriter {
         let AppRecord::Ssh(s) = &e.record else {
             return Ok(());
         };
-        let cid = event_community_id(e, self.seed, false);
+        let cid = event_community_id(e, self.seed);
         let mut o = self.begin(s.ts_ns, uid, "ssh", e, false, "TCP");
         o.key("ssh");
         let mut n = JsonObject::new(o.out());
@@ -793,7 +793,7 @@ impl EveWriter {
         let AppRecord::Quic(q) = &e.record else {
             return Ok(());
         };
-        let cid = event_community_id(e, self.seed, true);
+        let cid = event_community_id(e, self.seed);
         let mut o = self.begin(q.ts_ns, uid, "quic", e, false, "UDP");
         o.key("quic");
         let mut n = JsonObject::new(o.out());
@@ -843,7 +843,7 @@ impl EveWriter {
         let AppRecord::Rdp(r) = &e.record else {
             return Ok(());
         };
-        let cid = event_community_id(e, self.seed, false);
+        let cid = event_community_id(e, self.seed);
         let one = |w: &mut Self, kind: &str, body: &dyn Fn(&mut JsonObject<'_>)| {
             let mut o = w.begin(r.ts_ns, uid, "rdp", e, kind == "initial_response", "TCP");
             o.key("rdp");
@@ -916,7 +916,7 @@ impl EveWriter {
         let is_reply = |t: &str| matches!(t, "OFFER" | "ACK" | "NAK");
         let last_client = d.msg_types.iter().rposition(|t| !is_reply(t));
         let last_reply = d.msg_types.iter().rposition(|t| is_reply(t));
-        let cid = event_community_id(e, self.seed, true);
+        let cid = event_community_id(e, self.seed);
         for (i, t) in d.msg_types.iter().enumerate() {
             let reply = is_reply(t);
             let ts = if i + 1 == d.msg_types.len() {
@@ -980,7 +980,7 @@ impl EveWriter {
         let AppRecord::Smtp(m) = &e.record else {
             return Ok(());
         };
-        let cid = event_community_id(e, self.seed, false);
+        let cid = event_community_id(e, self.seed);
         let tx = next_tx(&mut self.smtp_tx, uid);
         let mut o = self.begin(m.ts_ns, uid, "smtp", e, false, "TCP");
         o.raw("tx_id", tx);
@@ -1040,7 +1040,7 @@ impl EveWriter {
         let AppRecord::Ftp(f) = &e.record else {
             return Ok(());
         };
-        let cid = event_community_id(e, self.seed, false);
+        let cid = event_community_id(e, self.seed);
         let mut o = self.begin(f.ts_ns, uid, "ftp", e, false, "TCP");
         o.key("ftp");
         let mut n = JsonObject::new(o.out());
@@ -1090,7 +1090,7 @@ impl EveWriter {
             AppRecord::LdapSearch(r) => (r.ts_ns, r.message_id, r.udp),
             _ => return Ok(()),
         };
-        let cid = event_community_id(e, self.seed, udp);
+        let cid = event_community_id(e, self.seed);
         let mut o = self.begin(ts, uid, "ldap", e, false, if udp { "UDP" } else { "TCP" });
         o.key("ldap");
         let mut n = JsonObject::new(o.out());
@@ -1240,7 +1240,7 @@ impl EveWriter {
         if d.over_smb {
             return Ok(());
         }
-        let cid = event_community_id(e, self.seed, false);
+        let cid = event_community_id(e, self.seed);
         let mut o = self.begin(d.ts_ns, uid, "dcerpc", e, false, "TCP");
         o.key("dcerpc");
         let mut n = JsonObject::new(o.out());
@@ -1281,7 +1281,7 @@ impl EveWriter {
         let AppRecord::SmbCmd(r) = &e.record else {
             return Ok(());
         };
-        let cid = event_community_id(e, self.seed, false);
+        let cid = event_community_id(e, self.seed);
         let mut o = self.begin(r.ts_ns, uid, "smb", e, false, "TCP");
         o.key("smb");
         let mut n = JsonObject::new(o.out());
@@ -1503,8 +1503,8 @@ fn app_event_tail(mut o: JsonObject<'_>, app_proto: &str, community_id: &str) {
     o.end();
 }
 
-fn event_community_id(e: &AppEvent, seed: u16, udp: bool) -> String {
-    let proto = if udp { 17 } else { 6 };
+fn event_community_id(e: &AppEvent, seed: u16) -> String {
+    let proto = if e.record.over_udp() { 17 } else { 6 };
     community_id_v1(seed, e.orig_h, e.resp_h, proto, e.orig_p, e.resp_p)
 }
 

@@ -66,7 +66,7 @@ impl Ctx {
             orig_p: e.orig_p,
             resp_h: e.resp_h,
             resp_p: e.resp_p,
-            ip_proto: if record_is_udp(&e.record) { 17 } else { 6 },
+            ip_proto: if e.record.over_udp() { 17 } else { 6 },
         }
     }
 
@@ -90,16 +90,6 @@ impl Ctx {
             132 => "sctp",
             _ => "unknown",
         }
-    }
-}
-
-/// Whether a protocol record came over UDP (for its connection's Community ID).
-fn record_is_udp(r: &AppRecord) -> bool {
-    match r {
-        AppRecord::Dns(d) => d.proto.as_str() == "udp",
-        AppRecord::Quic(_) | AppRecord::Dhcp(_) => true,
-        AppRecord::Ssl(s) => s.over_quic || s.over_dtls,
-        _ => false,
     }
 }
 

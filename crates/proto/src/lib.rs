@@ -224,6 +224,21 @@ pub fn new_parser(service: Service, udp: bool) -> Option<Box<dyn SessionParser>>
 }
 
 impl AppRecord {
+    /// Whether the record's connection is UDP (its Community ID and EVE `proto` depend on it):
+    /// DNS, Kerberos and LDAP say so themselves, QUIC and DHCP always are, TLS is when it was
+    /// DTLS or QUIC's handshake; everything else netloupe parses runs over TCP.
+    pub fn over_udp(&self) -> bool {
+        match self {
+            AppRecord::Dns(d) => d.proto.as_str() == "udp",
+            AppRecord::Kerberos(k) => !k.tcp,
+            AppRecord::Ldap(r) => r.udp,
+            AppRecord::LdapSearch(r) => r.udp,
+            AppRecord::Ssl(s) => s.over_quic || s.over_dtls,
+            AppRecord::Quic(_) | AppRecord::Dhcp(_) => true,
+            _ => false,
+        }
+    }
+
     /// Completes what was left to other threads (file digests); call before writing.
     pub fn resolve_deferred(&mut self) {
         match self {
