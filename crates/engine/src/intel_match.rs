@@ -220,7 +220,7 @@ impl IntelMatcher {
             }
             AppRecord::Http(h) => {
                 if let Some(host) = h.host.as_deref() {
-                    let name = strip_port(host);
+                    let name = normalize::host_of(host);
                     self.domain(&ctx, name, "HTTP::IN_HOST_HEADER");
                 }
                 if let Some(uri) = h.uri.as_deref() {
@@ -366,15 +366,16 @@ impl IntelMatcher {
     fn domain(&mut self, ctx: &Ctx, name: &str, where_: &'static str) {
         let mut buf = std::mem::take(&mut self.buf);
         if let Some(key) = normalize::seen_domain(name, &mut buf) {
-            let seen_type = if key.parse::<IpAddr>().is_ok() {
-                IndicatorType::Addr
-            } else {
-                IndicatorType::Domain
+            // An address where a name may stand (a Host header, a certificate name) is
+            // looked up as the address it is.
+            let (seen, seen_type) = match key.parse::<IpAddr>() {
+                Ok(a) => (Seen::Addr(a), IndicatorType::Addr),
+                Err(_) => (Seen::Domain(key), IndicatorType::Domain),
             };
             self.check(
                 ctx,
                 Sighting {
-                    seen: Seen::Domain(key),
+                    seen,
                     shown: Shown::Str(name),
                     seen_type,
                     where_,
@@ -747,17 +748,6 @@ fn looks_like_name(s: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.' || b == b'_' || b == b'*')
 }
 
-/// `host[:port]` → host (IPv6 literals in brackets keep their brackets off).
-fn strip_port(host: &str) -> &str {
-    if let Some(r) = host.strip_prefix('[') {
-        return r.split_once(']').map_or(r, |(h, _)| h);
-    }
-    match host.rsplit_once(':') {
-        Some((h, p)) if !h.contains(':') && p.bytes().all(|b| b.is_ascii_digit()) => h,
-        _ => host,
-    }
-}
-
 /// The `CN=` of an RFC 2253 distinguished name.
 fn common_name(dn: &str) -> Option<&str> {
     dn.split(',')
@@ -795,9 +785,9 @@ mod tests {
 
     #[test]
     fn hosts_and_names() {
-        assert_eq!(strip_port("evil.com:8080"), "evil.com");
-        assert_eq!(strip_port("[2001:db8::1]:80"), "2001:db8::1");
-        assert_eq!(strip_port("2001:db8::1"), "2001:db8::1");
+        assert_eq!(normalize::host_of("evil.com:8080"), "evil.com");
+        assert_eq!(normalize::host_of("[2001:db8::1]:80"), "2001:db8::1");
+        assert_eq!(normalize::host_of("2001:db8::1"), "2001:db8::1");
         assert_eq!(common_name("CN=*.evil.com,O=X"), Some("*.evil.com"));
         assert!(!looks_like_name("\"v=spf1 include:x\""));
     }

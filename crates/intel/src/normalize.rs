@@ -217,6 +217,12 @@ pub fn seen_http_url(host: Option<&str>, target: &str, out: &mut String) -> bool
     true
 }
 
+/// The host of `host[:port]` (an HTTP Host header): brackets of IPv6 literals dropped; a port
+/// that is not a number leaves the text as it is.
+pub fn host_of(hostport: &str) -> &str {
+    split_host_port(hostport).map_or(hostport, |(h, _)| h)
+}
+
 /// Splits `host[:port]` (IPv6 literals in brackets).
 fn split_host_port(s: &str) -> Option<(&str, Option<u16>)> {
     if let Some(r) = s.strip_prefix('[') {
@@ -507,6 +513,14 @@ mod tests {
         assert!(seen_http_url(None, "http://evil.example/p", &mut seen));
         assert_eq!(seen, "evil.example/p");
         assert!(!seen_http_url(None, "/p", &mut seen));
+    }
+
+    #[test]
+    fn hosts_of_host_headers() {
+        assert_eq!(host_of("evil.com:8080"), "evil.com");
+        assert_eq!(host_of("[2001:db8::1]:80"), "2001:db8::1");
+        assert_eq!(host_of("2001:db8::1"), "2001:db8::1");
+        assert_eq!(host_of("evil.com:http"), "evil.com:http");
     }
 
     #[test]
