@@ -244,7 +244,7 @@ impl EveWriter {
     /// stable per detector and indicator type (netloupe's range 1,900,000-1,999,999; Suricata
     /// keeps 1,000,000-1,999,999 for local rules), `alert.metadata` carries the ATT&CK ids and
     /// names the way Emerging Threats rules do (`mitre_tactic_id`, `mitre_technique_id`, ...),
-    /// and `netloupe` the alert's own fields (score, confidence, evidence, summary).
+    /// and `netloupe` the finding as alerts.log has it (`Alert::write_finding`).
     pub(crate) fn alert(
         &mut self,
         a: &netloupe_output::alert::Alert,
@@ -301,14 +301,7 @@ impl EveWriter {
         n.end();
         o.key("netloupe");
         let mut x = JsonObject::new(o.out());
-        x.str("detector", a.detector);
-        x.str("severity", a.severity);
-        x.raw("score", a.score);
-        x.raw("confidence", a.confidence);
-        x.str_array("uids", &a.uids);
-        x.key("evidence");
-        netloupe_output::alert::write_evidence(x.out(), &a.evidence);
-        x.str("summary", &a.summary);
+        a.write_finding(&mut x);
         x.end();
         o.end();
         self.emit()

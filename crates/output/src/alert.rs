@@ -180,6 +180,30 @@ impl Alert {
     pub fn write_json(&self, out: &mut String) {
         let mut o = JsonObject::new(out);
         o.ts("ts", self.ts_ns);
+        if let Some(s) = self.src {
+            o.ip("src", s);
+        }
+        if let Some(p) = self.src_port {
+            o.int("src_port", p);
+        }
+        if let Some(d) = self.dst {
+            o.ip("dst", d);
+        }
+        if let Some(p) = self.dst_port {
+            o.int("dst_port", p);
+        }
+        if let Some(p) = self.proto {
+            o.str("proto", p);
+        }
+        o.str_array("community_ids", &self.community_ids);
+        self.write_finding(&mut o);
+        o.end();
+    }
+
+    /// The finding itself — detector, family, title, severity, score, confidence, ATT&CK,
+    /// uids, evidence, summary — into an open object (alerts.log lines, and EVE `alert`
+    /// events under `netloupe`).
+    pub fn write_finding(&self, o: &mut JsonObject<'_>) {
         o.str("detector", self.detector);
         o.str("family", self.family);
         o.str("title", &self.title);
@@ -199,32 +223,15 @@ impl Alert {
             }
             a.end();
         }
-        if let Some(s) = self.src {
-            o.ip("src", s);
-        }
-        if let Some(p) = self.src_port {
-            o.int("src_port", p);
-        }
-        if let Some(d) = self.dst {
-            o.ip("dst", d);
-        }
-        if let Some(p) = self.dst_port {
-            o.int("dst_port", p);
-        }
-        if let Some(p) = self.proto {
-            o.str("proto", p);
-        }
         o.str_array("uids", &self.uids);
-        o.str_array("community_ids", &self.community_ids);
         o.key("evidence");
         write_evidence(o.out(), &self.evidence);
         o.str("summary", &self.summary);
-        o.end();
     }
 }
 
 /// Writes `evidence` as a JSON object.
-pub fn write_evidence(out: &mut String, evidence: &[(&'static str, Evidence)]) {
+fn write_evidence(out: &mut String, evidence: &[(&'static str, Evidence)]) {
     let mut e = JsonObject::new(out);
     for (k, v) in evidence {
         match v {
