@@ -102,29 +102,10 @@ fn ip_cmp(a: &IpAddr, b: &IpAddr) -> std::cmp::Ordering {
     }
 }
 
-// A 20-byte digest is all we ever encode: a dependency for this is not worth its compile time.
+/// Standard base64 with padding, appended (data-encoding is already in the build through
+/// x509-parser).
 fn base64_encode(data: &[u8], out: &mut String) {
-    const T: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    for chunk in data.chunks(3) {
-        let b = [
-            chunk[0],
-            *chunk.get(1).unwrap_or(&0),
-            *chunk.get(2).unwrap_or(&0),
-        ];
-        let n = (u32::from(b[0]) << 16) | (u32::from(b[1]) << 8) | u32::from(b[2]);
-        out.push(T[(n >> 18) as usize & 63] as char);
-        out.push(T[(n >> 12) as usize & 63] as char);
-        out.push(if chunk.len() > 1 {
-            T[(n >> 6) as usize & 63] as char
-        } else {
-            '='
-        });
-        out.push(if chunk.len() > 2 {
-            T[n as usize & 63] as char
-        } else {
-            '='
-        });
-    }
+    data_encoding::BASE64.encode_append(data, out);
 }
 
 #[cfg(test)]

@@ -105,17 +105,7 @@ fn di(d: Direction) -> usize {
 
 /// Standard base64 without padding.
 fn base64_nopad(b: &[u8]) -> String {
-    const A: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut s = String::new();
-    for c in b.chunks(3) {
-        let n = (c[0] as u32) << 16
-            | (*c.get(1).unwrap_or(&0) as u32) << 8
-            | *c.get(2).unwrap_or(&0) as u32;
-        for i in 0..=c.len() {
-            s.push(A[((n >> (18 - 6 * i)) & 63) as usize] as char);
-        }
-    }
-    s
+    data_encoding::BASE64_NOPAD.encode(b)
 }
 
 /// `SHA256:<base64>` of a host key blob, as Zeek's `host_key_fingerprint`.
