@@ -221,7 +221,7 @@ pub fn load_feed(
     } else {
         None
     };
-    let (format, load, note) = match remote {
+    let (format, mut load, note) = match remote {
         Some(Remote::Objects { objects, note }) => {
             let mut load = FeedLoad::new(fid, &spec.options);
             feed::parse_stix_objects(&objects, &mut load);
@@ -238,7 +238,6 @@ pub fn load_feed(
             (f, l, None)
         }
     };
-    let mut load = load;
     if let Some(note) = note {
         // A stale cached copy was used: worth saying, not worth failing.
         load.problem(Location::Feed, note, "");

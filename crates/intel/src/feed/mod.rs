@@ -336,10 +336,6 @@ fn json_document(bytes: &[u8], load: &mut FeedLoad) -> Option<serde_json::Value>
     }
 }
 
-fn memchr_count(b: u8, bytes: &[u8]) -> usize {
-    bytes.iter().filter(|&&x| x == b).count()
-}
-
 /// Parses a feed of `format` (detected from `name` and the content when `None`).
 pub fn parse(bytes: &[u8], name: &str, opts: &FeedOptions, feed: FeedId) -> (FeedFormat, FeedLoad) {
     let format = opts
@@ -352,7 +348,8 @@ pub fn parse(bytes: &[u8], name: &str, opts: &FeedOptions, feed: FeedId) -> (Fee
     ) {
         // About one indicator per line: sized once, a million-line feed is never held twice
         // while the vector doubles.
-        load.indicators.reserve(memchr_count(b'\n', bytes));
+        load.indicators
+            .reserve(memchr::memchr_iter(b'\n', bytes).count());
     }
     match format {
         FeedFormat::Plain => plain::parse(bytes, &mut load),
